@@ -1,0 +1,84 @@
+import envSchema from 'env-schema'
+import { Type, type Static } from 'typebox'
+
+
+/**
+ * Every setting the service reads, with its default. Environment variable names are the keys.
+ * The README's configuration table is generated from the descriptions here (tools/config-table.ts).
+ */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'production', description: 'Kept for compatibility; behaviour is configured, not derived from it.' }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface to listen on (the Docker image sets 0.0.0.0).' }),
+  PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'TCP port to listen on.' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
+  LOG_PRETTY: Type.Boolean({ default: false, description: 'Human-readable logs (pino-pretty) instead of JSON lines.' }),
+
+  OPENROUTER_API_KEY: Type.String({ default: '', description: 'API key for the LLM provider (OpenRouter or any OpenAI-compatible server). Never logged.' }),
+  LLM_BASE_URL: Type.String({ default: 'https://openrouter.ai/api/v1', pattern: '^https?://', description: 'Base URL of an OpenAI-compatible API (`/chat/completions` is appended).' }),
+  LLM_MODEL: Type.String({ default: 'meta-llama/llama-3.1-8b-instruct', minLength: 1, description: 'Model name sent to the provider.' }),
+  MAX_TOKENS: Type.Integer({ default: 500, minimum: 1, maximum: 8192, description: 'Upper bound on tokens the LLM may generate per answer.' }),
+  LLM_TEMPERATURE: Type.Number({ default: 0.1, minimum: 0, maximum: 2, description: 'Sampling temperature.' }),
+  LLM_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100, maximum: 600000, description: 'Time limit for a whole LLM request.' }),
+  LLM_FIRST_BYTE_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 50, maximum: 600000, description: 'Time limit for the provider\'s first byte.' }),
+  LLM_MAX_RETRIES: Type.Integer({ default: 2, minimum: 0, maximum: 5, description: 'Retries on 429, 5xx and connection errors (jittered backoff).' }),
+  LLM_BREAKER_THRESHOLD: Type.Integer({ default: 5, minimum: 1, maximum: 100, description: 'Consecutive LLM failures that open the circuit breaker.' }),
+  LLM_BREAKER_COOLDOWN_MS: Type.Integer({ default: 30000, minimum: 10, maximum: 3600000, description: 'How long the breaker stays open before a probe.' }),
+
+  GUARDRAILS_LEVEL: Type.Enum(['strict', 'standard', 'off'], { default: 'standard', description: 'strict, standard or off (see docs/guardrails.md).' }),
+
+  VECTOR_STORE_PATH: Type.String({ default: '', description: 'SQLite index file; empty means the committed index-data/policies.sqlite.' }),
+  EMBEDDING_MODEL_PATH: Type.String({ default: '', description: 'Folder with model.onnx + tokenizer.json; empty means the converted USE-Lite model in models/use-lite.' }),
+  EMBEDDING_THREADS: Type.Integer({ default: 1, minimum: 1, maximum: 16, description: 'onnxruntime intra-op threads.' }),
+  EMBEDDING_CACHE_SIZE: Type.Integer({ default: 256, minimum: 0, maximum: 100000, description: 'Query embeddings kept in the LRU cache (0 disables it).' }),
+  RRF_K: Type.Integer({ default: 60, minimum: 1, maximum: 1000, description: 'Reciprocal rank fusion constant k.' }),
+  RETRIEVAL_CANDIDATES: Type.Integer({ default: 20, minimum: 1, maximum: 200, description: 'Candidates fetched from each of vector and keyword search before fusion.' }),
+
+  MEMORY_LIMIT_MB: Type.Integer({ default: 0, minimum: 0, maximum: 1048576, description: 'Memory limit in MB; the smaller of this and the cgroup limit applies; 0 = cgroup limit, else 512.' }),
+  MEMORY_WARNING_FRACTION: Type.Number({ default: 0.7, exclusiveMinimum: 0, maximum: 1, description: 'Utilisation above which a warning is logged.' }),
+  MEMORY_PRESSURE_FRACTION: Type.Number({ default: 0.85, exclusiveMinimum: 0, maximum: 1, description: 'Utilisation above which search and chat shed load (503 + Retry-After).' }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, maximum: 60000, description: 'Event-loop delay above which search and chat shed load; 0 disables.' }),
+  PRESSURE_SAMPLE_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60000, description: 'How often memory and event-loop delay are sampled.' }),
+  RETRY_AFTER_S: Type.Integer({ default: 10, minimum: 1, maximum: 3600, description: 'Retry-After seconds sent with 503 under pressure.' }),
+
+  BODY_LIMIT_BYTES: Type.Integer({ default: 65536, minimum: 1024, maximum: 10485760, description: 'Largest accepted request body.' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ default: 60000, minimum: 1000, maximum: 600000, description: 'Time limit to receive a whole request.' }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 75000, minimum: 1000, maximum: 600000, description: 'Idle keep-alive; longer than fly\'s proxy (60 s) so the proxy closes first.' }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 100, maximum: 120000, description: 'Time in-flight requests get to finish on SIGTERM/SIGINT.' })
+}, { additionalProperties: true })
+
+export type AppConfig = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Validates environment (or overrides) into a typed config; throws one line naming the offending variable. */
+export function loadConfig (overrides: Partial<AppConfig> = {}, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const data = { ...pickKnown(env), ...overrides }
+  try {
+    return envSchema<AppConfig>({ schema: ConfigSchema, data, dotenv: false })
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${describe(err, data)}`)
+  }
+}
+
+function pickKnown (env: NodeJS.ProcessEnv): Record<string, string> {
+  const known: Record<string, string> = {}
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined) known[key] = value
+  }
+  return known
+}
+
+function describe (err: unknown, data: Record<string, unknown>): string {
+  const message = err instanceof Error ? err.message : String(err)
+  const first = message.split(',')[0] ?? message
+  const match = /env\/(\w+)/.exec(first)
+  if (!match) return first
+  const key = match[1] as string
+  const shown = key.includes('KEY') ? '(hidden)' : JSON.stringify(data[key])
+  const allowed = (ConfigSchema.properties as Record<string, { enum?: unknown[] }>)[key]?.enum
+  const rule = allowed ? `must be one of ${allowed.join(', ')}` : first.replace(/^env\/\w+\s*/, '')
+  return `${key} ${rule} (got ${shown})`
+}
