@@ -1,0 +1,66 @@
+import fp from 'fastify-plugin'
+import { createLlmClient, type LlmClient, type LlmClientOptions } from '../lib/llm/client.js'
+import { describeBaseUrl, llmSettings } from '../lib/llm/settings.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    llm: LlmService
+  }
+}
+
+export type LlmStatus = 'operational' | 'not_configured' | 'circuit_open'
+
+export interface LlmService {
+  /** For /health: a half-open circuit reads `operational`, so the next call can be its probe. */
+  status (): LlmStatus
+  /** Null when no LLM is configured: answer extractively. */
+  readonly client: LlmClient | null
+}
+
+export interface LlmPluginOptions {
+  /** Use this client instead of one built from config (tests); null forces "not configured". The caller closes it. */
+  client?: LlmClient | null
+  /** OpenRouter attribution: X-Title (default "policy-rag") and HTTP-Referer. */
+  appName?: string
+  appUrl?: string
+}
+
+/**
+ * Decorates `fastify.llm` with an OpenAI-compatible chat client (lib/llm/client:
+ * undici Pool, retries, circuit breaker) built from the LLM_* config keys and
+ * OPENROUTER_API_KEY, which is never logged.
+ */
+export default fp<LlmPluginOptions>(async function llmPlugin (fastify, opts) {
+  const client = opts.client !== undefined ? opts.client : createFromConfig()
+  const owned = opts.client === undefined ? client : null
+
+  fastify.decorate('llm', {
+    client,
+    status (): LlmStatus {
+      if (client === null) return 'not_configured'
+      return client.breaker.state === 'open' ? 'circuit_open' : 'operational'
+    }
+  })
+
+  fastify.addHook('onClose', async () => {
+    await owned?.close()
+  })
+
+  function createFromConfig (): LlmClient | null {
+    const settings = llmSettings(fastify.config, { appName: opts.appName ?? 'policy-rag', appUrl: opts.appUrl })
+    if (!settings.configured) {
+      fastify.log.info({ reason: settings.reason }, 'LLM not configured: answers will be extractive')
+      return null
+    }
+    const options: LlmClientOptions = {
+      ...settings.options,
+      breaker: {
+        ...settings.options.breaker,
+        onStateChange: (state, previous) => fastify.log.warn({ state, previous }, 'LLM circuit breaker changed state')
+      }
+    }
+    const created = createLlmClient(options)
+    fastify.log.info({ llm: describeBaseUrl(created.baseUrl), model: created.model }, 'LLM client ready')
+    return created
+  }
+}, { name: 'llm', dependencies: ['config'] })
