@@ -85,8 +85,10 @@ async function ask (question) {
     view.fail(message)
     // A reset removed this exchange: nothing left to report or restore.
     if (view.item.isConnected) {
-      if (questionBox.value === '') questionBox.value = question
-      setStatus(message)
+      const restore = questionBox.value === ''
+      if (restore) questionBox.value = question
+      // The alert in the answer already reads out the reason; the status line only says what is next.
+      setStatus(restore ? 'Not answered. Your question is back in the box to try again.' : 'Not answered.')
     }
   } finally {
     inFlight = null
@@ -212,8 +214,8 @@ async function httpError (response) {
   }
   const wait = retryAfterText(response.headers.get('retry-after'))
   const detail = message ? ` (${message})` : ''
-  if (response.status === 429) return new ChatError(`Too many questions at once. Please wait${wait} and try again${detail}.`)
-  if (response.status === 503) return new ChatError(`The service is busy or temporarily unavailable. Please try again${wait || ' shortly'}${detail}.`)
+  if (response.status === 429) return new ChatError(`Too many questions at once. Please wait ${wait || 'a moment'} and try again${detail}.`)
+  if (response.status === 503) return new ChatError(`The service is busy or temporarily unavailable. Please try again ${wait ? `in ${wait}` : 'shortly'}${detail}.`)
   if (response.status === 400) return new ChatError(`The question could not be sent: ${message || 'the request was rejected'}.`)
   if (response.status === 401 || response.status === 403) return new ChatError(`The service refused the request: ${message || 'not authorised'}.`)
   return new ChatError(`Something went wrong on the server (HTTP ${response.status})${detail}.`)
@@ -222,7 +224,8 @@ async function httpError (response) {
 function retryAfterText (header) {
   const seconds = Number(header)
   if (!header || !Number.isFinite(seconds) || seconds <= 0) return ''
-  return ` about ${Math.ceil(seconds)} second${Math.ceil(seconds) === 1 ? '' : 's'}`
+  const whole = Math.ceil(seconds)
+  return `about ${whole} second${whole === 1 ? '' : 's'}`
 }
 
 function describeError (err) {
