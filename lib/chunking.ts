@@ -7,7 +7,12 @@
  * subsection); a piece still over budget is cut into windows of whole sentences that overlap
  * by a few sentences. Chunks under `minTokens` then join a neighbour: that is the only reason a chunk
  * spans two `##` sections. Tokens are estimated as whitespace-separated words times `tokensPerWord`
- * (USE-Lite's sentencepiece vocabulary averages about 1.3 pieces per English word).
+ * (about 1.3 sentencepiece pieces per English word; this corpus's Markdown, numbers and names
+ * measure nearer 1.6 with USE-Lite's vocabulary).
+ *
+ * USE-Lite reads at most 128 tokens of a text, less than most chunks hold, so a chunk is embedded
+ * as the mean of its windows of about `embedWindowTokens`, each prefixed with the heading path
+ * (`embeddingTexts`): the vector then reflects the whole chunk, not only its opening.
  */
 export interface ChunkerParams {
   /** Changes whenever the algorithm or the embedded text's shape changes, so stale indexes are detected. */
@@ -16,14 +21,16 @@ export interface ChunkerParams {
   minTokens: number
   overlapTokens: number
   tokensPerWord: number
+  embedWindowTokens: number
 }
 
 export const CHUNKER_PARAMS: Readonly<ChunkerParams> = Object.freeze({
   algorithm: 'heading-aware/v1',
-  maxTokens: 256,
-  minTokens: 40,
+  maxTokens: 280,
+  minTokens: 130,
   overlapTokens: 40,
-  tokensPerWord: 1.3
+  tokensPerWord: 1.3,
+  embedWindowTokens: 80
 })
 
 export interface ChunkSource {
@@ -85,15 +92,27 @@ export function chunkDocument (doc: ChunkSource, params: Readonly<ChunkerParams>
   }))
 }
 
-/** The text handed to the embedder: the heading path gives a subsection its context. */
-export function embeddingText (chunk: Pick<Chunk, 'heading' | 'text'>): string {
-  const text = chunk.text.replace(/^#{1,6}[ \t]+/gm, '')
-  return `${chunk.heading}\n${text}`
+/**
+ * The texts whose mean vector represents a chunk: windows of whole sentences of about
+ * `embedWindowTokens`, each after the heading path, which gives a window its context.
+ */
+export function embeddingTexts (chunk: Pick<Chunk, 'heading' | 'text'>, params: Readonly<ChunkerParams> = CHUNKER_PARAMS): string[] {
+  const { text } = chunk
+  const budget = { ...params, maxTokens: params.embedWindowTokens }
+  const tokens = (r: Range): number => estimateTokens(text.slice(r.start, r.end), params)
+  const units = splitUnits(text, { start: 0, end: text.length }, 0, budget, tokens)
+  const windows: Range[] = []
+  for (const unit of units) {
+    const last = windows[windows.length - 1]
+    if (last !== undefined && tokens({ start: last.start, end: unit.end }) <= budget.maxTokens) last.end = unit.end
+    else windows.push({ ...unit })
+  }
+  return windows.map((w) => `${chunk.heading}\n${text.slice(w.start, w.end).replace(/^#{1,6}[ \t]+/gm, '')}`)
 }
 
 function checkParams (p: Readonly<ChunkerParams>): void {
   const ok = p.maxTokens > 0 && p.minTokens >= 0 && p.minTokens < p.maxTokens &&
-    p.overlapTokens >= 0 && p.overlapTokens < p.maxTokens && p.tokensPerWord > 0
+    p.overlapTokens >= 0 && p.overlapTokens < p.maxTokens && p.tokensPerWord > 0 && p.embedWindowTokens > 0
   if (!ok) throw new RangeError(`invalid chunker parameters ${JSON.stringify(p)}`)
 }
 

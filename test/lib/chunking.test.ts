@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { join } from 'node:path'
 import t from 'tap'
-import { CHUNKER_PARAMS, chunkDocument, embeddingText, estimateTokens, type Chunk, type ChunkerParams } from '../../lib/chunking.js'
+import { CHUNKER_PARAMS, chunkDocument, embeddingTexts, estimateTokens, type Chunk, type ChunkerParams } from '../../lib/chunking.js'
 import { readCorpus } from '../../lib/corpus.js'
 
 const fixtures = readCorpus(join(import.meta.dirname, '..', 'fixtures', 'policies'))
@@ -115,11 +115,21 @@ t.test('parameters change the result; invalid ones are refused', async (t) => {
   t.throws(() => chunkDocument(doc, { ...CHUNKER_PARAMS, maxTokens: 0 }), RangeError)
 })
 
-t.test('deterministic, and the embedded text carries the heading path without # marks', async (t) => {
+t.test('deterministic; embedded as heading-prefixed windows without # marks', async (t) => {
   const doc = fixture('remote-work')
   t.same(chunkDocument(doc), chunkDocument(doc))
-  const text = embeddingText({ heading: 'Remote Work > Equipment', text: '## Equipment\n\n### Laptops\n\nThe company provides' })
-  t.equal(text, 'Remote Work > Equipment\nEquipment\n\nLaptops\n\nThe company provides')
+  const short = embeddingTexts({ heading: 'Remote Work > Equipment', text: '## Equipment\n\n### Laptops\n\nThe company provides' })
+  t.same(short, ['Remote Work > Equipment\nEquipment\n\nLaptops\n\nThe company provides'])
+  for (const chunk of chunkDocument(fixture('travel-expenses'))) {
+    const windows = embeddingTexts(chunk)
+    t.ok(windows.length >= Math.floor(estimateTokens(chunk.text) / CHUNKER_PARAMS.embedWindowTokens), `${chunk.id}: ${windows.length} windows`)
+    for (const w of windows) {
+      t.ok(w.startsWith(`${chunk.heading}\n`))
+      t.ok(estimateTokens(w.slice(chunk.heading.length + 1)) <= CHUNKER_PARAMS.embedWindowTokens, 'each window within its budget')
+    }
+    const words = (s: string): string => s.replace(/^#{1,6}[ \t]+/gm, '').split(/\s+/).join(' ')
+    t.equal(words(windows.map((w) => w.slice(chunk.heading.length + 1)).join(' ')), words(chunk.text), 'windows cover the chunk in order')
+  }
 })
 
 t.test('property: any heading structure keeps offsets exact, loses no text and respects the budget', async (t) => {
