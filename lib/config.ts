@@ -40,6 +40,11 @@ export const ConfigSchema = Type.Object({
   PRESSURE_SAMPLE_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60000, description: 'How often memory and event-loop delay are sampled.' }),
   RETRY_AFTER_S: Type.Integer({ default: 10, minimum: 1, maximum: 3600, description: 'Retry-After seconds sent with 503 under pressure.' }),
 
+  API_KEYS: Type.String({ default: '', description: 'Comma-separated keys; when set, /search, /chat, /documents and /admin/reload need `Authorization: Bearer <key>`. Never logged.' }),
+  METRICS_REQUIRE_KEY: Type.Boolean({ default: false, description: 'Also require an API key for /metrics and /stats (scrapers then send it).' }),
+  RATE_LIMIT_MAX: Type.Integer({ default: 120, minimum: 0, maximum: 1000000, description: 'Requests per client per window (0 turns rate limiting off); /health and /metrics are exempt.' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60000, minimum: 1000, maximum: 86400000, description: 'Rate-limit window.' }),
+  CORS_ORIGIN: Type.String({ default: '', description: 'Comma-separated origins allowed by CORS, or * for any; empty turns CORS off.' }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 65536, minimum: 1024, maximum: 10485760, description: 'Largest accepted request body.' }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 60000, minimum: 1000, maximum: 600000, description: 'Time limit to receive a whole request.' }),
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 75000, minimum: 1000, maximum: 600000, description: 'Idle keep-alive; longer than fly\'s proxy (60 s) so the proxy closes first.' }),

@@ -1,0 +1,101 @@
+import autoload from '@fastify/autoload'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { STATUS_CODES } from 'node:http'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { DestinationStream } from 'pino'
+import { loadConfig, type AppConfig } from './lib/config.js'
+import configPlugin from './plugins/config.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+// @fastify/autoload cannot see tsx when it is loaded with --import (tests, tools): tell it.
+if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
+
+export interface AppOptions {
+  config: AppConfig
+}
+
+/** The service as one plugin: config, third-party wrappers, capabilities, then routes. */
+export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
+  await fastify.register(configPlugin, { config: opts.config })
+  await fastify.register(autoload, { dir: join(here, 'plugins', 'external') })
+  await fastify.register(autoload, {
+    dir: join(here, 'plugins'),
+    ignoreFilter: (path) => path.includes('/external/') || /\/config\.[jt]s$/.test(path),
+    maxDepth: 1
+  })
+  await fastify.register(autoload, { dir: join(here, 'routes') })
+
+  fastify.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method} ${request.url} not found` })
+  })
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+    if (status >= 500 && error.code?.startsWith('FST_') !== true) {
+      request.log.error({ err: error }, 'request failed')
+      reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong on our side; the error has been logged.' })
+      return
+    }
+    if (status >= 500) request.log.warn({ code: error.code, message: error.message }, 'request refused')
+    reply.code(status).send({ statusCode: status, error: httpReason(status), message: error.message, ...(error.code ? { code: error.code } : {}) })
+  })
+}
+
+export interface BuildOptions {
+  /** Values that win over the environment, so tests need no environment variables. */
+  config?: Partial<AppConfig>
+  /** Read settings from this instead of process.env (tests pass {}). */
+  env?: NodeJS.ProcessEnv
+  /** Write logs here instead of stdout (tests capture them). */
+  logStream?: DestinationStream
+  logger?: boolean
+}
+
+/** Builds the application; the server entry and every test use this same factory. */
+export async function buildApp (options: BuildOptions = {}): Promise<FastifyInstance> {
+  const config = loadConfig(options.config, options.env ?? process.env)
+  const fastify = Fastify({
+    ...serverOptions(config),
+    logger: options.logger === false ? false : loggerOptions(config, options.logStream)
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  await fastify.register(fp(app), { config })
+  return fastify
+}
+
+export function serverOptions (config: AppConfig): FastifyServerOptions {
+  return {
+    disableRequestLogging: true,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS,
+    return503OnClosing: true,
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } }
+  }
+}
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'config.OPENROUTER_API_KEY',
+  'config.API_KEYS',
+  'OPENROUTER_API_KEY',
+  'API_KEYS',
+  'apiKey',
+  '*.apiKey'
+]
+
+function loggerOptions (config: AppConfig, stream?: DestinationStream): FastifyServerOptions['logger'] {
+  const base = { level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } }
+  if (stream) return { ...base, stream }
+  if (config.LOG_PRETTY) return { ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } }
+  return base
+}
+
+function httpReason (status: number): string {
+  return STATUS_CODES[status] ?? 'Error'
+}

@@ -1,0 +1,27 @@
+export type VectorStoreState = 'operational' | 'model_mismatch' | 'unavailable'
+export type EmbeddingState = 'operational' | 'not_loaded' | 'unavailable'
+export type LlmState = 'operational' | 'not_configured' | 'circuit_open'
+export type MemoryState = 'operational' | 'pressure'
+
+export interface Components {
+  vector_store: VectorStoreState
+  embedding_service: EmbeddingState
+  llm_service: LlmState
+  memory_manager: MemoryState
+}
+
+export type OverallStatus = 'healthy' | 'degraded' | 'unhealthy'
+
+/**
+ * Unhealthy only when no answer is possible (the index cannot be read). Anything else that is
+ * not fully working still leaves answers possible: keyword search without the model, extractive
+ * answers without the LLM, shedding under pressure. A model not loaded yet is healthy: it loads on use.
+ */
+export function overallStatus (c: Components): OverallStatus {
+  if (c.vector_store === 'unavailable') return 'unhealthy'
+  const fine = c.vector_store === 'operational' &&
+    c.embedding_service !== 'unavailable' &&
+    c.llm_service === 'operational' &&
+    c.memory_manager === 'operational'
+  return fine ? 'healthy' : 'degraded'
+}

@@ -1,0 +1,107 @@
+import underPressure from '@fastify/under-pressure'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { PerformanceObserver } from 'node:perf_hooks'
+import { ServiceUnavailableError } from '../lib/errors.js'
+import { memoryLevel, readCgroupLimit, resolveMemoryLimit, toMb, type MemoryLevel, type MemoryLimit } from '../lib/memory.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    memoryMonitor: MemoryMonitor
+  }
+  interface FastifyContextConfig {
+    /** Expensive routes set this: under pressure they answer 503 with Retry-After instead of running. */
+    shedUnderPressure?: boolean
+  }
+}
+
+export interface MemorySnapshot {
+  rssBytes: number
+  heapUsedBytes: number
+  heapTotalBytes: number
+  externalBytes: number
+  limit: MemoryLimit
+  utilization: number
+  gcCollections: number
+  forcedGcs: number
+  level: MemoryLevel
+}
+
+export interface MemoryMonitor {
+  snapshot(): MemorySnapshot
+  /** True while search and chat are being shed (memory, heap or event-loop delay over their bounds). */
+  underPressure(): boolean
+}
+
+/**
+ * Memory figures for /memory and /health, warning logs on threshold crossings, and load
+ * shedding through @fastify/under-pressure (https://github.com/fastify/under-pressure).
+ * Only routes whose config sets `shedUnderPressure` are shed, so health checks keep answering.
+ */
+export default fp(async function memoryMonitor (fastify) {
+  const config = fastify.config
+  const limit = resolveMemoryLimit(config.MEMORY_LIMIT_MB, readCgroupLimit())
+  const gc = countGarbageCollections()
+  let forcedGcs = 0
+  let level: MemoryLevel = 'ok'
+
+  await fastify.register(underPressure, {
+    maxRssBytes: Math.floor(limit.bytes * config.MEMORY_PRESSURE_FRACTION),
+    maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
+    sampleInterval: config.PRESSURE_SAMPLE_INTERVAL_MS,
+    retryAfter: config.RETRY_AFTER_S,
+    pressureHandler: (request: FastifyRequest, reply: FastifyReply, type: string) => {
+      if (request.routeOptions.config.shedUnderPressure !== true) return undefined
+      reply.header('Retry-After', String(config.RETRY_AFTER_S))
+      return Promise.reject(new ServiceUnavailableError(type))
+    }
+  })
+
+  function snapshot (): MemorySnapshot {
+    const usage = process.memoryUsage()
+    const utilization = Math.min(1, usage.rss / limit.bytes)
+    return {
+      rssBytes: usage.rss,
+      heapUsedBytes: usage.heapUsed,
+      heapTotalBytes: usage.heapTotal,
+      externalBytes: usage.external,
+      limit,
+      utilization,
+      gcCollections: gc.count(),
+      forcedGcs,
+      level: memoryLevel(utilization, config.MEMORY_WARNING_FRACTION, config.MEMORY_PRESSURE_FRACTION)
+    }
+  }
+
+  // One log line per crossing, not per request; under pressure V8 gets a chance to collect first.
+  const timer = setInterval(() => {
+    const current = snapshot()
+    if (current.level === 'pressure' && typeof global.gc === 'function') {
+      global.gc()
+      forcedGcs++
+    }
+    if (current.level === level) return
+    const figures = { rss_mb: toMb(current.rssBytes), limit_mb: toMb(limit.bytes), utilization: Number(current.utilization.toFixed(3)) }
+    if (current.level === 'ok') fastify.log.info(figures, `memory recovered from ${level}`)
+    else fastify.log.warn(figures, `memory ${current.level}: utilisation above the ${current.level} threshold`)
+    level = current.level
+  }, config.PRESSURE_SAMPLE_INTERVAL_MS)
+  timer.unref()
+
+  fastify.decorate('memoryMonitor', {
+    snapshot,
+    underPressure: () => fastify.isUnderPressure()
+  })
+
+  fastify.addHook('onClose', async () => {
+    clearInterval(timer)
+    gc.stop()
+  })
+}, { name: 'memory-monitor', dependencies: ['config'] })
+
+function countGarbageCollections (): { count(): number, stop(): void } {
+  let count = 0
+  const observer = new PerformanceObserver((list) => { count += list.getEntries().length })
+  observer.observe({ entryTypes: ['gc'] })
+  return { count: () => count, stop: () => observer.disconnect() }
+}

@@ -1,0 +1,26 @@
+import closeWithGrace from 'close-with-grace'
+import { performance } from 'node:perf_hooks'
+import { buildApp } from './app.js'
+import { ConfigError } from './lib/config.js'
+
+/** The process: build the app, listen, and close gracefully on SIGTERM/SIGINT. */
+async function main (): Promise<void> {
+  const app = await buildApp()
+  const { SHUTDOWN_GRACE_MS: delay, PORT: port, HOST: host } = app.config
+
+  closeWithGrace({ delay }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'closing after an uncaught error')
+    else app.log.info({ signal }, 'closing: finishing in-flight requests')
+    await app.close()
+  })
+
+  await app.listen({ port, host })
+  app.log.info({ startup_ms: Math.round(performance.now()) }, 'ready')
+}
+
+main().catch((err: unknown) => {
+  // One clear line for a bad setting; a stack trace for anything unexpected.
+  if (err instanceof ConfigError) console.error(err.message)
+  else console.error(err)
+  process.exit(1)
+})
