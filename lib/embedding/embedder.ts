@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BertEncoder } from './bert-encoder.js'
 import type { Encoder } from './encoder.js'
@@ -6,7 +7,9 @@ import { l2Normalize } from './l2.js'
 import { MODEL_FILE, ModelDirError, readModelCard, TOKENIZER_FILE, type ModelCard } from './model-card.js'
 import { loadTokenizer, openSession } from './onnx-session.js'
 import { UseLiteEncoder } from './use-lite-encoder.js'
+import { UseLiteTokenizer } from './use-lite-tokenizer.js'
 
+export type { Encoder } from './encoder.js'
 export type { ModelCard, ModelFamily } from './model-card.js'
 
 export type EmbedderStatus = 'not_loaded' | 'operational' | 'unavailable'
@@ -36,6 +39,21 @@ export interface EmbedderOptions {
 /** What the index stores to tell which model built it. */
 export function modelFingerprint (card: ModelCard): string {
   return `${card.id}:${card.model_sha256}`
+}
+
+/** The family's tokenizer and session over a model folder (the embedder uses it; tools check token ids with it). */
+export async function openEncoder (modelDir: string, card: ModelCard, intraOpNumThreads = 1): Promise<Encoder> {
+  const tokenizerPath = join(modelDir, TOKENIZER_FILE)
+  const runtime = await openSession(join(modelDir, MODEL_FILE), { intraOpNumThreads })
+  const { family, max_tokens: maxTokens, dimensions } = card
+  try {
+    return family === 'use-lite'
+      ? new UseLiteEncoder(runtime, UseLiteTokenizer.fromJson(await readFile(tokenizerPath, 'utf8')), maxTokens, dimensions)
+      : new BertEncoder(runtime, await loadTokenizer(tokenizerPath), maxTokens, dimensions)
+  } catch (err) {
+    await runtime.session.release()
+    throw err
+  }
 }
 
 export class EmbedderUnavailableError extends Error {
@@ -146,15 +164,7 @@ class OnnxEmbedder implements Embedder {
   }
 
   private async open (): Promise<Encoder> {
-    const dir = this.opts.modelDir
-    const [runtime, tokenizer] = await Promise.all([
-      openSession(join(dir, MODEL_FILE), { intraOpNumThreads: this.opts.intraOpNumThreads ?? 1 }),
-      loadTokenizer(join(dir, TOKENIZER_FILE))
-    ])
-    const { family, max_tokens: maxTokens, dimensions } = this.card
-    return family === 'use-lite'
-      ? new UseLiteEncoder(runtime, tokenizer, maxTokens, dimensions)
-      : new BertEncoder(runtime, tokenizer, maxTokens, dimensions)
+    return await openEncoder(this.opts.modelDir, this.card, this.opts.intraOpNumThreads ?? 1)
   }
 
   private async track<T> (work: Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
-import type { Tokenizer } from 'tokenizers'
 import type { Encoder } from './encoder.js'
 import type { OpenSession } from './onnx-session.js'
 import { sanitizeText } from './text.js'
+import type { UseLiteTokenizer } from './use-lite-tokenizer.js'
 
 /** What an empty text is fed as: the graph needs at least one token per sentence to emit its row. */
 const UNK_ID = 0
@@ -14,15 +14,14 @@ const UNK_ID = 0
 export class UseLiteEncoder implements Encoder {
   constructor (
     private readonly runtime: OpenSession,
-    private readonly tokenizer: Tokenizer,
+    private readonly tokenizer: UseLiteTokenizer,
     private readonly maxTokens: number,
     private readonly dimensions: number
   ) {}
 
   async tokenize (texts: string[]): Promise<number[][]> {
-    const encodings = await this.tokenizer.encodeBatch(texts.map(sanitizeText))
-    return encodings.map((e) => {
-      const ids = e.getIds().slice(0, this.maxTokens)
+    return texts.map((text) => {
+      const ids = this.tokenizer.encode(sanitizeText(text)).slice(0, this.maxTokens)
       return ids.length ? ids : [UNK_ID]
     })
   }
