@@ -1,9 +1,10 @@
 import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
 import Fastify from 'fastify'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import ui, { PAGE_CSP, publicDir } from '../../routes/ui.js'
+import ui, { PAGE_CSP, PAGE_FILES, publicDir } from '../../routes/ui.js'
 import { build } from '../helper.js'
 
 const EXPECTED_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
@@ -101,4 +102,18 @@ t.test('on a bare Fastify with a global @fastify/helmet, the page still gets its
 
   const elsewhere = await app.inject({ url: '/elsewhere' })
   t.match(elsewhere.headers['content-security-policy'], /default-src 'self'/, 'helmet still governs the other routes')
+})
+
+t.test('the page files are exempt from the rate limit; other routes are not', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(rateLimit, { max: 1, timeWindow: 60_000 })
+  await app.register(ui)
+  app.get('/limited', async () => ({ ok: true }))
+
+  for (let i = 0; i < 3; i++) {
+    for (const url of Object.keys(PAGE_FILES)) t.equal((await app.inject({ url })).statusCode, 200, `${url}, request ${i + 1}`)
+  }
+  t.equal((await app.inject({ url: '/limited' })).statusCode, 200)
+  t.equal((await app.inject({ url: '/limited' })).statusCode, 429)
 })
