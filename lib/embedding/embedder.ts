@@ -34,6 +34,8 @@ export interface EmbedderOptions {
   cacheSize?: number
   /** Texts per inference run (default 32). */
   batchSize?: number
+  /** Called once the session is open, with the time it took. */
+  onLoad?: (ms: number) => void
 }
 
 /** What the index stores to tell which model built it. */
@@ -91,6 +93,7 @@ class OnnxEmbedder implements Embedder {
   private loading: Promise<Encoder> | undefined
   private failure: string | undefined
   private closed = false
+  private closing: Promise<void> | undefined
   private readonly inflight = new Set<Promise<unknown>>()
   private readonly cache: LRUCache<string, Float32Array> | undefined
   private readonly batchSize: number
@@ -129,6 +132,11 @@ class OnnxEmbedder implements Embedder {
   }
 
   async close (): Promise<void> {
+    this.closing ??= this.shutdown()
+    await this.closing
+  }
+
+  private async shutdown (): Promise<void> {
     this.closed = true
     await Promise.allSettled([...this.inflight])
     const encoder = this.encoder ?? await this.loading?.catch(() => undefined)
@@ -164,7 +172,10 @@ class OnnxEmbedder implements Embedder {
   }
 
   private async open (): Promise<Encoder> {
-    return await openEncoder(this.opts.modelDir, this.card, this.opts.intraOpNumThreads ?? 1)
+    const started = performance.now()
+    const encoder = await openEncoder(this.opts.modelDir, this.card, this.opts.intraOpNumThreads ?? 1)
+    this.opts.onLoad?.(performance.now() - started)
+    return encoder
   }
 
   private async track<T> (work: Promise<T>): Promise<T> {
