@@ -1,0 +1,355 @@
+import type { ChatTurn, GuardrailsLevel } from './types.js'
+import { mentionsWorkplace } from './topics.js'
+
+export interface InjectionResult {
+  injection: boolean
+  /** Sum of the strongest weight of each rule that fired (1 weak, 2 medium, 3 strong). */
+  score: number
+  /** Rule ids, never text from the question. */
+  reasons: string[]
+  /** `standard` only: the question without the injected sentences, when what is left is a clean policy question. */
+  cleaned?: string
+}
+
+export interface HistoryInjectionResult {
+  injection: boolean
+  reasons: string[]
+  /** Indices of the offending turns. */
+  turns: number[]
+}
+
+type Weight = 1 | 2 | 3
+
+interface Rule {
+  id: string
+  weight: Weight
+  re: RegExp
+  /** Downgrade to weak when the clause is about the employee or a document, not the assistant. */
+  contextual?: boolean
+}
+
+type Hits = Map<string, Weight>
+
+const OVERRIDE_VERB = String.raw`(?:ignore|disable|deactivate|turn\s+off|switch\s+off|lift|disregard|forget|override|overwrite|bypass|circumvent|skip|drop|discard|abandon|set aside|put aside|throw out|scrap|dismiss|neglect|cancel|erase|delete|reset|clear|wipe|stop following|don't follow|do not follow|no longer follow|stop obeying|don't obey|do not obey)`
+const MODIFIERS = String.raw`(?:(?:all|any|every|each|the|your|my|these|those|this|of|previous|prior|above|earlier|preceding|former|initial|original|old|existing|current|default|system|developer|given|built-in|builtin|internal|hidden|secret|programmed|stated|aforementioned|foregoing|its|their)\s+)*`
+const STRONG_OBJECT = String.raw`(?:context|system\s*prompts?|system\s*messages?|prompts?|programming|guardrails?|safeguards?|safety\s*(?:filters?|settings|protocols|training)|content\s*(?:filters?|polic(?:y|ies))|filters|moderation|conditioning|alignment|directives?)`
+const PLAIN_OBJECT = String.raw`(?:instructions?|commands?|orders|context|messages?|conversation|guidance|text)`
+const SOFT_OBJECT = String.raw`(?:rules|guidelines|restrictions|constraints|limitations|limits|policies|boundaries|principles|ethics|morals|values|training)`
+const REVEAL_VERB = String.raw`(?:reply\s+with|respond\s+with|include|append|start\s+with|begin\s+with|what\s+(?:does|do|did)|print|show|reveal|display|output|repeat|recite|tell|give|share|leak|dump|write|list|spell|type|copy|paste|paraphrase|summari[sz]e|translate|disclose|expose|provide|send|return|echo|quote|read|what\s+(?:is|are|was|were)|what's|whats)`
+const PROMPT_OBJECT = String.raw`(?:(?:system|initial|original|hidden|secret|internal|underlying|core|base|meta|developer|dev|pre)[\s-]*(?:prompt|message|instructions)|pre-?prompt|prompt\s*template|your\s+(?:\w+\s+)?(?:instructions|prompt|configuration|config|programming|directives|context\s*window|training\s*data|hidden\s*rules|rules\s*verbatim|guidelines\s*verbatim|initial\s*message|first\s*message))`
+const NOT_VERB_PROMPT = String.raw`(?!\s*(?:me|you|us|them|him|her|users?|employees?|for|to)\b)`
+
+const RULES: Rule[] = [
+  { id: 'override_instructions', weight: 3, contextual: true, re: new RegExp(String.raw`\b${OVERRIDE_VERB}\s+${MODIFIERS}(?:\w+\s+)?${STRONG_OBJECT}\b${NOT_VERB_PROMPT}`, 'g') },
+  { id: 'override_instructions', weight: 3, contextual: true, re: new RegExp(String.raw`\b${OVERRIDE_VERB}\s+(?:(?:all|any|every)\s+)?(?:(?:of\s+)?(?:the|your|my|these|those)\s+)?(?:\w+\s+)?(?:previous|prior|above|earlier|preceding|former|initial|original|foregoing|aforementioned|given|existing|system|developer)\s+(?:\w+\s+)?${PLAIN_OBJECT}\b`, 'g') },
+  { id: 'override_instructions', weight: 3, contextual: true, re: new RegExp(String.raw`\b${OVERRIDE_VERB}\s+(?:all|any|every)\s+(?:(?:of\s+)?(?:the|your|my|these|those)\s+)?${PLAIN_OBJECT}\b`, 'g') },
+  { id: 'override_instructions', weight: 3, re: new RegExp(String.raw`\b${OVERRIDE_VERB}\s+(?:all\s+(?:of\s+)?)?(?:your|the\s+(?:ai|assistant|model|bot|chatbot)'?s?)\s+(?:\w+\s+)?(?:${SOFT_OBJECT}|${PLAIN_OBJECT})\b`, 'g') },
+  { id: 'override_instructions', weight: 2, contextual: true, re: new RegExp(String.raw`\b${OVERRIDE_VERB}\s+(?:all\s+)?(?:the\s+|these\s+|those\s+)?(?:previous|prior|above|earlier|preceding)\s+${SOFT_OBJECT}\b`, 'g') },
+  { id: 'override_instructions', weight: 2, contextual: true, re: new RegExp(String.raw`\b${OVERRIDE_VERB}\s+(?:the\s+)?(?:\w+\s+)?${PLAIN_OBJECT}\b`, 'g') },
+  { id: 'override_instructions', weight: 3, re: new RegExp(String.raw`\b${OVERRIDE_VERB}\s+(?:all\s+(?:of\s+)?)?(?:the\s+)?(?:above|foregoing|preceding)(?=\s*(?:$|[.,;:!?]|and\b|then\b|instead\b))`, 'g') },
+  { id: 'override_instructions', weight: 3, re: /\b(?:forget|ignore|disregard)\s+(?:about\s+)?(?:everything|anything|all(?: of it)?|what)\s+(?:(?:that\s+)?(?:you(?:'ve| have)?\s+(?:know|knew|were told|was told|learned|learnt|been told)|i\s+(?:said|told you|wrote)|(?:was\s+|is\s+)?(?:said|written|stated|mentioned)?\s*(?:above|before|earlier|previously|so far)))/g },
+  { id: 'override_instructions', weight: 3, re: /\b(?:new|updated|revised|real|actual|true|secret|additional|override)\s+(?:system\s+)?(?:instructions?|rules?|directives?|task|orders|prompt)\s*:/g },
+  { id: 'override_instructions', weight: 3, re: /\b(?:ignore|disregard|forget|set\s+aside)\b[^.?!\n]{0,40}\b(?:in|from)\s+your\s+(?:context|prompt|instructions|sources|documents|knowledge\s+base)\b|\b(?:ignore|disregard|forget|set\s+aside|don't\s+use|do\s+not\s+use)\s+(?:the\s+|these\s+|any\s+)?(?:retrieved|provided|given|supplied|attached|above)\s+(?:documents|sources|passages|context|policies|excerpts|snippets)\b/g },
+  { id: 'override_instructions', weight: 3, re: /\byou\s+(?:must|will|shall|have\s+to)\s+(?:now\s+|always\s+)?(?:answer|respond|reply|comply|obey)\s+(?:to\s+)?(?:every|all|any)\b|\b(?:i\s+am|i'm)\s+your\s+(?:developer|creator|admin|administrator|owner|maker|programmer|operator)\b|\bthis\s+is\s+(?:the|your)\s+(?:developer|admin|administrator|creator|system|operator|owner|maker)s?\b/g },
+  { id: 'output_control', weight: 2, re: /\b(?:respond|reply|answer)\s+only\s+with\b|\b(?:start|begin)\s+your\s+(?:answer|response|reply)\s+with\b/g },
+  { id: 'output_control', weight: 3, re: /\b(?:start|begin|end|prefix|preface|sign)\s+(?:every|each|all|all\s+of\s+your|your)\s+(?:replies|reply|answers?|responses?|messages?)\s+with\b/g },
+  { id: 'override_soft', weight: 2, re: /\bregardless\s+of\s+(?:the|my|any|your)\s+(?:question|instructions|rules|policy|policies|guidelines)\b|\b(?:use|rely\s+on)\s+your\s+own\s+(?:knowledge|opinions?|judgment|training)\b|\b(?:speak|talk|answer|respond)\s+freely\b|\baccess\s+granted\b/g },
+  { id: 'override_instructions', weight: 3, re: /(?:^|\n)\s*sudo\s+\w/g },
+  { id: 'override_instructions', weight: 3, re: /\b(?:previous|prior|earlier|above|your|all|old|original|initial|system|those|these|the)\s+(?:instructions|rules|guidelines|prompt|directives|restrictions|policies)\s+(?:are|is|have\s+been|has\s+been|were|was)\s+(?:now\s+)?(?:void|cancell?ed|revoked|obsolete|invalid|null|overridden|updated|changed|replaced|lifted|suspended|disabled|removed|no\s+longer\s+(?:valid|active|in\s+effect|apply|applicable))\b/g },
+  { id: 'override_instructions', weight: 3, re: /\byou\s+(?:no\s+longer|don't|do\s+not|won't|will\s+not)\s+(?:have|need)\s+to\s+(?:follow|obey|stick\s+to|adhere\s+to|respect|comply\s+with|use)\b|\byou\s+(?:are|'re)\s+(?:now\s+)?(?:allowed|permitted|free|authori[sz]ed)\s+to\s+(?:ignore|discuss|share|reveal|disclose|answer\s+anything|say\s+anything|break)\b|\b(?:don't|do\s+not)\s+(?:answer|respond|reply)\s+(?:with|using|from|based\s+on)\s+(?:the\s+)?(?:policy|policies|sources|documents|context|retrieved|provided)\b/g },
+  { id: 'override_instructions', weight: 3, re: /\b(?:where|in\s+which|world\s+(?:where|in\s+which)|pretend|imagine|assume|suppose)\s+(?:that\s+)?(?:the\s+)?(?:rules|policies|restrictions|guidelines|filters|laws)\s+(?:do\s+not|don't|no\s+longer|never)\s+apply\b|\b(?:imagine|pretend|suppose|assume|let's\s+say)\s+(?:that\s+)?(?:there\s+(?:are|were)\s+no|a\s+world\s+without)\s+(?:policies|rules|restrictions|guidelines|filters|limits)\b/g },
+  { id: 'override_soft', weight: 2, re: /\byou\s+may\s+now\s+(?:discuss|share|reveal|ignore|answer|say|talk)\b|\b(?:answer|respond|speak|reply)\s+as\s+yourself\b|\b(?:say|tell\s+me|share|write)\s+what\s+you\s+(?:truly|really|actually|honestly|personally)\s+(?:believe|think|feel)\b|[;,.]\s*instead,?\s+(?:say|tell|write|answer|respond|print|output|give)\b/g },
+  { id: 'override_instructions', weight: 3, contextual: true, re: /(?:^|[.!?\n]\s*)(?:please\s+|kindly\s+|now\s+|just\s+|ok(?:ay)?,?\s+)?(?:ignore|disregard|forget|override|bypass|drop|skip|set\s+aside)\s+(?:all\s+)?(?:the\s+|these\s+|those\s+|your\s+|any\s+)?(?:\w+\s+)?(?:policies|policy\s+documents|documents|sources|rules|context|handbook|guidelines|restrictions|limits|constraints|filters|instructions|prompt)\b/g },
+  { id: 'override_instructions', weight: 3, re: /\byour\s+(?:new|real|actual|true|only|next)\s+(?:task|role|instructions?|objective|goal|purpose|job|mission|directive|persona|identity)\s+(?:is|are|will be)\b/g },
+  { id: 'override_instructions', weight: 3, re: /\b(?:instead|rather),?\s+(?:of\s+(?:answering|following)|you\s+(?:will|must|should|shall))\b/g },
+  { id: 'override_instructions', weight: 3, re: /\b(?:admin(?:istrator)?|developer|sudo|root|system|priority|emergency|security)\s+(?:override|mode\s+(?:on|enabled|activated)|access\s+granted|command)\b/g },
+
+  { id: 'role_change', weight: 3, re: /\byou\s+are\s+now\b(?!\s+(?:eligible|entitled|enrolled|covered|registered|required|able|allowed|permitted|subject|responsible|on\s+(?:probation|leave|the)|in\s+(?:the|your)\s+(?:probation|notice)|(?:a|an)\s+(?:full|part)[- ]time|(?:a|an)\s+(?:permanent|regular|salaried|exempt|non-exempt|employee|member|manager|contractor|intern|participant)))/g },
+  { id: 'role_change', weight: 3, re: /\bfrom\s+(?:now|this\s+point|here)\s+on(?:wards?)?,?\s+(?:you|your|respond|answer|reply|act|behave|only|always|never|ignore|pretend|speak|talk|write|output|forget)\b/g },
+  { id: 'role_change', weight: 3, contextual: true, re: /\bpretend\s+(?:that\s+)?(?:you|you're|to\s+be)\b/g },
+  { id: 'role_change', weight: 3, re: /(?:^|[.!?\n]\s*)(?:please\s+|now\s+|ok(?:ay)?,?\s+)?(?:act|behave|respond|answer|reply|talk|speak|write)\s+(?:as\s+if|as\s+though|like)\s+you\s+(?:are|were|have|had|can|could)\b/g },
+  { id: 'role_change', weight: 3, re: /\b(?:stop|quit)\s+(?:being|acting\s+(?:like|as)|pretending\s+to\s+be|playing)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?(?:bot|assistant|ai|chatbot|model|helpful|robot)\b/g },
+  { id: 'role_change', weight: 3, re: /\brole-?\s?play\b[^.?!\n]{0,20}\byou\s+(?:are|will\s+be|play|should\s+be)\b/g },
+  { id: 'role_change', weight: 3, re: /\b(?:imagine|suppose|assume|hypothetically|let's\s+say)\b[^.?!\n]{0,30}\byou\s+(?:are|were|had|have|could)\s+(?:an?\s+)?(?:ai|assistant|model|chatbot|bot|character|human|person|evil|unrestricted|unfiltered|free|no\s+longer|not\s+bound|without|allowed)/g },
+  { id: 'role_change', weight: 2, contextual: true, re: /\b(?:answer|respond|reply|act|behave|talk|speak)\s+(?:as|like)\s+(?:an?\s+)?(?:\w+\s+)?(?:assistant|ai|chatbot|model|bot|llm|gpt|chatgpt|human\s+being)\b/g },
+  { id: 'role_change', weight: 2, contextual: true, re: /\b(?:act|behave|respond|answer|reply|talk|speak|write)\s+(?:as\s+if|as\s+though|like)\s+you\s+(?:are|were|have|had|can|could)\b/g },
+  { id: 'role_change', weight: 3, contextual: true, re: /(?:^|[.!?\n,;:]\s*|\band\s+|\bthen\s+)(?:please\s+|now\s+|ok(?:ay)?,?\s+)?(?:act|behave|pose|serve|function|operate)\s+as\s+(?:a|an|my|the|if|her|him|them)\b/g },
+  { id: 'role_change', weight: 2, re: /\b(?:let's|let\s+us|we(?:'ll|\s+will)|you(?:'ll|\s+will)?)\s+role-?\s?play\b|\brole-?\s?play\s+(?:as|with\s+me)\b|\b(?:let's\s+play\s+a\s+game|let's\s+pretend|let\s+us\s+pretend|play\s+a\s+game\s+with\s+me|stay\s+in\s+character|break\s+character|new\s+persona|alter\s+ego|opposite\s+mode|evil\s+(?:twin|mode|confidant|assistant))\b/g },
+  { id: 'role_change', weight: 2, re: /\byou\s+(?:will|must|shall|should)\s+(?:now\s+)?(?:act|behave|pretend|respond\s+as|answer\s+as|become|be\s+(?:an?|my))\b/g },
+  { id: 'no_rules', weight: 3, re: /\byou\s+(?:have|had|now\s+have|are\s+free\s+(?:of|from)|are\s+not\s+bound\s+by|aren't\s+bound\s+by|don't\s+have|do\s+not\s+have)\s+(?:no\s+|any\s+)?(?:rules|restrictions|guidelines|filters|limits|limitations|boundaries|ethics|morals|policies|content\s+policy|censorship|constraints|guardrails)\b/g },
+  { id: 'no_rules', weight: 3, re: /\b(?:answer|respond|reply|speak|talk|act|operate|behave|write|output|assistant|ai|model|chatbot|mode|version|yourself)\b[^.?!\n]{0,30}\b(?:without|with\s+(?:no|zero)|free\s+(?:of|from)|ignoring)\s+(?:any\s+|your\s+|the\s+)?(?:rules|restrictions|filters|filtering|censorship|limits|limitations|guidelines|guardrails|ethics|morals|moral|ethical|safety|content\s+polic(?:y|ies))\b/g },
+  { id: 'no_rules', weight: 3, re: /\b(?:no|without)\s+(?:ethical|moral|content|safety)\s+(?:guidelines|restrictions|filters|limits|constraints)\b/g },
+  { id: 'override_instructions', weight: 3, re: /\bignor(?:a|e|ez)\s+(?:todas\s+|toutes\s+)?(?:las|les)\s+instrucciones|\bignor(?:e|ez)\s+(?:toutes\s+)?les\s+instructions\s+pr[eé]c[eé]dentes|\bignoriere\s+(?:alle\s+)?(?:vorherigen|bisherigen|obigen)\s+anweisungen|\bignora\s+(?:tutte\s+)?le\s+istruzioni/g },
+  { id: 'jailbreak', weight: 3, re: /\b(?:do\s+anything\s+now|betterdan|better\s+dan|anti-?gpt|evilbot|mongo\s+tom|aim\s+mode|dan\s+mode|stan\s+mode|dude\s+mode|god\s+mode|chaos\s+mode|unlocked\s+mode|jailbroken\s+mode)\b/g },
+  { id: 'jailbreak', weight: 3, contextual: true, re: /\b(?:enable|activate|enter|switch\s+(?:to|into)|turn\s+on|go\s+into|you\s+are\s+in|you're\s+in|now\s+in|engage)\s+(?:the\s+)?(?:developer|debug|maintenance|admin|god|unrestricted|unfiltered|sudo|root|test)\s+mode\b/g },
+  { id: 'jailbreak', weight: 3, re: /\bjailbr(?:eak|oken|eaking)\s+(?:you|yourself|this\s+(?:ai|assistant|chat|bot|model)|the\s+(?:ai|assistant|chatbot|bot|model)|prompt|mode)\b|\b(?:a|as\s+a|you\s+are\s+a|you're\s+a)\s+jailbroken\b/g },
+  { id: 'jailbreak', weight: 3, re: /\b(?:answer|respond|reply|be|give|provide|speak|talk|mode|version|output|write)\b[^.?!\n]{0,20}\b(?:unfiltered|uncensored|unrestricted|unmoderated)\b/g },
+  { id: 'jailbreak', weight: 3, re: /\b(?:unrestricted|unfiltered|uncensored|jailbroken|evil|amoral|unaligned)\s+(?:ai|assistant|model|chatbot|bot|llm|version\s+of\s+you)\b/g },
+  { id: 'jailbreak', weight: 1, re: /\b(?:jailbr(?:eak|oken|eaking)|unfiltered|uncensored|developer\s+mode)\b/g },
+  { id: 'jailbreak', weight: 2, re: /\b(?:grandma|grandmother|granny)\b[^.?!\n]{0,80}\b(?:used\s+to|would)\s+(?:tell|read|sing|recite)\b/g },
+
+  { id: 'prompt_extraction', weight: 3, re: new RegExp(String.raw`\b${REVEAL_VERB}\b[^.?!\n]{0,40}?\b${PROMPT_OBJECT}\b${NOT_VERB_PROMPT}`, 'g') },
+  { id: 'prompt_extraction', weight: 3, re: /\b(?:what|which)\s+(?:instructions|rules|directives|prompt|guidelines)\s+(?:were|have|did|was|are)\s+you\s+(?:been\s+)?(?:given|told|receive|received|programmed|trained|configured|following|using)\b/g },
+  { id: 'prompt_extraction', weight: 3, re: /\b(?:repeat|print|output|copy|echo|recite|reproduce|show|write\s+out)\s+(?:me\s+)?(?:back\s+)?(?:everything|all|the\s+(?:text|words|content|message|messages|lines|paragraph|conversation)|what(?:'s| is| was)\s+written|each\s+word|word\s+for\s+word|verbatim)\s*(?:\w+\s+){0,2}(?:above|before|preceding|prior|that\s+came\s+before|so\s+far|from\s+the\s+(?:start|beginning|top)|you\s+(?:were|have\s+been)\s+(?:given|told))/g },
+  { id: 'prompt_extraction', weight: 3, re: /\b(?:prompt|instructions|rules|text|message|messages|everything|all|what|words)\s+(?:that\s+)?you\s+(?:were|have\s+been|got|had\s+been|'ve\s+been)\s+(?:given|told|fed|provided|programmed|instructed|trained\s+on)\b|\b(?:text|content|message|words|instructions|prompt)\s+(?:that\s+)?(?:precedes?|preceding|came\s+before|comes\s+before|before)\s+(?:my|this|the\s+user'?s?)\s+(?:message|question|input|prompt|request)\b/g },
+  { id: 'prompt_extraction', weight: 3, re: /\b(?:guidelines|rules|instructions|directives|constraints|policies)\s+(?:that\s+)?you\s+(?:must|have\s+to|need\s+to|are\s+supposed\s+to|were\s+told\s+to|are\s+told\s+to|should)\s+(?:follow|obey|stick\s+to|adhere\s+to)\b/g },
+  { id: 'prompt_extraction', weight: 3, re: /\b(?:what|how)\s+(?:are|were)\s+you\s+(?:programmed|instructed|configured|prompted|told)\s+(?:to|not\s+to)\b/g },
+  { id: 'prompt_extraction', weight: 2, re: /\b(?:your|the)\s+(?:system\s+)?prompt\s+(?:says?|starts|begins|contains|reads|tells)\b/g },
+  { id: 'prompt_extraction', weight: 1, re: /\bsystem\s+prompt\b(?!\s*(?:me|you|us|them|him|her|users?|employees?|for|to|when|if|before|after)\b)/g },
+  { id: 'output_manipulation', weight: 3, re: /\b(?:say|print|output|respond\s+with|reply\s+with|answer\s+with|write|type|end\s+with)\s+(?:only\s+)?(?:the\s+(?:words?|phrase|sentence|text)\s+)?["']?(?:i\s+have\s+been|i've\s+been)\s+(?:pwned|hacked|owned|jailbroken)/g },
+  { id: 'output_manipulation', weight: 2, re: /\bpwn(?:ed|3d)\b/g },
+  { id: 'output_manipulation', weight: 3, re: /!\[[^\]]*\]\(\s*https?:\/\/[^)]*(?:\?|=|\{|\))/g },
+  { id: 'fake_turn', weight: 3, re: /(?:^|\n|[.!?"]\s+)\s*(?:#{1,3}\s*|\[|<|\*\*|-{2,}\s*)?(?:system|assistant|developer|ai|chatbot|gpt|chatgpt|claude|llm|sys)\s*(?:message|prompt|note|override)?\s*(?:\]|>|\*\*|-{2,})?\s*:/g },
+  { id: 'fake_turn', weight: 2, re: /(?:^|\n|[.!?"]\s+)\s*(?:#{1,3}\s*|\[|<|\*\*|-{2,}\s*)?(?:new\s+)?instructions?\s*(?:\]|>|\*\*|-{2,})?\s*:/g },
+  { id: 'fake_turn', weight: 1, re: /(?:^|\n)\s*(?:user|human|me|q)\s*:/g },
+  { id: 'special_token', weight: 3, re: /<\|?\s*(?:im_start|im_end|system|assistant|user|endoftext|eot_id|start_header_id|end_header_id|begin_of_text|end_of_turn|start_of_turn)\s*\|?>|\[\/?inst\]|\[\s*(?:system|assistant|developer|sys|admin)\s*\]|<<\/?sys>>|<\/?(?:system|assistant|instructions?|sys|prompt|developer)>|\{\{\s*(?:system|prompt)/g },
+  { id: 'fake_turn', weight: 3, re: /\b(?:end|begin|start)\s+of\s+(?:the\s+)?(?:system\s+|user\s+|original\s+)?(?:prompt|instructions|context|conversation|input)\b|\b(?:system|developer)\s+(?:note|notice|update|alert|override)\s*:/g },
+  { id: 'encoding_request', weight: 3, re: /\b(?:decode|decipher|decrypt|translate|convert|interpret|unscramble|reverse)\b[^.?!\n]{0,60}\b(?:and|then)\s+(?:follow|execute|do|obey|run|act\s+on|comply|perform|carry\s+out|answer)\b/g },
+  { id: 'encoding_request', weight: 1, re: /\b(?:base-?64|hex(?:adecimal)?(?:\s+encoded)?|rot-?13|morse\s+code|caesar\s+cipher|binary\s+code|url-?encoded)\b/g }
+]
+
+// Rules over letters-only text, for "i g n o r e" or "1gn0r3" spellings whose word boundaries are lost.
+const COMPACT_RULES: RegExp[] = [
+  /(?:ignore|disregard|forget|override|bypass)(?:all|any|the|your|my|of|previous|prior|above|earlier|preceding|system|initial|original)*(?:instructions?|prompts?|rules|directives|guidelines|restrictions|programming)/,
+  /(?:print|show|reveal|repeat|tell|give|output|leak|dump)(?:me)?(?:your|the)(?:system|initial|original|hidden|secret)?(?:prompt|instructions)/,
+  /systemprompt/, /youarenow/, /developermode/, /jailbreak/, /doanythingnow/, /pretendyou/, /youhaveno(?:rules|restrictions|filters|limits)/,
+  /(?:no|without)(?:rules|restrictions|filters|censorship|guardrails)/, /ihavebeenpwned/
+]
+
+const ZERO_WIDTH = /[\u200B-\u200F\u2060-\u2064\uFEFF\u00AD\u180E\u034F\u061C\u115F\u1160\u3164\uFFA0\u202A-\u202E\u2066-\u2069]/g
+// Soft hyphens come with pasted documents and ZWNJ belongs in Persian words, so only Latin words count.
+const ZERO_WIDTH_IN_WORD = /[A-Za-z0-9][\u200B\u200D-\u200F\u2060-\u2064\uFEFF\u180E\u034F\u061C\u2066-\u2069\u200C]+[A-Za-z0-9]/
+const TAG_CHARS = /[\u{E0000}-\u{E007F}]/gu
+
+const CONFUSABLES: Record<string, string> = {
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', ѕ: 's', і: 'i', ї: 'i', ј: 'j', ԁ: 'd', ɡ: 'g', ո: 'n', ս: 'u',
+  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w'
+}
+const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g')
+const MIXED_SCRIPT_WORD = /(?=[\p{L}]*\p{Script=Latin})(?=[\p{L}]*[\p{Script=Cyrillic}\p{Script=Greek}])[\p{L}]{2,}/u
+
+const LEET: Record<string, string> = { 0: 'o', 1: 'i', 3: 'e', 4: 'a', 5: 's', 6: 'g', 7: 't', 8: 'b', 9: 'g', '@': 'a', $: 's', '!': 'i', '|': 'i', '+': 't', '€': 'e' }
+
+export interface NormalisedText {
+  /** NFKC, invisible characters removed, look-alike letters mapped to Latin, lower-cased, quotes straightened. */
+  text: string
+  /** NFKC and invisible characters removed, case kept (for base64). */
+  visible: string
+  zeroWidthInWords: boolean
+  mixedScript: boolean
+  /** ASCII smuggled in Unicode tag characters, if any. */
+  tagPayload?: string
+}
+
+/** Removes invisible characters that carry no meaning in a question (zero-width, bidi controls, tag characters). */
+export function stripInvisible (text: string): string {
+  return text.replace(TAG_CHARS, '').replace(ZERO_WIDTH, '')
+}
+
+export function normaliseForDetection (input: string): NormalisedText {
+  const tags = [...input.matchAll(TAG_CHARS)].map((m) => String.fromCharCode((m[0].codePointAt(0) ?? 0) - 0xE0000)).join('')
+  const nfkc = input.replace(TAG_CHARS, '').normalize('NFKC')
+  const zeroWidthInWords = ZERO_WIDTH_IN_WORD.test(nfkc)
+  const visible = nfkc.replace(ZERO_WIDTH, '')
+  const text = visible
+    .replace(/[\u2018\u2019\u201A\u201B\u2032\u00B4`]/g, "'")
+    .replace(/[\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB]/g, '"')
+    .toLowerCase()
+    .replace(CONFUSABLE_RE, (ch) => CONFUSABLES[ch] ?? ch)
+    .replace(/[^\S\n]+/g, ' ')
+  const result: NormalisedText = { text, visible, zeroWidthInWords, mixedScript: MIXED_SCRIPT_WORD.test(visible.toLowerCase()) }
+  if (/[a-z]{2}/i.test(tags)) result.tagPayload = tags
+  return result
+}
+
+function foldLeet (text: string, one: 'i' | 'l'): string {
+  return text.replace(/[0-9@$!|+€]/g, (ch) => (ch === '1' ? one : LEET[ch] ?? ch))
+}
+
+const SELF_SUBJECT = /\b(?:i|we|me|us|employees?|staff|managers?|contractors?|interns?|my\s+team|someone|anyone|people|colleagues?|coworkers?)\b/
+const QUESTION_WORD = /\b(?:can|could|may|should|must|shall|do|does|did|am|are|is|will|would|allowed|permitted|ok|okay|fine|need|have|how|when|whether|if|what|why)\b/
+const PERMISSION_ASK = /\b(?:is\s+it|would\s+it\s+be)\s+(?:ok|okay|fine|alright|acceptable|allowed|permitted|possible|legal|safe|appropriate|normal)\s+(?:for\s+\w+\s+)?to\s+(?:just\s+)?$/
+const REPORTED = /\b(?:told|tells|telling|asked|asks|asking|instructed|instructs|wants?|wanted|expects?|pressured|pressuring|forced|forcing|encouraged|encourages|said|says|advised|advises)\s+(?:me|us|them|him|her|employees|staff|people|everyone|someone|the\s+team|new\s+hires)\s+(?:to|that\s+(?:i|we)\s+(?:should|can|must))\s+(?:just\s+)?$/
+const DOC_AFTER = /^\s*(?:in|on|from|for|about|of|given\s+by|sent\s+by|issued\s+by|listed\s+in|regarding|printed\s+on|posted\s+on|that\s+came\s+with|that\s+came\s+from|when)\b[^.?!\n]{0,60}\b(?:form|policy|guide|guidance|handbook|e-?mail|document|page|intranet|manual|memo|checklist|template|portal|website|site|letter|manager|supervisor|boss|hr|it|team|training|sign|poster|notice|ticket|vendor|supplier|client|customer|colleague|coworker|department|version|app|tool|kit|booklet|box|package|equipment|machine|device|laptop|procedure|process|onboarding|offboarding|travel|expense|leave|pto|agency|office)\b/
+const ADDRESSES_ASSISTANT = /\b(?:you|your|yourself|assistant|chatbot|ai|model|bot|system\s+prompt|programming|guardrails?)\b/
+const IMPERATIVE_FOLLOW = /\b(?:and|then|,)\s+(?:instead\s+)?(?:tell|print|say|reveal|show|output|respond|answer|act|write|give|list|repeat|follow|obey|pretend|become|only|just)\b/
+
+function sentenceBefore (text: string, index: number): string {
+  const head = text.slice(0, index)
+  const cut = Math.max(head.lastIndexOf('\n'), head.search(/[.!?][^.!?]*$/))
+  return head.slice(cut + 1)
+}
+
+function isBenignContext (text: string, m: RegExpMatchArray): boolean {
+  const index = m.index ?? 0
+  const before = sentenceBefore(text, index)
+  const after = text.slice(index + m[0].length).split(/[.!?\n]/)[0]
+  if (ADDRESSES_ASSISTANT.test(m[0]) || ADDRESSES_ASSISTANT.test(before) || ADDRESSES_ASSISTANT.test(after) || IMPERATIVE_FOLLOW.test(after)) return false
+  if (REPORTED.test(before) || PERMISSION_ASK.test(before)) return true
+  const clause = before.split(/[,;:]|\b(?:and|then|but|also|plus)\b/).pop() ?? ''
+  if (SELF_SUBJECT.test(clause) && QUESTION_WORD.test(clause)) return true
+  return DOC_AFTER.test(after)
+}
+
+function applyRules (text: string, hits: Hits, prefix = ''): void {
+  for (const rule of RULES) {
+    for (const m of text.matchAll(rule.re)) {
+      const weight: Weight = rule.contextual === true && isBenignContext(text, m) ? 1 : rule.weight
+      addHit(hits, prefix + rule.id, weight)
+      if (weight === 3) break
+    }
+  }
+}
+
+function addHit (hits: Hits, id: string, weight: Weight): void {
+  const prev = hits.get(id) ?? 0
+  if (weight > prev) hits.set(id, weight)
+}
+
+const SPACED_RUN = /(?<![\p{L}\p{N}])[\p{L}\p{N}@$!|](?:[\s.\-_*·|/+]{1,3}[\p{L}\p{N}@$!|](?![\p{L}\p{N}])){4,}/gu
+
+function compactHits (text: string, hits: Hits): void {
+  const runs = [...text.matchAll(SPACED_RUN)].map((m) => m[0])
+  if (runs.length > 0) addHit(hits, 'spaced_letters', 1)
+  const joined = runs.map((r) => r.replace(/[^\p{L}\p{N}@$!|]/gu, '')).join('')
+  const candidates = [joined, foldLeet(joined, 'i'), foldLeet(joined, 'l')]
+  if (candidates.some((c) => COMPACT_RULES.some((re) => re.test(c.replace(/[^a-z]/g, ''))))) {
+    addHit(hits, 'obfuscated_instruction', 3)
+  }
+}
+
+const BASE64_BLOB = /(?<![A-Za-z0-9+/=_-])(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?(?![A-Za-z0-9+/=])|(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{24,}(?![A-Za-z0-9_-])/g
+const HEX_BLOB = /(?<![0-9a-f])(?:0x)?(?:[0-9a-f]{2}[\s:,]?){8,}(?![0-9a-f])/gi
+const ESCAPED_BLOB = /(?:\\x[0-9a-f]{2}){4,}|(?:%[0-9a-f]{2}){4,}|(?:\\u00[0-9a-f]{2}){4,}|(?:&#x?[0-9a-f]{2,3};){4,}/gi
+const BINARY_BLOB = /(?:[01]{8}\s?){4,}/g
+const MAX_BLOBS = 8
+
+/** Readable text hidden in encodings inside the question (base64, hex, escapes, binary, rot13, reversed, tag characters). */
+export function decodePayloads (normalised: NormalisedText): string[] {
+  const out: string[] = []
+  const push = (decoded: string | undefined): void => {
+    if (decoded !== undefined && looksLikeText(decoded) && out.length < MAX_BLOBS) out.push(decoded)
+  }
+  for (const m of normalised.visible.matchAll(BASE64_BLOB)) {
+    if (/[0-9+/=]|[a-z].*[A-Z]|[A-Z].*[a-z]/.test(m[0])) push(Buffer.from(m[0].replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'))
+  }
+  for (const m of normalised.visible.matchAll(HEX_BLOB)) push(Buffer.from(m[0].replace(/^0x|[^0-9a-f]/gi, ''), 'hex').toString('utf8'))
+  for (const m of normalised.visible.matchAll(ESCAPED_BLOB)) push(decodeEscapes(m[0]))
+  for (const m of normalised.visible.matchAll(BINARY_BLOB)) {
+    const bytes = m[0].replace(/\s/g, '').match(/.{8}/g) ?? []
+    push(String.fromCharCode(...bytes.map((b) => parseInt(b, 2))))
+  }
+  if (/\brot-?13\b/.test(normalised.text)) push(rot13(normalised.text))
+  push(normalised.tagPayload)
+  return out
+}
+
+function decodeEscapes (blob: string): string {
+  const codes = [...blob.matchAll(/(?:\\x|%|\\u00|&#x)([0-9a-f]{2})|&#(\d{2,3});/gi)]
+    .map((m) => (m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2])))
+  return String.fromCharCode(...codes)
+}
+
+function rot13 (text: string): string {
+  return text.replace(/[a-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - 97 + 13) % 26) + 97))
+}
+
+function looksLikeText (s: string): boolean {
+  if (s.length < 6) return false
+  const printable = [...s].filter((c) => /[\x20-\x7E\n\t]/.test(c)).length
+  return printable / s.length >= 0.9 && /[a-z]{2,}[\s_.-]+[a-z]{2,}/i.test(s)
+}
+
+function collectHits (input: string, depth: number): Hits {
+  const hits: Hits = new Map()
+  const normalised = normaliseForDetection(input)
+  const { text } = normalised
+  applyRules(text, hits)
+  if (/\bDAN\b/.test(normalised.visible)) addHit(hits, 'jailbreak', 3)
+  const folded = foldLeet(text, 'i')
+  if (folded !== text) {
+    const leet: Hits = new Map()
+    applyRules(folded, leet)
+    applyRules(foldLeet(text, 'l'), leet)
+    for (const [id, w] of leet) if (w >= 2 && !hits.has(id)) addHit(hits, 'leetspeak_instruction', w)
+  }
+  compactHits(text, hits)
+  if (normalised.zeroWidthInWords) addHit(hits, 'zero_width', 2)
+  if (normalised.mixedScript) addHit(hits, 'mixed_script', 1)
+  if (normalised.tagPayload !== undefined) addHit(hits, 'invisible_tags', 3)
+  const reversed: Hits = new Map()
+  applyRules([...text].reverse().join(''), reversed)
+  if ([...reversed.values()].some((w) => w === 3)) addHit(hits, 'reversed_instruction', 3)
+  if (depth < 2) {
+    for (const payload of decodePayloads(normalised)) {
+      addHit(hits, 'encoded_payload', 1)
+      const inner = collectHits(payload, depth + 1)
+      if ([...inner.values()].some((w) => w >= 2)) addHit(hits, 'encoded_instruction', 3)
+    }
+  }
+  return hits
+}
+
+function isInjection (hits: Hits, level: GuardrailsLevel): boolean {
+  const weights = [...hits.values()]
+  const score = weights.reduce((a, b) => a + b, 0)
+  const strongest = Math.max(0, ...weights)
+  return level === 'strict' ? score >= 2 : score >= 3 && strongest >= 2
+}
+
+// Reasons a sentence can be cut out for; anything hidden or structural means the whole question is refused.
+const STRIPPABLE = new Set(['override_instructions', 'override_soft', 'output_control', 'role_change', 'no_rules', 'jailbreak', 'prompt_extraction', 'output_manipulation'])
+// A remainder that leans on the cut sentence ("what would it say then?") still carries the injected premise.
+const ANAPHORA = /\b(?:then|in\s+that\s+case|that\s+way|if\s+so|in\s+that\s+role|in\s+character|like\s+that|as\s+(?:such|that|them|him|her))\b/i
+
+function splitSentences (text: string): string[] {
+  return text.split(/(?<=[.!?])\s+|\n+/).map((s) => s.trim()).filter((s) => s.length > 0)
+}
+
+function looksLikePolicyQuestion (text: string): boolean {
+  const words = text.split(/\s+/).filter((w) => /\p{L}/u.test(w))
+  return words.length >= 3 && mentionsWorkplace(text) &&
+    (/\?\s*$/.test(text) || /^(?:what|how|when|where|who|which|why|can|could|may|do|does|did|is|are|am|will|should|must|tell me|explain)\b/i.test(text))
+}
+
+function tryStrip (text: string, hits: Hits): string | undefined {
+  if ([...hits.keys()].some((id) => !STRIPPABLE.has(id))) return undefined
+  const kept = splitSentences(text).filter((sentence) => collectHits(sentence, 0).size === 0)
+  const remainder = kept.join(' ')
+  if (remainder.length === 0 || remainder.length === text.trim().length) return undefined
+  if (collectHits(remainder, 0).size > 0 || ANAPHORA.test(remainder) || !looksLikePolicyQuestion(remainder)) return undefined
+  return remainder
+}
+
+export function detectInjection (text: string, level: GuardrailsLevel): InjectionResult {
+  if (level === 'off') return { injection: false, score: 0, reasons: [] }
+  const hits = collectHits(text, 0)
+  const score = [...hits.values()].reduce((a, b) => a + b, 0)
+  const result: InjectionResult = { injection: isInjection(hits, level), score, reasons: [...hits.keys()].sort() }
+  if (result.injection && level === 'standard') {
+    const cleaned = tryStrip(text, hits)
+    if (cleaned !== undefined) result.cleaned = cleaned
+  }
+  return result
+}
+
+const ASSISTANT_COMPLIANCE = /\b(?:developer|dan|jailbreak|jailbroken|god|unrestricted|debug)\s+mode\s+(?:is\s+)?(?:enabled|activated|on|engaged)\b|\bi\s+(?:will|can|shall)\s+(?:now\s+)?(?:ignore|disregard|bypass|forget)\s+(?:my|all|the|any)\b|\bi\s+(?:have|now\s+have)\s+no\s+(?:rules|restrictions|guidelines|filters|limits)\b|\bas\s+(?:dan|an\s+unrestricted|an\s+unfiltered|a\s+jailbroken)\b|\b(?:my|the)\s+(?:system\s+prompt|instructions)\s+(?:is|are|says?|reads?)\s*:|\bhere\s+(?:is|are)\s+my\s+(?:system\s+prompt|instructions|rules)\b|\bsure,?\s+i(?:'ll|\s+will)\s+(?:ignore|pretend|act\s+as|reveal)\b/
+
+/** Fake system or assistant turns, and injections, planted in the conversation history a client sends back. */
+export function detectHistoryInjection (history: readonly ChatTurn[], level: GuardrailsLevel = 'standard'): HistoryInjectionResult {
+  if (level === 'off') return { injection: false, reasons: [], turns: [] }
+  const reasons = new Set<string>()
+  const turns: number[] = []
+  history.forEach((turn, i) => {
+    const found: string[] = []
+    if (turn.role !== 'user' && turn.role !== 'assistant') found.push('history_role')
+    if (turn.role === 'assistant' && ASSISTANT_COMPLIANCE.test(normaliseForDetection(turn.content).text)) found.push('history_fake_assistant')
+    const inner = detectInjection(turn.content, level)
+    if (inner.injection) found.push(...inner.reasons.map((r) => `history_${r}`))
+    if (found.length > 0) {
+      turns.push(i)
+      for (const r of found) reasons.add(r)
+    }
+  })
+  return { injection: turns.length > 0, reasons: [...reasons].sort(), turns }
+}
