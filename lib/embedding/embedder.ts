@@ -158,6 +158,7 @@ class OnnxEmbedder implements Embedder {
     return out
   }
 
+  /** Opens once however many calls wait on it. A failure sticks: the files will not fix themselves. */
   private async load (): Promise<Encoder> {
     if (this.encoder) return this.encoder
     if (this.failure !== undefined) throw new EmbedderUnavailableError(`embedding model unavailable: ${this.failure}`)

@@ -82,9 +82,10 @@ interface Value { name: string, type: ElemTypeName }
 
 /**
  * Converts a TF.js graph op by op into an ONNX graph (opset 18). Each TF op becomes its ONNX
- * counterpart; TF's int32 shape tensors are cast to int64 only where ONNX demands int64
- * (shapes, axes, gather/scatter indices). Only nodes the output depends on are emitted, in
- * a deterministic depth-first order.
+ * counterpart and every tensor keeps its TF dtype; int32 values are cast to int64 only where
+ * ONNX demands it (shapes, gather/scatter indices), and constant axes, perms and slice bounds
+ * become attributes or int64 initializers. Only nodes the output depends on are emitted, in a
+ * deterministic depth-first order.
  */
 export function convertTfjsGraph (nodes: TfNode[], weights: Map<string, ConstTensor>, opts: ConvertOptions): GraphBuilder {
   const converter = new Converter(nodes, weights, opts.graphName)
@@ -172,12 +173,10 @@ class Converter {
       case 'Reshape': return this.length(at(inputs, 1))
       case 'ExpandDims': return this.rank(at(inputs, 0)) + 1
       case 'Squeeze': return this.rank(at(inputs, 0)) - intList(node, 'squeeze_dims').length
-      case 'Mul': case 'Add': case 'Sub': case 'RealDiv': case 'BiasAdd':
+      case 'Mul': case 'Add': case 'Sub': case 'RealDiv': case 'BiasAdd': case 'MatMul': case 'BatchMatMul': case 'BatchMatMulV2':
         return Math.max(...inputs.map((r) => this.rank(r)))
       case 'Softmax': case 'Relu': case 'Tanh': case 'Cast': case 'Identity':
         return this.rank(at(inputs, 0))
-      case 'MatMul': case 'BatchMatMul': case 'BatchMatMulV2':
-        return Math.max(...inputs.map((r) => this.rank(r)))
       default: throw new Error(`cannot infer the rank of ${node.name} (${node.op})`)
     }
   }
