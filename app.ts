@@ -1,6 +1,6 @@
 import autoload from '@fastify/autoload'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
 import { dirname, join } from 'node:path'
@@ -20,6 +20,8 @@ export interface AppOptions {
 /** The service as one plugin: config, third-party wrappers, capabilities, then routes. */
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(configPlugin, { config: opts.config })
+  // The API speaks JSON only: a text/plain body gets a 415 rather than a confusing schema error.
+  fastify.removeContentTypeParser('text/plain')
   await fastify.register(autoload, { dir: join(here, 'plugins', 'external') })
   await fastify.register(autoload, {
     dir: join(here, 'plugins'),
@@ -66,7 +68,8 @@ export async function buildApp (options: BuildOptions = {}): Promise<FastifyInst
 
 export function serverOptions (config: AppConfig): FastifyServerOptions {
   return {
-    disableRequestLogging: true,
+    // One line per request comes from the metrics plugin's onResponse hook instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,

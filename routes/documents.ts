@@ -36,6 +36,7 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
   }
 
   fastify.get('/documents', {
+    config: { auth: 'key' },
     schema: {
       tags: ['corpus'],
       summary: 'List the policy documents in the index',
@@ -44,6 +45,7 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async () => ({ documents: store().listDocuments() }))
 
   fastify.get('/documents/:id', {
+    config: { auth: 'key' },
     schema: {
       tags: ['corpus'],
       summary: 'One policy document with its Markdown',

@@ -7,7 +7,7 @@ interface TapLike { teardown(fn: () => unknown): void }
 
 /** Builds the app with test settings (no environment variables read) and closes it after the test. */
 export async function build (t: TapLike, config: Partial<AppConfig> = {}, options: Omit<BuildOptions, 'config'> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ env: {}, logger: false, ...options, config: { LOG_LEVEL: 'warn', ...config } })
+  const app = await buildApp({ env: {}, logger: false, ...options, config: { LOG_LEVEL: 'warn', RATE_LIMIT_MAX: 0, ...config } })
   t.teardown(() => app.close())
   return app
 }

@@ -1,0 +1,146 @@
+/**
+ * The extractive answerer: without an LLM, answer with the retrieved passages' own sentences
+ * that best match the question (embedding similarity plus term overlap), each cited [n].
+ */
+import { contentTerms } from './terms.js'
+
+export interface Passage {
+  /** The source number shown to the user as [n]. */
+  n: number
+  text: string
+}
+
+export interface ExtractiveOptions {
+  /** At most this many sentences in the answer. */
+  maxSentences: number
+  /** Sentences scoring below this fraction of the best one are left out. */
+  relativeCutoff: number
+  /** A best sentence scoring below this means nothing relevant was found. */
+  minScore: number
+  /** How many sentences of each passage are considered (passages are short, so all of them by default). */
+  maxSentencesPerPassage: number
+  similarityWeight: number
+}
+
+export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
+  maxSentences: 3,
+  relativeCutoff: 0.8,
+  minScore: 0.3,
+  maxSentencesPerPassage: 24,
+  similarityWeight: 0.6
+})
+
+export interface ScoredSentence {
+  n: number
+  text: string
+  position: number
+  similarity: number
+  overlap: number
+  score: number
+}
+
+export interface ExtractiveAnswer {
+  answer: string
+  cited: number[]
+  /** The best sentence's score: how sure the answerer is that the passages answer the question. */
+  confidence: number
+  sentences: ScoredSentence[]
+}
+
+export type EmbedFn = (texts: string[]) => Promise<Float32Array[]>
+
+export async function answerExtractively (
+  question: string,
+  questionVector: Float32Array,
+  passages: readonly Passage[],
+  embed: EmbedFn,
+  options: Partial<ExtractiveOptions> = {}
+): Promise<ExtractiveAnswer | null> {
+  const opts = { ...EXTRACTIVE_DEFAULTS, ...options }
+  const candidates = passages.flatMap((p) =>
+    splitSentences(p.text).slice(0, opts.maxSentencesPerPassage).map((text, position) => ({ n: p.n, text, position })))
+  if (candidates.length === 0) return null
+
+  const vectors = await embed(candidates.map((c) => c.text))
+  const questionTerms = contentTerms(question)
+  const scored = candidates.map((c, i) => {
+    const similarity = dot(questionVector, vectors[i] as Float32Array)
+    const overlap = termOverlap(questionTerms, contentTerms(c.text))
+    const score = opts.similarityWeight * similarity + (1 - opts.similarityWeight) * overlap
+    return { ...c, similarity, overlap, score }
+  }).sort((a, b) => b.score - a.score || a.n - b.n || a.position - b.position)
+
+  const best = scored[0] as ScoredSentence
+  if (best.score < opts.minScore) return null
+  const chosen = pick(scored, best.score * opts.relativeCutoff, opts.maxSentences)
+  return {
+    answer: chosen.map((s) => cite(s.text, s.n)).join(' '),
+    cited: [...new Set(chosen.map((s) => s.n))],
+    confidence: best.score,
+    sentences: chosen
+  }
+}
+
+function pick (scored: readonly ScoredSentence[], cutoff: number, max: number): ScoredSentence[] {
+  const chosen: ScoredSentence[] = []
+  for (const s of scored) {
+    if (chosen.length >= max || s.score < cutoff) break
+    if (chosen.some((c) => nearDuplicate(c.text, s.text))) continue
+    chosen.push(s)
+  }
+  return chosen
+}
+
+function cite (sentence: string, n: number): string {
+  const trimmed = sentence.trim()
+  const end = /[.!?:;]$/.exec(trimmed)
+  return end ? `${trimmed.slice(0, -1)} [${n}]${end[0] === ':' || end[0] === ';' ? '.' : end[0]}` : `${trimmed} [${n}].`
+}
+
+/** Markdown passage → plain sentences: list items, table rows and paragraphs, split at sentence ends. */
+export function splitSentences (markdown: string): string[] {
+  const sentences: string[] = []
+  for (const raw of markdown.split('\n')) {
+    const line = cleanLine(raw)
+    if (line === '') continue
+    for (const part of line.split(/(?<=[.!?])\s+(?=[A-Z0-9"“(])/)) {
+      const sentence = part.trim()
+      if (sentence.split(/\s+/).length >= 4) sentences.push(sentence)
+    }
+  }
+  return sentences
+}
+
+function cleanLine (raw: string): string {
+  let line = raw.trim()
+  if (line.startsWith('#') || /^\|?\s*:?-{3,}/.test(line)) return ''
+  if (line.startsWith('|')) line = line.split('|').map((c) => c.trim()).filter(Boolean).join(': ')
+  return line
+    .replace(/^([-*+]|\d+[.)])\s+/, '')
+    .replace(/\*\*|__|`/g, '')
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .trim()
+}
+
+function termOverlap (question: ReadonlySet<string>, sentence: ReadonlySet<string>): number {
+  if (question.size === 0) return 0
+  let shared = 0
+  for (const term of question) if (sentence.has(term)) shared++
+  return shared / question.size
+}
+
+function nearDuplicate (a: string, b: string): boolean {
+  const ta = contentTerms(a)
+  const tb = contentTerms(b)
+  const smaller = Math.min(ta.size, tb.size)
+  if (smaller === 0) return a === b
+  let shared = 0
+  for (const t of ta) if (tb.has(t)) shared++
+  return shared / smaller > 0.8
+}
+
+function dot (a: Float32Array, b: Float32Array): number {
+  let sum = 0
+  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number)
+  return sum
+}

@@ -1,0 +1,113 @@
+/**
+ * Hybrid retrieval: sqlite-vec kNN and FTS5 BM25 over the same chunks, fused by reciprocal rank.
+ */
+import { performance } from 'node:perf_hooks'
+import { reciprocalRankFusion } from './fusion.js'
+import type { ChunkHit, SearchFilters, VectorStore } from './vector-store.js'
+
+export type SearchMode = 'hybrid' | 'vector' | 'keyword'
+
+export interface RetrieveRequest {
+  query: string
+  topK: number
+  mode: SearchMode
+  filters?: SearchFilters
+}
+
+export interface RetrievalSettings {
+  rrfK: number
+  /** How many candidates each of vector and keyword search contributes before fusion. */
+  candidates: number
+}
+
+export interface RetrievedChunk extends Omit<ChunkHit, 'rank' | 'score'> {
+  rank: number
+  score: number
+  vector_rank: number | null
+  keyword_rank: number | null
+  /** Cosine similarity to the query, when vector search found the chunk. */
+  similarity: number | null
+}
+
+export interface Retrieval {
+  results: RetrievedChunk[]
+  /** The query's embedding, when the mode computed one (the extractive answerer reuses it). */
+  queryVector: Float32Array | null
+  /** Evidence for off-topic detection: the best cosine similarity and the best BM25 score seen. */
+  topSimilarity: number | null
+  topKeywordScore: number | null
+  timings_ms: { embed: number, vector: number, keyword: number, total: number }
+}
+
+export interface RetrievalDeps {
+  store: VectorStore
+  embedQuery: (text: string) => Promise<Float32Array>
+}
+
+export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, settings: RetrievalSettings): Promise<Retrieval> {
+  const started = performance.now()
+  const timings = { embed: 0, vector: 0, keyword: 0, total: 0 }
+  const depth = request.mode === 'hybrid' ? Math.max(settings.candidates, request.topK) : request.topK
+
+  let queryVector: Float32Array | null = null
+  let vectorHits: ChunkHit[] = []
+  if (request.mode !== 'keyword') {
+    queryVector = await timed(timings, 'embed', () => deps.embedQuery(request.query))
+    const vector = queryVector
+    vectorHits = await timed(timings, 'vector', async () => deps.store.vectorSearch(vector, depth, request.filters))
+  }
+  let keywordHits: ChunkHit[] = []
+  if (request.mode !== 'vector') {
+    keywordHits = await timed(timings, 'keyword', async () => deps.store.keywordSearch(request.query, depth, request.filters))
+  }
+
+  const results = fuse(vectorHits, keywordHits, request, settings)
+  timings.total = round(performance.now() - started)
+  return {
+    results,
+    queryVector,
+    topSimilarity: vectorHits[0]?.score ?? null,
+    topKeywordScore: keywordHits[0]?.score ?? null,
+    timings_ms: timings
+  }
+}
+
+function fuse (vectorHits: ChunkHit[], keywordHits: ChunkHit[], request: RetrieveRequest, settings: RetrievalSettings): RetrievedChunk[] {
+  const byId = new Map<string, ChunkHit>()
+  for (const hit of [...vectorHits, ...keywordHits]) if (!byId.has(hit.chunk_id)) byId.set(hit.chunk_id, hit)
+  const similarity = new Map(vectorHits.map((h) => [h.chunk_id, h.score]))
+  const fused = reciprocalRankFusion({
+    vector: vectorHits.map((h) => h.chunk_id),
+    keyword: keywordHits.map((h) => h.chunk_id)
+  }, { k: settings.rrfK, limit: request.topK })
+  return fused.map((f, i) => {
+    const { rank: _rank, score: _score, ...hit } = byId.get(f.chunk_id) as ChunkHit
+    return {
+      ...hit,
+      rank: i + 1,
+      score: round(scoreFor(request.mode, f.score, byId.get(f.chunk_id) as ChunkHit), 6),
+      vector_rank: f.vector_rank,
+      keyword_rank: f.keyword_rank,
+      similarity: similarity.get(f.chunk_id) ?? null
+    }
+  })
+}
+
+/** Hybrid results carry the fused RRF score; single-mode results keep that mode's own score. */
+function scoreFor (mode: SearchMode, fused: number, hit: ChunkHit): number {
+  return mode === 'hybrid' ? fused : hit.score
+}
+
+async function timed<T> (timings: Record<'embed' | 'vector' | 'keyword', number>, key: 'embed' | 'vector' | 'keyword', fn: () => Promise<T>): Promise<T> {
+  const start = performance.now()
+  try {
+    return await fn()
+  } finally {
+    timings[key] = round(performance.now() - start)
+  }
+}
+
+function round (value: number, digits = 3): number {
+  const f = 10 ** digits
+  return Math.round(value * f) / f
+}

@@ -1,0 +1,112 @@
+import fp from 'fastify-plugin'
+import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort, type Turn } from '../lib/chat.js'
+import { checkInput, checkOutput, isOffTopic, refusalAnswer, validateText } from '../lib/guardrails/index.js'
+import type { LlmClient } from '../lib/llm/client.js'
+import { counter, histogram } from '../lib/metric.js'
+import { SYSTEM_PROMPT } from '../lib/prompt.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    answerer: Answerer
+  }
+}
+
+export interface AnswerRequest {
+  question: string
+  history: Turn[]
+  topK: number
+  signal: AbortSignal
+  onToken?: (text: string) => void
+}
+
+export interface Answerer {
+  /** A 400-worthy problem with the question's characters or size, or null (skipped when guardrails are off). */
+  textProblem(question: string, history: readonly Turn[]): string | null
+  answer(request: AnswerRequest): Promise<ChatAnswer>
+}
+
+/** Off-topic evidence thresholds, tuned on eval/questions.jsonl and the guardrails fixtures. */
+export const OFF_TOPIC_THRESHOLDS = { vector: 0.25, keyword: 4 }
+const MAX_ANSWER_CHARS = 2000
+const NO_ANSWER = 'I could not find this in the company policies. Try rephrasing, or ask HR (hr@harbourline.example) directly.'
+
+/**
+ * Answers questions: wires the guardrails (lib/guardrails), the retriever, the embedder and the
+ * LLM (fastify.llm) into lib/chat's pipeline, and counts the outcomes for /metrics and /stats.
+ */
+export default fp(async function answerer (fastify) {
+  const level = fastify.config.GUARDRAILS_LEVEL
+  const llmSeconds = histogram({
+    name: 'llm_request_duration_seconds',
+    help: 'Time spent waiting for the LLM per answer, by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60]
+  })
+  const llmFailures = counter({ name: 'llm_failures_total', help: 'LLM answers that fell back to extractive, by reason', labelNames: ['reason'] })
+
+  const deps: ChatDeps = {
+    checkInput (question, history) {
+      const result = checkInput({ question, history }, level)
+      return {
+        question: result.question,
+        history: result.history,
+        pii_redacted: result.findings.pii_redacted,
+        injection: result.findings.injection,
+        ...(result.refuse ? { refusal: { reason: result.refuse.reason, answer: result.refuse.answer } } : {})
+      }
+    },
+    offTopic: (e) => e.results > 0 && isOffTopic({
+      question: e.question,
+      ...(e.topSimilarity === null ? {} : { topVectorScore: e.topSimilarity }),
+      ...(e.topKeywordScore === null ? {} : { topKeywordScore: e.topKeywordScore })
+    }, OFF_TOPIC_THRESHOLDS, level),
+    offTopicAnswer: refusalAnswer('off_topic'),
+    noAnswer: NO_ANSWER,
+    checkOutput (answer, sourcesText) {
+      if (level === 'off') return { answer, pii_redacted: [], replaced: false }
+      const result = checkOutput({ answer, sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS }, level)
+      return { answer: result.answer, pii_redacted: result.pii_redacted, replaced: result.leaked_system_prompt }
+    },
+    retrieve: async (question, topK) => fastify.retriever.retrieve({ query: question, topK, mode: 'hybrid' }),
+    embed: async (texts) => fastify.embedder.embed(texts),
+    llm: fastify.llm.client === null ? null : llmPort(fastify.llm.client, () => fastify.llm.status() === 'operational'),
+    streamLive: level !== 'strict',
+    embeddingModel: fastify.embedder.card.id
+  }
+
+  fastify.decorate('answerer', {
+    textProblem (question, history) {
+      if (level === 'off') return null
+      const problem = validateText(question, { maxLength: 2000 }, 'question') ??
+        history.map((turn, i) => validateText(turn.content, { maxLength: 4000 }, `history[${i}].content`)).find((p) => p !== null) ?? null
+      return problem?.message ?? null
+    },
+    async answer (request) {
+      const result = await answerQuestion(deps, request)
+      if (result.timings_ms.llm > 0) llmSeconds.observe({ outcome: result.mode === 'llm' ? 'answered' : 'fell_back' }, result.timings_ms.llm / 1000)
+      if (result.reason?.startsWith('llm_') === true) llmFailures.inc({ reason: result.reason.slice(4) })
+      fastify.usage.recordAnswer({
+        mode: result.mode,
+        ...(result.mode === 'refused' && result.reason !== undefined ? { refusalReason: result.reason } : {}),
+        citedDocumentIds: result.citations.map((c) => c.document_id),
+        guardrailKinds: [
+          ...result.guardrails.input.pii_redacted.map((k) => `pii_${k}`),
+          ...(result.guardrails.input.injection ? ['injection'] : []),
+          ...(result.guardrails.input.off_topic ? ['off_topic'] : []),
+          ...result.guardrails.output.pii_redacted.map((k) => `output_pii_${k}`),
+          ...(result.guardrails.output.citations_valid ? [] : ['invalid_citations'])
+        ]
+      })
+      return result
+    }
+  })
+}, { name: 'answerer', dependencies: ['config', 'embedder', 'llm', 'retriever', 'usage-stats'] })
+
+function llmPort (client: LlmClient, available: () => boolean): LlmPort {
+  return {
+    model: client.model,
+    available,
+    complete: async (messages, signal) => client.complete({ messages, signal }),
+    stream: (messages, signal) => client.stream({ messages, signal })
+  }
+}

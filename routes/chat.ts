@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
+import { PassThrough } from 'node:stream'
+import { ChatRequestSchema, ChatResponseSchema } from '../lib/chat-schemas.js'
+import { InvalidInputError } from '../lib/errors.js'
+import { errorResponses } from '../lib/schemas.js'
+import { sseEvent, tokenize } from '../lib/sse-event.js'
+
+const chat: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/chat', {
+    config: { shedUnderPressure: true, auth: 'key' },
+    schema: {
+      tags: ['answers'],
+      summary: 'Answer a question from the policies, with [n] citations',
+      description: 'JSON by default. With "stream": true or Accept: text/event-stream, Server-Sent Events: `token` events ({"text"}) as the ' +
+        'answer is written, then `done` with the whole response object below (its `answer` is authoritative: it is the checked answer, ' +
+        'and it replaces the streamed text if an LLM answer had to fall back), or `error` ({"message"}) if it fails midway.',
+      body: ChatRequestSchema,
+      response: { 200: ChatResponseSchema, ...errorResponses }
+    }
+  }, async (request, reply) => {
+    const { question, history, top_k: topK, stream } = request.body
+    const problem = fastify.answerer.textProblem(question, history)
+    if (problem !== null) throw new InvalidInputError(problem)
+
+    const cancel = new AbortController()
+    reply.raw.on('close', () => { if (!reply.raw.writableFinished) cancel.abort() })
+    const wantsStream = stream || (request.headers.accept ?? '').includes('text/event-stream')
+    if (!wantsStream) return fastify.answerer.answer({ question, history, topK, signal: cancel.signal })
+
+    const events = lazyEventStream(reply)
+    try {
+      const answer = await fastify.answerer.answer({ question, history, topK, signal: cancel.signal, onToken: (text) => events.send('token', { text }) })
+      if (!events.opened) for (const text of tokenize(answer.answer)) events.send('token', { text })
+      events.send('done', answer)
+    } catch (err) {
+      if (!events.opened) throw err
+      request.log.error({ err }, 'chat stream failed midway')
+      events.send('error', { message: 'The answer could not be completed; please try again.' })
+    }
+    events.end()
+    return reply
+  })
+}
+
+/** An SSE body that is only started by the first event, so failures before it still get a JSON error. */
+function lazyEventStream (reply: FastifyReply): { readonly opened: boolean, send(event: string, data: unknown): void, end(): void } {
+  let body: PassThrough | null = null
+  const open = (): PassThrough => {
+    if (body === null) {
+      body = new PassThrough()
+      reply.header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache, no-transform')
+        .header('x-accel-buffering', 'no')
+        .send(body)
+    }
+    return body
+  }
+  return {
+    get opened () { return body !== null },
+    send: (event, data) => { open().write(sseEvent(event, data)) },
+    end: () => { open().end() }
+  }
+}
+
+export default chat

@@ -1,0 +1,105 @@
+import t from 'tap'
+import { build } from '../helper.js'
+
+t.test('GET /health reports every component honestly without loading the model', async (t) => {
+  const app = await build(t)
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.match(body, {
+    status: 'degraded',
+    version: /^\d+\.\d+\.\d+/,
+    components: { vector_store: 'operational', embedding_service: 'not_loaded', llm_service: 'not_configured', memory_manager: 'operational' },
+    performance: { memory_usage_mb: Number, response_time_avg_ms: Number, uptime_hours: Number }
+  })
+  t.equal(app.embedder.loaded, false, 'health did not load the model')
+})
+
+t.test('GET /health is unhealthy (503) when the index cannot be read', async (t) => {
+  const app = await build(t, { VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' })
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().status, 'unhealthy')
+  t.equal(res.json().components.vector_store, 'unavailable')
+})
+
+t.test('GET /health says healthy when an LLM is configured and everything works', async (t) => {
+  const app = await build(t, { LLM_BASE_URL: 'http://127.0.0.1:9/v1' })
+  const body = (await app.inject('/health')).json()
+  t.equal(body.components.llm_service, 'operational')
+  t.equal(body.status, 'healthy')
+})
+
+t.test('GET /memory has every field with real values', async (t) => {
+  const app = await build(t, { MEMORY_LIMIT_MB: 512 })
+  const res = await app.inject('/memory')
+  t.equal(res.statusCode, 200)
+  const m = res.json()
+  for (const field of ['memory_usage_mb', 'memory_available_mb', 'memory_utilization', 'memory_limit_mb', 'limit_source', 'heap_used_mb',
+    'heap_total_mb', 'external_mb', 'gc_collections', 'embedding_model', 'embedding_model_loaded', 'vector_db_size_mb']) {
+    t.ok(field in m, field)
+  }
+  const rssMb = process.memoryUsage().rss / 1024 / 1024
+  t.ok(Math.abs(m.memory_usage_mb - rssMb) < 8, `RSS ${m.memory_usage_mb} MB matches process.memoryUsage ${rssMb.toFixed(1)} MB`)
+  t.ok(m.memory_limit_mb <= 512)
+  t.ok(m.memory_utilization > 0 && m.memory_utilization <= 1)
+  t.ok(Math.abs(m.memory_available_mb - (m.memory_limit_mb - m.memory_usage_mb)) < 1)
+  t.ok(m.heap_used_mb > 0 && m.heap_used_mb <= m.heap_total_mb)
+  t.ok(m.vector_db_size_mb > 0, 'index size is read from the file')
+  t.match(m.embedding_model, /universal-sentence-encoder/i)
+})
+
+t.test('GET /metrics is Prometheus text with request counts and latency by route and status', async (t) => {
+  const app = await build(t)
+  await app.inject('/health')
+  await app.inject('/nope')
+  const res = await app.inject('/metrics')
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/plain/)
+  t.match(res.body, /# TYPE process_resident_memory_bytes gauge/)
+  t.match(res.body, /http_requests_total\{method="GET",route="\/health",status_code="200"\} \d+/)
+  t.match(res.body, /http_requests_total\{method="GET",route="unmatched",status_code="404"\} \d+/)
+  t.match(res.body, /http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/health",status_code="200"\}/)
+})
+
+t.test('GET /openapi.json is an OpenAPI 3 document listing every route with schemas', async (t) => {
+  const app = await build(t)
+  const res = await app.inject('/openapi.json')
+  t.equal(res.statusCode, 200)
+  const doc = res.json()
+  t.match(doc.openapi, /^3\./)
+  const expected: Array<[string, string]> = [['/health', 'get'], ['/memory', 'get'], ['/metrics', 'get'], ['/stats', 'get'], ['/documents', 'get'],
+    ['/documents/{id}', 'get'], ['/search', 'post'], ['/chat', 'post']]
+  for (const [path, method] of expected) {
+    const op = doc.paths[path]?.[method]
+    t.ok(op, `${method.toUpperCase()} ${path} is documented`)
+    t.ok(op?.responses?.['200'], `${path} has a 200 response schema`)
+  }
+  t.ok(doc.paths['/search'].post.requestBody, 'POST /search has a request body schema')
+  t.ok(doc.paths['/search'].post.responses['400'], 'POST /search documents its 400')
+  const docs = await app.inject('/docs/')
+  t.equal(docs.statusCode, 200)
+  t.match(docs.headers['content-type'], /text\/html/)
+})
+
+t.test('errors are JSON in Fastify\'s shape', async (t) => {
+  const app = await build(t)
+  const notFound = await app.inject('/no/such/route')
+  t.equal(notFound.statusCode, 404)
+  t.match(notFound.json(), { statusCode: 404, error: 'Not Found', message: /no\/such\/route/ })
+
+  const badJson = await app.inject({ method: 'POST', url: '/search', headers: { 'content-type': 'application/json' }, payload: '{"query": ' })
+  t.equal(badJson.statusCode, 400)
+  t.match(badJson.json(), { statusCode: 400, error: 'Bad Request', message: String })
+
+  const badField = await app.inject({ method: 'POST', url: '/search', payload: { query: 'pto', top_k: 99 } })
+  t.equal(badField.statusCode, 400)
+  t.match(badField.json().message, /top_k/)
+
+  const unknownField = await app.inject({ method: 'POST', url: '/search', payload: { query: 'pto', colour: 'red' } })
+  t.equal(unknownField.statusCode, 400, 'unknown fields are rejected, not silently dropped')
+
+  const wrongType = await app.inject({ method: 'POST', url: '/search', headers: { 'content-type': 'text/plain' }, payload: 'pto' })
+  t.equal(wrongType.statusCode, 415)
+  t.equal(wrongType.json().statusCode, 415)
+})
