@@ -11,12 +11,28 @@ const MODE_LABELS = {
   },
   extractive: {
     badge: 'Quoted from the policies',
-    note: () => 'No language model was used: these sentences are quoted directly from the passages below.'
+    note: (done) => `No language model was used${done.reason ? ` (${readable(done.reason)})` : ''}: these sentences are quoted directly from the passages below.`
   },
   refused: {
     badge: 'Not answered',
-    note: () => 'The service did not answer this question from the policies.'
+    note: (done) => lookup(REFUSAL_REASONS, done.reason) ?? `The service did not answer this question from the policies${done.reason ? ` (${readable(done.reason)})` : ''}.`
   }
+}
+
+const REFUSAL_REASONS = {
+  off_topic: 'The question does not seem to be about company policies.',
+  injection: 'The question looked like an attempt to change how the assistant works, so it was not answered.',
+  pii: 'The question contained personal data, so it was not answered.',
+  no_relevant: 'No policy passage relevant to the question was found.'
+}
+
+/** table[key] for the table's own keys only, so a reply can never pick up Object.prototype members. */
+function lookup (table, key) {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined
+}
+
+function readable (reason) {
+  return String(reason).replace(/_/g, ' ')
 }
 
 const form = document.getElementById('ask-form')
@@ -79,7 +95,7 @@ async function ask (question) {
     const done = await postChat(body, controller.signal, (text) => view.appendToken(text))
     view.finish(done)
     remember(question, done.answer)
-    setStatus(`Answer ready: ${MODE_LABELS[done.mode]?.badge ?? done.mode}, ${countSources(done.citations)}.`)
+    setStatus(`Answer ready: ${lookup(MODE_LABELS, done.mode)?.badge ?? done.mode}, ${countSources(done.citations)}.`)
   } catch (err) {
     const message = controller.signal.aborted ? 'Stopped before the answer was finished.' : describeError(err)
     view.fail(message)
@@ -234,6 +250,7 @@ function describeError (err) {
 }
 
 function remember (question, answer) {
+  if (question === '' || answer === '') return
   history.push({ role: 'user', content: question.slice(0, MAX_HISTORY_CHARS) })
   history.push({ role: 'assistant', content: answer.slice(0, MAX_HISTORY_CHARS) })
   history = history.slice(-MAX_HISTORY_MESSAGES)
@@ -290,11 +307,11 @@ function addExchange (question) {
       streamed.appendData(piece)
     },
     finish (done) {
-      const mode = MODE_LABELS[done.mode]
+      const mode = lookup(MODE_LABELS, done.mode)
       badge.className = `mode-badge mode-${mode ? done.mode : 'other'}`
       badge.textContent = mode?.badge ?? `Mode: ${String(done.mode)}`
       answer.dataset.mode = String(done.mode)
-      const citations = Array.isArray(done.citations) ? done.citations : []
+      const citations = Array.isArray(done.citations) ? [...done.citations].sort((a, b) => Number(a.id) - Number(b.id)) : []
       text.replaceChildren(...renderAnswer(done.answer, citations, id))
       const notes = el('p', 'answer-note', mode ? mode.note(done) : 'The service used an answer mode this page does not know.')
       answer.append(notes, ...renderGuardrailNotes(done.guardrails))
