@@ -255,8 +255,19 @@ export function replaceMatches (text: string, matches: PiiMatch[]): string {
   return out + text.slice(cursor)
 }
 
-export function redactPii (text: string): RedactionResult {
-  const matches = findPii(text)
+/** `kind:value` key of an occurrence, as used by allow-lists. */
+export function piiKey (match: PiiMatch): string {
+  return `${match.kind}:${match.value}`
+}
+
+/** Keys of every PII occurrence in `text`, e.g. the corpus's published contact addresses and hotlines. */
+export function collectPiiKeys (text: string): Set<string> {
+  return new Set(findPii(text).map(piiKey))
+}
+
+/** Redacts every occurrence except those whose key is in `allowed` (public company contacts). */
+export function redactPii (text: string, allowed?: ReadonlySet<string>): RedactionResult {
+  const matches = findPii(text).filter((m) => allowed === undefined || !allowed.has(piiKey(m)))
   if (matches.length === 0) return { text, kinds: [] }
   return { text: replaceMatches(text, matches), kinds: sortKinds(matches.map((m) => m.kind)) }
 }
