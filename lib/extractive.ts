@@ -8,6 +8,8 @@ export interface Passage {
   /** The source number shown to the user as [n]. */
   n: number
   text: string
+  /** Heading path ("Sick Leave > Reporting an Absence"): context for judging a sentence out of its passage. */
+  heading?: string
 }
 
 export interface ExtractiveOptions {
@@ -20,14 +22,20 @@ export interface ExtractiveOptions {
   /** How many sentences of each passage are considered (passages are short, so all of them by default). */
   maxSentencesPerPassage: number
   similarityWeight: number
+  /** Added to sentences with a number when the question asks how much, how long, when... */
+  quantityBoost: number
+  /** Added in proportion to 1/rank of the sentence's passage. */
+  rankWeight: number
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   maxSentences: 3,
-  relativeCutoff: 0.8,
+  relativeCutoff: 0.7,
   minScore: 0.3,
   maxSentencesPerPassage: 24,
-  similarityWeight: 0.6
+  similarityWeight: 0.6,
+  quantityBoost: 0.2,
+  rankWeight: 0.05
 })
 
 export interface ScoredSentence {
@@ -57,16 +65,18 @@ export async function answerExtractively (
   options: Partial<ExtractiveOptions> = {}
 ): Promise<ExtractiveAnswer | null> {
   const opts = { ...EXTRACTIVE_DEFAULTS, ...options }
-  const candidates = passages.flatMap((p) =>
-    splitSentences(p.text).slice(0, opts.maxSentencesPerPassage).map((text, position) => ({ n: p.n, text, position })))
+  const candidates = passages.flatMap((p, rank) =>
+    splitSentences(p.text).slice(0, opts.maxSentencesPerPassage).map((text, position) => ({ n: p.n, text, position, rank, context: lastHeading(p.heading) })))
   if (candidates.length === 0) return null
 
-  const vectors = await embed(candidates.map((c) => c.text))
+  const vectors = await embed(candidates.map((c) => c.context ? `${c.context}: ${c.text}` : c.text))
   const questionTerms = contentTerms(question)
-  const scored = candidates.map((c, i) => {
+  const wantsQuantity = QUANTITY_QUESTION.test(question)
+  const scored = candidates.map(({ context: _context, rank, ...c }, i) => {
     const similarity = dot(questionVector, vectors[i] as Float32Array)
-    const overlap = termOverlap(questionTerms, contentTerms(c.text))
-    const score = opts.similarityWeight * similarity + (1 - opts.similarityWeight) * overlap
+    const overlap = termOverlap(questionTerms, contentTerms(`${_context} ${c.text}`))
+    const score = opts.similarityWeight * similarity + (1 - opts.similarityWeight) * overlap +
+      (wantsQuantity && /\d/.test(c.text) ? opts.quantityBoost : 0) + opts.rankWeight / (rank + 1)
     return { ...c, similarity, overlap, score }
   }).sort((a, b) => b.score - a.score || a.n - b.n || a.position - b.position)
 
@@ -79,6 +89,12 @@ export async function answerExtractively (
     confidence: best.score,
     sentences: chosen
   }
+}
+
+const QUANTITY_QUESTION = /\b(how\s+(much|many|long|soon|often|quickly|fast|far|early|late)|when|what\s+time|which\s+day|deadline|by\s+when|limit|maximum|minimum|number|phone|extension|rate|percent|amount)\b/i
+
+function lastHeading (heading: string | undefined): string {
+  return heading?.split(' > ').at(-1)?.trim() ?? ''
 }
 
 function pick (scored: readonly ScoredSentence[], cutoff: number, max: number): ScoredSentence[] {
@@ -100,8 +116,7 @@ function cite (sentence: string, n: number): string {
 /** Markdown passage → plain sentences: list items, table rows and paragraphs, split at sentence ends. */
 export function splitSentences (markdown: string): string[] {
   const sentences: string[] = []
-  for (const raw of markdown.split('\n')) {
-    const line = cleanLine(raw)
+  for (const line of joinListLeadIns(markdown.split('\n'))) {
     if (line === '') continue
     for (const part of line.split(/(?<=[.!?])\s+(?=[A-Z0-9"“(])/)) {
       const sentence = part.trim()
@@ -109,6 +124,31 @@ export function splitSentences (markdown: string): string[] {
     }
   }
   return sentences
+}
+
+/** "…any of the following:" followed by list items becomes one line, so the answer keeps what the lead-in announces. */
+function joinListLeadIns (rawLines: string[]): string[] {
+  const lines: string[] = []
+  let leadIn: string | null = null
+  let items: string[] = []
+  const flush = (): void => {
+    if (leadIn !== null) lines.push(items.length > 0 ? `${leadIn} ${items.join('; ').replace(/[;.]\s*;/g, ';')}` : leadIn)
+    leadIn = null
+    items = []
+  }
+  for (const raw of rawLines) {
+    const isItem = /^\s*([-*+]|\d+[.)])\s+/.test(raw)
+    const line = cleanLine(raw)
+    if (leadIn !== null && isItem && line !== '') {
+      items.push(line.replace(/[;.]$/, ''))
+      continue
+    }
+    flush()
+    if (line.endsWith(':') && !line.startsWith('|')) leadIn = line
+    else lines.push(line)
+  }
+  flush()
+  return lines
 }
 
 function cleanLine (raw: string): string {
