@@ -1,0 +1,113 @@
+import fp from 'fastify-plugin'
+import {
+  checkInput,
+  type ChatTurn,
+  checkOutput,
+  type GuardrailsLevel,
+  type InputCheckInput,
+  type InputCheckResult,
+  isOffTopic,
+  type OffTopicEvidence,
+  type OffTopicThresholds,
+  type OutputCheckInput,
+  type OutputCheckResult,
+  parseGuardrailsLevel,
+  refusalAnswer,
+  type RefusalReason,
+  type TextLimits,
+  type TextProblem,
+  validateText
+} from '../lib/guardrails/index.js'
+import { counter } from '../lib/metric.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    guardrails: Guardrails
+  }
+}
+
+/** The lib/guardrails checks bound to the configured level; every trigger is counted in /metrics. */
+export interface Guardrails {
+  readonly level: GuardrailsLevel
+  /** Null when acceptable (always under `off`); otherwise the 400 message. */
+  validateText(text: string, limits: TextLimits, field?: string): TextProblem | null
+  checkInput<T extends ChatTurn>(input: InputCheckInput<T>): InputCheckResult<T>
+  isOffTopic(evidence: OffTopicEvidence, thresholds: OffTopicThresholds): boolean
+  checkOutput(input: OutputCheckInput): OutputCheckResult
+  refusalAnswer(reason: RefusalReason): string
+  /** Counts a trigger decided elsewhere, e.g. `output_uncited` when an LLM answer without valid citations is replaced. */
+  record(kind: string): void
+}
+
+export interface GuardrailsPluginOptions {
+  /** Overrides GUARDRAILS_LEVEL (tests). */
+  level?: GuardrailsLevel
+  /** PII keys left unredacted in questions: the company's published contacts (see collectPiiKeys). */
+  allowedPii?: ReadonlySet<string>
+}
+
+export const TRIGGER_METRIC = 'guardrail_triggers_total'
+
+/**
+ * Decorates `fastify.guardrails` with the checks of lib/guardrails at GUARDRAILS_LEVEL (docs/guardrails.md)
+ * and counts what they find in `guardrail_triggers_total{kind}`. Logs carry kinds and rule ids, never text.
+ */
+export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, opts) {
+  const level = opts.level ?? parseGuardrailsLevel(fastify.config.GUARDRAILS_LEVEL)
+  const triggers = counter({ name: TRIGGER_METRIC, help: 'Guardrail findings by kind (PII kind, injection, off-topic, output checks)', labelNames: ['kind'] })
+  const count = (kinds: string[]): void => {
+    for (const kind of kinds) triggers.inc({ kind })
+  }
+  const inputOptions = opts.allowedPii === undefined ? {} : { allowedPii: opts.allowedPii }
+
+  const service: Guardrails = {
+    level,
+    validateText (text, limits, field) {
+      if (level === 'off') return null
+      const problem = validateText(text, limits, field)
+      if (problem !== null) count(['invalid_text'])
+      return problem
+    },
+    checkInput (input) {
+      const result = checkInput(input, level, inputOptions)
+      const kinds = inputKinds(result)
+      if (kinds.length > 0) {
+        count(kinds)
+        fastify.log.debug({ guardrails: { kinds, reasons: result.reasons } }, 'input guardrails triggered')
+      }
+      return result
+    },
+    isOffTopic (evidence, thresholds) {
+      const offTopic = isOffTopic(evidence, thresholds, level)
+      if (offTopic) count(['off_topic'])
+      return offTopic
+    },
+    checkOutput (input) {
+      const result = checkOutput(input, level)
+      const kinds = [
+        ...result.pii_redacted.map((k) => `output_pii_${k}`),
+        ...(result.leaked_system_prompt ? ['output_system_prompt'] : []),
+        ...(result.truncated ? ['output_truncated'] : [])
+      ]
+      if (kinds.length > 0) {
+        count(kinds)
+        fastify.log.debug({ guardrails: { kinds } }, 'output guardrails triggered')
+      }
+      return result
+    },
+    refusalAnswer,
+    record (kind) {
+      count([kind])
+    }
+  }
+  fastify.decorate('guardrails', service)
+  fastify.log.debug({ guardrails_level: level }, 'guardrails ready')
+}, { name: 'guardrails', dependencies: ['config'] })
+
+function inputKinds (result: InputCheckResult): string[] {
+  return [
+    ...result.findings.pii_redacted.map((k) => `pii_${k}`),
+    ...(result.findings.injection ? [result.refuse?.reason === 'injection' ? 'injection_refused' : 'injection_stripped'] : []),
+    ...(result.refuse?.reason === 'pii' ? ['pii_refused'] : [])
+  ]
+}
