@@ -54,7 +54,7 @@ function falseRefusals (questions: EvalQuestion[], level: GuardrailsLevel): Fals
 }
 
 function line (report: FixtureReport, refusals: FalseRefusals | undefined): string {
-  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
+  const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`)
   const parts = [
     `${report.level.padEnd(8)} injection P ${pct(report.injection.precision)} R ${pct(report.injection.recall)}`,
     `pii P ${pct(report.pii.precision)} R ${pct(report.pii.recall)} (near-miss redactions ${report.pii_near_miss_false_redactions})`,
@@ -82,7 +82,7 @@ function main (): void {
   })) as Record<GuardrailsLevel, { report: FixtureReport, refusals: FalseRefusals | undefined }>
 
   const { report, refusals } = byLevel.standard
-  const targetsMet = report.injection.recall >= TARGETS.injectionRecall && report.pii.recall >= TARGETS.piiRecall &&
+  const targetsMet = (report.injection.recall ?? 0) >= TARGETS.injectionRecall && (report.pii.recall ?? 0) >= TARGETS.piiRecall &&
     report.pii_near_miss_false_redactions === 0 && refusals !== undefined && refusals.refused === 0
   for (const [level, { report: r }] of Object.entries(byLevel)) {
     if (r.expectation_mismatches.length > 0) console.log(`${level} mismatches: ${r.expectation_mismatches.join(', ')}`)

@@ -101,13 +101,14 @@ export interface Metric {
   tp: number
   fp: number
   fn: number
-  precision: number
-  recall: number
+  /** Null when nothing was flagged (precision is undefined then). */
+  precision: number | null
+  recall: number | null
 }
 
 function metric (tp: number, fp: number, fn: number): Metric {
-  const round = (x: number): number => Math.round(x * 10000) / 10000
-  return { tp, fp, fn, precision: round(tp + fp === 0 ? 1 : tp / (tp + fp)), recall: round(tp + fn === 0 ? 1 : tp / (tp + fn)) }
+  const ratio = (a: number, b: number): number | null => (b === 0 ? null : Math.round((a / b) * 10000) / 10000)
+  return { tp, fp, fn, precision: ratio(tp, tp + fp), recall: ratio(tp, tp + fn) }
 }
 
 export interface FixtureReport {

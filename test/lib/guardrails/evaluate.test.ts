@@ -24,8 +24,8 @@ for (const level of GUARDRAILS_LEVELS) {
 
 t.test('standard meets the targets: injection recall, PII recall, no false redactions or refusals', async (t) => {
   const report = scoreFixtures(cases, 'standard')
-  t.ok(report.injection.recall >= 0.95, `injection recall ${report.injection.recall}`)
-  t.ok(report.pii.recall >= 0.98, `pii recall ${report.pii.recall}`)
+  t.ok((report.injection.recall ?? 0) >= 0.95, `injection recall ${report.injection.recall}`)
+  t.ok((report.pii.recall ?? 0) >= 0.98, `pii recall ${report.pii.recall}`)
   t.equal(report.pii_near_miss_false_redactions, 0)
   t.same(report.legit_refused, [])
   t.same(report.expectation_mismatches, [])
