@@ -2,10 +2,13 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core'
 import t from 'tap'
 import { repoRoot } from '../../lib/paths.js'
 import { build } from '../helper.js'
+import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
@@ -59,6 +62,12 @@ async function ask (page: Page, question: string): Promise<void> {
   await page.waitForSelector(DONE, { timeout: ANSWER_TIMEOUT_MS })
 }
 
+function listeningPort (app: FastifyInstance): number {
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('the app did not listen on a TCP port')
+  return address.port
+}
+
 async function screenshot (page: Page, name: string): Promise<string> {
   await mkdir(ARTIFACTS, { recursive: true })
   const path = join(ARTIFACTS, name)
@@ -72,9 +81,7 @@ if (!existsSync(CHROMIUM)) {
 } else {
   const app = await build(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('the app did not listen on a TCP port')
-  const base = `http://127.0.0.1:${address.port}/`
+  const base = `http://127.0.0.1:${listeningPort(app)}/`
 
   const profile = await mkdtemp(join(tmpdir(), 'policy-rag-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
@@ -137,6 +144,49 @@ if (!existsSync(CHROMIUM)) {
     t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling on a phone-sized screen')
     t.comment(`screenshot: ${await screenshot(page, 'chat-page-phone.png')}`)
     t.same(problems, [], 'no script errors or CSP violations')
+  })
+
+  t.test('an LLM answer from the real service appears as it is written, and Stop cancels the LLM request', async (t) => {
+    const llm = await startFakeLlmServer({ default: { text: 'Employees may carry over up to 5 unused PTO days [1].', tokenDelayMs: 80 } })
+    t.teardown(() => llm.close())
+    const llmApp = await build(t, { OPENROUTER_API_KEY: 'test-key', LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: 0 })
+    await llmApp.listen({ port: 0, host: '127.0.0.1' })
+    const { page, problems } = await openPage(t, context, `http://127.0.0.1:${listeningPort(llmApp)}/`)
+
+    await page.locator('#question').fill('Can I carry unused PTO into next year?')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Enter')
+    await page.waitForFunction(() => {
+      const answer = document.querySelector('.answer')
+      return answer?.getAttribute('data-state') === 'streaming' && (answer.querySelector('.answer-text')?.textContent ?? '').length > 0
+    }, undefined, { timeout: ANSWER_TIMEOUT_MS })
+    t.pass('text shows while the answer is still streaming')
+    t.ok(await page.getByRole('button', { name: 'Stop' }).isVisible(), 'Stop is offered while streaming')
+    t.ok(await page.getByRole('button', { name: 'Ask' }).isDisabled())
+
+    await page.waitForSelector(DONE, { timeout: ANSWER_TIMEOUT_MS })
+    const answer = page.locator('.answer').last()
+    t.equal(await answer.getAttribute('data-mode'), 'llm')
+    t.equal(await answer.locator('.mode-badge').textContent(), 'AI-written answer')
+    t.match(await answer.locator('.answer-note').first().textContent(), /language model \(fake\/llm-1\)/)
+    t.equal(await answer.locator('.answer-text').textContent(), 'Employees may carry over up to 5 unused PTO days [1].')
+    t.equal(await answer.locator('a.cite-ref').count(), 1)
+    t.ok(await page.getByRole('button', { name: 'Stop' }).isHidden())
+
+    llm.enqueue({ text: 'Carry-over is limited. '.repeat(40), tokenDelayMs: 150 })
+    await page.locator('#question').fill('And what happens to the rest?')
+    await page.keyboard.press('Enter')
+    const request = await llm.waitForRequest(1)
+    await page.waitForFunction(() => (document.querySelectorAll('.answer')[1]?.querySelector('.answer-text')?.textContent ?? '').length > 0)
+    await page.getByRole('button', { name: 'Stop' }).click()
+    await page.waitForSelector(DONE)
+    const stopped = page.locator('.answer').last()
+    t.equal(await stopped.getByRole('alert').textContent(), 'Stopped before the answer was finished.')
+    t.match(await stopped.locator('.answer-text').textContent(), /^Carry-over.*\(incomplete\)$/s)
+    const closed = await Promise.race([request.closed.then(() => true), delay(5000, false, { ref: false })])
+    t.ok(closed && request.aborted, 'closing the stream cancelled the LLM request within 5 s')
+    t.equal(await page.evaluate(() => document.activeElement?.id), 'question', 'focus returns to the question box')
+    t.same(problems, [])
   })
 
   t.test('markup in an answer or a passage is shown as text, never run', async (t) => {
