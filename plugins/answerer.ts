@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin'
 import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort, type Turn } from '../lib/chat.js'
-import { checkInput, checkOutput, isOffTopic, refusalAnswer, validateText } from '../lib/guardrails/index.js'
 import type { LlmClient } from '../lib/llm/client.js'
 import { counter, histogram } from '../lib/metric.js'
 import { SYSTEM_PROMPT } from '../lib/prompt.js'
@@ -35,7 +34,8 @@ const NO_ANSWER = 'I could not find this in the company policies. Try rephrasing
  * LLM (fastify.llm) into lib/chat's pipeline, and counts the outcomes for /metrics and /stats.
  */
 export default fp(async function answerer (fastify) {
-  const level = fastify.config.GUARDRAILS_LEVEL
+  const guardrails = fastify.guardrails
+  const level = guardrails.level
   const llmSeconds = histogram({
     name: 'llm_request_duration_seconds',
     help: 'Time spent waiting for the LLM per answer, by outcome',
@@ -46,7 +46,7 @@ export default fp(async function answerer (fastify) {
 
   const deps: ChatDeps = {
     checkInput (question, history) {
-      const result = checkInput({ question, history }, level)
+      const result = guardrails.checkInput({ question, history })
       return {
         question: result.question,
         history: result.history,
@@ -55,16 +55,16 @@ export default fp(async function answerer (fastify) {
         ...(result.refuse ? { refusal: { reason: result.refuse.reason, answer: result.refuse.answer } } : {})
       }
     },
-    offTopic: (e) => e.results > 0 && isOffTopic({
+    offTopic: (e) => e.results > 0 && guardrails.isOffTopic({
       question: e.question,
       ...(e.topSimilarity === null ? {} : { topVectorScore: e.topSimilarity }),
       ...(e.topKeywordScore === null ? {} : { topKeywordScore: e.topKeywordScore })
-    }, OFF_TOPIC_THRESHOLDS, level),
-    offTopicAnswer: refusalAnswer('off_topic'),
+    }, OFF_TOPIC_THRESHOLDS),
+    offTopicAnswer: guardrails.refusalAnswer('off_topic'),
     noAnswer: NO_ANSWER,
     checkOutput (answer, sourcesText) {
       if (level === 'off') return { answer, pii_redacted: [], replaced: false }
-      const result = checkOutput({ answer, sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS }, level)
+      const result = guardrails.checkOutput({ answer, sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS })
       return { answer: result.answer, pii_redacted: result.pii_redacted, replaced: result.leaked_system_prompt }
     },
     retrieve: async (question, topK) => fastify.retriever.retrieve({ query: question, topK, mode: 'hybrid' }),
@@ -76,31 +76,25 @@ export default fp(async function answerer (fastify) {
 
   fastify.decorate('answerer', {
     textProblem (question, history) {
-      if (level === 'off') return null
-      const problem = validateText(question, { maxLength: 2000 }, 'question') ??
-        history.map((turn, i) => validateText(turn.content, { maxLength: 4000 }, `history[${i}].content`)).find((p) => p !== null) ?? null
+      const problem = guardrails.validateText(question, { maxLength: 2000 }, 'question') ??
+        history.map((turn, i) => guardrails.validateText(turn.content, { maxLength: 4000 }, `history[${i}].content`)).find((p) => p !== null) ?? null
       return problem?.message ?? null
     },
     async answer (request) {
       const result = await answerQuestion(deps, request)
       if (result.timings_ms.llm > 0) llmSeconds.observe({ outcome: result.mode === 'llm' ? 'answered' : 'fell_back' }, result.timings_ms.llm / 1000)
       if (result.reason?.startsWith('llm_') === true) llmFailures.inc({ reason: result.reason.slice(4) })
+      if (result.reason === 'llm_uncited') guardrails.record('output_uncited')
+      if (!result.guardrails.output.citations_valid) guardrails.record('output_invalid_citations')
       fastify.usage.recordAnswer({
         mode: result.mode,
         ...(result.mode === 'refused' && result.reason !== undefined ? { refusalReason: result.reason } : {}),
-        citedDocumentIds: result.citations.map((c) => c.document_id),
-        guardrailKinds: [
-          ...result.guardrails.input.pii_redacted.map((k) => `pii_${k}`),
-          ...(result.guardrails.input.injection ? ['injection'] : []),
-          ...(result.guardrails.input.off_topic ? ['off_topic'] : []),
-          ...result.guardrails.output.pii_redacted.map((k) => `output_pii_${k}`),
-          ...(result.guardrails.output.citations_valid ? [] : ['invalid_citations'])
-        ]
+        citedDocumentIds: result.citations.map((c) => c.document_id)
       })
       return result
     }
   })
-}, { name: 'answerer', dependencies: ['config', 'embedder', 'llm', 'retriever', 'usage-stats'] })
+}, { name: 'answerer', dependencies: ['config', 'embedder', 'guardrails', 'llm', 'retriever', 'usage-stats'] })
 
 function llmPort (client: LlmClient, available: () => boolean): LlmPort {
   return {

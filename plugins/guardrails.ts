@@ -1,8 +1,10 @@
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   checkInput,
   type ChatTurn,
   checkOutput,
+  collectPiiKeys,
   type GuardrailsLevel,
   type InputCheckInput,
   type InputCheckResult,
@@ -58,7 +60,10 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
   const count = (kinds: string[]): void => {
     for (const kind of kinds) triggers.inc({ kind })
   }
-  const inputOptions = opts.allowedPii === undefined ? {} : { allowedPii: opts.allowedPii }
+  // The company's own published contacts (HR e-mail, hotline) are not anyone's private data:
+  // read from the corpus on first use, once the index is open.
+  let allowedPii = opts.allowedPii
+  const inputOptions = (): { allowedPii: ReadonlySet<string> } => ({ allowedPii: allowedPii ??= corpusContacts(fastify) })
 
   const service: Guardrails = {
     level,
@@ -69,7 +74,7 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
       return problem
     },
     checkInput (input) {
-      const result = checkInput(input, level, inputOptions)
+      const result = checkInput(input, level, inputOptions())
       const kinds = inputKinds(result)
       if (kinds.length > 0) {
         count(kinds)
@@ -103,6 +108,13 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
   fastify.decorate('guardrails', service)
   fastify.log.debug({ guardrails_level: level }, 'guardrails ready')
 }, { name: 'guardrails', dependencies: ['config'] })
+
+function corpusContacts (fastify: FastifyInstance): ReadonlySet<string> {
+  const store = fastify.hasDecorator('vectorStore') ? fastify.vectorStore.store : undefined
+  if (store === undefined) return new Set()
+  const text = store.listDocuments().map((d) => store.getDocument(d.id)?.markdown ?? '').join('\n')
+  return collectPiiKeys(text)
+}
 
 function inputKinds (result: InputCheckResult): string[] {
   return [

@@ -14,7 +14,6 @@ export interface AnswerRecord {
   mode: AnswerMode
   refusalReason?: string
   citedDocumentIds: readonly string[]
-  guardrailKinds: readonly string[]
 }
 
 export interface UsageStats {
@@ -35,14 +34,13 @@ export interface UsageSummary {
 }
 
 /**
- * Usage statistics without storing anyone's questions: counters by answer mode, refusal reason,
- * guardrail trigger and cited document (bounded by the corpus's ids), and a JSON summary of them
- * (with the request histograms) for GET /stats.
+ * Usage statistics without storing anyone's questions: counters by answer mode, refusal reason and
+ * cited document (bounded by the corpus's ids), and a JSON summary of them, the guardrails' trigger
+ * counts and the request histograms for GET /stats.
  */
 export default fp(async function usageStats (fastify) {
   const answers = counter({ name: 'answers_total', help: 'Chat answers by mode', labelNames: ['mode'] })
   const refusals = counter({ name: 'refusals_total', help: 'Refused questions by reason', labelNames: ['reason'] })
-  const triggers = counter({ name: 'guardrail_triggers_total', help: 'Guardrail findings by kind', labelNames: ['kind'] })
   const citations = counter({ name: 'citations_total', help: 'Sources cited in answers, by document id', labelNames: ['document_id'] })
 
   const knownDocuments = (): Set<string> => new Set(fastify.retriever.store()?.listDocuments().map((d) => d.id) ?? [])
@@ -52,7 +50,6 @@ export default fp(async function usageStats (fastify) {
     recordAnswer (record: AnswerRecord) {
       answers.inc({ mode: record.mode })
       if (record.mode === 'refused') refusals.inc({ reason: record.refusalReason ?? 'unspecified' })
-      for (const kind of record.guardrailKinds) triggers.inc({ kind })
       const known = knownDocuments()
       for (const id of record.citedDocumentIds) citations.inc({ document_id: known.has(id) ? id : 'other' })
     },
