@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks'
 import { CitationStream, checkCitations } from './citations.js'
 import { answerExtractively, type ExtractiveOptions } from './extractive.js'
+import { plainText } from './markdown-text.js'
 import { buildMessages } from './prompt.js'
 import type { RetrievedChunk, Retrieval } from './retrieval.js'
 
@@ -214,7 +215,8 @@ export function citationsFor (cited: readonly number[], results: readonly Retrie
   })
 }
 
-function snippet (text: string): string {
+function snippet (markdown: string): string {
+  const text = plainText(markdown)
   if (text.length <= SNIPPET_CHARS) return text
   const cut = text.lastIndexOf(' ', SNIPPET_CHARS)
   return `${text.slice(0, cut > 0 ? cut : SNIPPET_CHARS)}…`

@@ -2,6 +2,7 @@
  * The extractive answerer: without an LLM, answer with the retrieved passages' own sentences
  * that best match the question (embedding similarity plus term overlap), each cited [n].
  */
+import { cleanLine } from './markdown-text.js'
 import { contentTerms } from './terms.js'
 
 export interface Passage {
@@ -149,17 +150,6 @@ function joinListLeadIns (rawLines: string[]): string[] {
   }
   flush()
   return lines
-}
-
-function cleanLine (raw: string): string {
-  let line = raw.trim()
-  if (line.startsWith('#') || /^\|?\s*:?-{3,}/.test(line)) return ''
-  if (line.startsWith('|')) line = line.split('|').map((c) => c.trim()).filter(Boolean).join(': ')
-  return line
-    .replace(/^([-*+]|\d+[.)])\s+/, '')
-    .replace(/\*\*|__|`/g, '')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .trim()
 }
 
 function termOverlap (question: ReadonlySet<string>, sentence: ReadonlySet<string>): number {

@@ -49,3 +49,8 @@ t.test('answers with the passage sentence that answers the question, cited', asy
   t.equal(nothing, null, 'below the confidence floor there is no answer')
   t.equal(await answerExtractively(question, qv as Float32Array, [], embed), null, 'no passages, no answer')
 })
+
+t.test('plainText: passages shown without Markdown syntax', async (t) => {
+  const { plainText } = await import('../../lib/markdown-text.js')
+  t.equal(plainText('# Paid Time Off\n\n## Carry-over\nUp to **5 days** carry over.\n- see [Sick Leave](sick.md)\n'), 'Up to 5 days carry over.\n• see Sick Leave')
+})
