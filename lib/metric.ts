@@ -41,3 +41,21 @@ export class RollingMean {
     return this.samples.length === 0 ? 0 : this.sum / this.samples.length
   }
 }
+
+const readers = new Map<string, () => number>()
+
+/**
+ * A gauge whose value is read when scraped. The newest app to register a reader for it wins,
+ * so tests that build many apps in one process read the live one.
+ */
+export function stateGauge (name: string, help: string, read: () => number): void {
+  readers.set(name, read)
+  if (client.register.getSingleMetric(name) !== undefined) return
+  new client.Gauge({
+    name,
+    help,
+    collect () {
+      this.set(readers.get(name)?.() ?? 0)
+    }
+  })
+}

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort, type Turn } from '../lib/chat.js'
 import type { LlmClient } from '../lib/llm/client.js'
-import { counter, histogram } from '../lib/metric.js'
+import { counter, histogram, stateGauge } from '../lib/metric.js'
 import { SYSTEM_PROMPT } from '../lib/prompt.js'
 
 declare module 'fastify' {
@@ -42,6 +42,9 @@ export default fp(async function answerer (fastify) {
     labelNames: ['outcome'],
     buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60]
   })
+  const breakerStates = { closed: 0, half_open: 0.5, open: 1 }
+  stateGauge('llm_circuit_state', 'LLM circuit breaker: 0 closed (or no LLM), 0.5 half-open, 1 open', () =>
+    breakerStates[fastify.llm.client?.breaker.state ?? 'closed'])
   const llmFailures = counter({ name: 'llm_failures_total', help: 'LLM answers that fell back to extractive, by reason', labelNames: ['reason'] })
 
   const deps: ChatDeps = {

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { ServiceUnavailableError } from '../lib/errors.js'
+import { counter, stateGauge } from '../lib/metric.js'
 import { memoryLevel, readCgroupLimit, resolveMemoryLimit, toMb, type MemoryLevel, type MemoryLimit } from '../lib/memory.js'
 
 declare module 'fastify' {
@@ -43,6 +44,9 @@ export default fp(async function memoryMonitor (fastify) {
   const limit = resolveMemoryLimit(config.MEMORY_LIMIT_MB, readCgroupLimit())
   const gc = countGarbageCollections()
   let forcedGcs = 0
+  const forcedGcCounter = counter({ name: 'memory_forced_gc_total', help: 'Garbage collections asked of V8 under memory pressure' })
+  stateGauge('memory_limit_bytes', 'The memory limit in force (cgroup, MEMORY_LIMIT_MB or 512 MB)', () => limit.bytes)
+  stateGauge('memory_under_pressure', '1 while search and chat are being shed', () => fastify.isUnderPressure() ? 1 : 0)
   let level: MemoryLevel = 'ok'
 
   await fastify.register(underPressure, {
@@ -79,6 +83,7 @@ export default fp(async function memoryMonitor (fastify) {
     if (current.level === 'pressure' && typeof global.gc === 'function') {
       global.gc()
       forcedGcs++
+      forcedGcCounter.inc()
     }
     if (current.level === level) return
     const figures = { rss_mb: toMb(current.rssBytes), limit_mb: toMb(limit.bytes), utilization: Number(current.utilization.toFixed(3)) }

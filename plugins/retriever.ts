@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { EmbedderUnavailableError, IndexUnavailableError, ModelMismatchError } from '../lib/errors.js'
-import { counter, histogram } from '../lib/metric.js'
+import { counter, histogram, stateGauge } from '../lib/metric.js'
 import { retrieve, type Retrieval, type RetrieveRequest, type SearchMode } from '../lib/retrieval.js'
 import type { VectorStore } from '../lib/vector-store.js'
 
@@ -35,6 +35,10 @@ export default fp(async function retriever (fastify) {
     help: 'Cosine similarity of the best vector match per retrieval (low values: questions the policies do not cover)',
     buckets: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]
   })
+
+  stateGauge('index_model_mismatch', '1 when the index was built by another embedding model than the one loaded', () =>
+    fastify.vectorStore.status === 'model_mismatch' ? 1 : 0)
+  stateGauge('index_available', '1 when the policy index is open and readable', () => fastify.vectorStore.store === undefined ? 0 : 1)
 
   const vectorsUsable = (): boolean =>
     fastify.vectorStore.status === 'operational' && fastify.embedder.status() !== 'unavailable'
