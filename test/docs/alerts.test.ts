@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parse } from 'yaml'
+import { build } from '../helper.js'
 
 // No promtool here: the rules are checked for structure, balanced brackets and known metric names.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -104,6 +105,15 @@ t.test('the alerts the service needs are all there', async (t) => {
   t.ok(has(/histogram_quantile\(0\.95,\s*sum by \(route, le\) \(rate\(http_request_duration_seconds_bucket/), 'p95 latency by route')
   t.ok(has(/llm_circuit_state\) == 1/), 'circuit open')
   t.ok(has(/index_model_mismatch\) == 1/), 'index/model mismatch')
+})
+
+t.test('every allow-listed metric is one the service exports', async (t) => {
+  const app = await build(t, { OPENROUTER_API_KEY: '' })
+  await app.inject({ method: 'GET', url: '/health' })
+  const res = await app.inject({ method: 'GET', url: '/metrics' })
+  t.equal(res.statusCode, 200)
+  const exported = new Set([...res.body.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)].map((m) => m[1]))
+  for (const name of METRICS) t.ok(exported.has(name), `${name} in /metrics`)
 })
 
 t.test('every runbook link points at a heading of docs/deploy.md', async (t) => {
