@@ -27,6 +27,8 @@ export interface ExtractiveOptions {
   quantityBoost: number
   /** Added in proportion to 1/rank of the sentence's passage. */
   rankWeight: number
+  /** Sentences from another document than the best one's must score at least this fraction of it. */
+  otherDocumentCutoff: number
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
@@ -36,11 +38,14 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   maxSentencesPerPassage: 24,
   similarityWeight: 0.6,
   quantityBoost: 0.2,
-  rankWeight: 0.05
+  rankWeight: 0.05,
+  otherDocumentCutoff: 0.8
 })
 
 export interface ScoredSentence {
   n: number
+  /** The document the sentence comes from (the heading path's first part). */
+  document: string
   text: string
   position: number
   similarity: number
@@ -67,7 +72,7 @@ export async function answerExtractively (
 ): Promise<ExtractiveAnswer | null> {
   const opts = { ...EXTRACTIVE_DEFAULTS, ...options }
   const candidates = passages.flatMap((p, rank) =>
-    splitSentences(p.text).slice(0, opts.maxSentencesPerPassage).map((text, position) => ({ n: p.n, text, position, rank, context: lastHeading(p.heading) })))
+    splitSentences(p.text).slice(0, opts.maxSentencesPerPassage).map((text, position) => ({ n: p.n, document: p.heading?.split(' > ')[0] ?? '', text, position, rank, context: lastHeading(p.heading) })))
   if (candidates.length === 0) return null
 
   const vectors = await embed(candidates.map((c) => c.context ? `${c.context}: ${c.text}` : c.text))
@@ -83,7 +88,7 @@ export async function answerExtractively (
 
   const best = scored[0] as ScoredSentence
   if (best.score < opts.minScore) return null
-  const chosen = pick(scored, best.score * opts.relativeCutoff, opts.maxSentences)
+  const chosen = pick(scored, best, opts)
   return {
     answer: chosen.map((s) => cite(s.text, s.n)).join(' '),
     cited: [...new Set(chosen.map((s) => s.n))],
@@ -98,10 +103,11 @@ function lastHeading (heading: string | undefined): string {
   return heading?.split(' > ').at(-1)?.trim() ?? ''
 }
 
-function pick (scored: readonly ScoredSentence[], cutoff: number, max: number): ScoredSentence[] {
+function pick (scored: readonly ScoredSentence[], best: ScoredSentence, opts: ExtractiveOptions): ScoredSentence[] {
   const chosen: ScoredSentence[] = []
   for (const s of scored) {
-    if (chosen.length >= max || s.score < cutoff) break
+    if (chosen.length >= opts.maxSentences || s.score < best.score * opts.relativeCutoff) break
+    if (s.document !== best.document && s.score < best.score * opts.otherDocumentCutoff) continue
     if (chosen.some((c) => nearDuplicate(c.text, s.text))) continue
     chosen.push(s)
   }
