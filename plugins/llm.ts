@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { createLlmClient, type LlmClient, type LlmClientOptions } from '../lib/llm/client.js'
+import type { LlmClient, LlmClientOptions } from '../lib/llm/client.js'
 import { describeBaseUrl, llmSettings } from '../lib/llm/settings.js'
 
 declare module 'fastify' {
@@ -31,7 +31,7 @@ export interface LlmPluginOptions {
  * OPENROUTER_API_KEY, which is never logged.
  */
 export default fp<LlmPluginOptions>(async function llmPlugin (fastify, opts) {
-  const client = opts.client !== undefined ? opts.client : createFromConfig()
+  const client = opts.client !== undefined ? opts.client : await createFromConfig()
   const owned = opts.client === undefined ? client : null
 
   fastify.decorate('llm', {
@@ -46,7 +46,7 @@ export default fp<LlmPluginOptions>(async function llmPlugin (fastify, opts) {
     await owned?.close()
   })
 
-  function createFromConfig (): LlmClient | null {
+  async function createFromConfig (): Promise<LlmClient | null> {
     const settings = llmSettings(fastify.config, { appName: opts.appName ?? 'policy-rag', appUrl: opts.appUrl })
     if (!settings.configured) {
       fastify.log.info({ reason: settings.reason }, 'LLM not configured: answers will be extractive')
@@ -59,6 +59,8 @@ export default fp<LlmPluginOptions>(async function llmPlugin (fastify, opts) {
         onStateChange: (state, previous) => fastify.log.warn({ state, previous }, 'LLM circuit breaker changed state')
       }
     }
+    // Loaded only when an LLM is configured: undici is a noticeable share of start-up time.
+    const { createLlmClient } = await import('../lib/llm/client.js')
     const created = createLlmClient(options)
     fastify.log.info({ llm: describeBaseUrl(created.baseUrl), model: created.model }, 'LLM client ready')
     return created
