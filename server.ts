@@ -3,12 +3,19 @@ import { performance } from 'node:perf_hooks'
 import { buildApp } from './app.js'
 import { ConfigError } from './lib/config.js'
 
-/** The process: build the app, listen, and close gracefully on SIGTERM/SIGINT. */
+/** The process: build the app, listen, close gracefully on SIGTERM/SIGINT, reopen the index on SIGHUP. */
 async function main (): Promise<void> {
   const app = await buildApp()
   const { SHUTDOWN_GRACE_MS: delay, PORT: port, HOST: host } = app.config
 
-  closeWithGrace({ delay }, async ({ signal, err }) => {
+  process.on('SIGHUP', () => {
+    const result = app.vectorStore.reload()
+    const fields = { signal: 'SIGHUP', path: app.vectorStore.path, ...result }
+    if (result.ok) app.log.info(fields, 'vector store reloaded')
+    else app.log.error(fields, 'vector store reload rejected')
+  })
+  // close-with-grace closes on SIGHUP too by default; here SIGHUP means "reload", not "stop".
+  closeWithGrace({ delay, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'closing after an uncaught error')
     else app.log.info({ signal }, 'closing: finishing in-flight requests')
     await app.close()

@@ -1,0 +1,401 @@
+/**
+ * Shared by the benchmarks (bench, bench:soak, bench:startup) and the tests that run the server as a
+ * child process: spawn the server and read its JSON log lines, sample its RSS from /proc, a minimal
+ * OpenAI-compatible LLM that answers after a delay, autocannon runs with exact latency percentiles,
+ * and small statistics.
+ */
+import autocannon from 'autocannon'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { repoRoot } from '../lib/paths.js'
+
+export type LogLine = Record<string, unknown> & { msg?: string }
+
+export interface ServerStartOptions {
+  /** `dist`: the compiled server as `npm start` runs it; `source`: server.ts through tsx (tests). */
+  entry: 'dist' | 'source'
+  env?: Record<string, string>
+  /** 0 (default) lets the OS choose; the port is then read from Fastify's "Server listening at" line. */
+  port?: number
+}
+
+export interface ExitInfo { code: number | null, signal: NodeJS.Signals | null }
+
+/** The service as a child process, with its stdout parsed as pino JSON lines. */
+export class ServerProcess {
+  readonly logs: LogLine[] = []
+  /** Lines that were not JSON (stderr, warnings), kept for error messages. */
+  readonly other: string[] = []
+  readonly exited: Promise<ExitInfo>
+  readonly spawnedAt = performance.now()
+  private exit: ExitInfo | undefined
+  private listeners = new Set<() => void>()
+
+  private constructor (readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      this.exit = { code, signal }
+      this.notify()
+      resolve(this.exit)
+    }))
+    lines(child.stdout, (line) => this.take(line))
+    lines(child.stderr, (line) => this.other.push(line))
+  }
+
+  static start (opts: ServerStartOptions): ServerProcess {
+    const args = opts.entry === 'dist' ? ['--expose-gc', distEntry()] : ['--import', 'tsx', join(repoRoot, 'server.ts')]
+    const child = spawn(process.execPath, args, {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...baseEnv(), PORT: String(opts.port ?? 0), ...opts.env }
+    })
+    return new ServerProcess(child)
+  }
+
+  get pid (): number {
+    if (this.child.pid === undefined) throw new Error('the server process has no pid')
+    return this.child.pid
+  }
+
+  get exitInfo (): ExitInfo | undefined {
+    return this.exit
+  }
+
+  /** The first log line (already seen or still to come) matching the test. */
+  async waitForLog (test: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    const deadline = performance.now() + timeoutMs
+    for (let seen = 0; ; ) {
+      for (; seen < this.logs.length; seen++) if (test(this.logs[seen] as LogLine)) return this.logs[seen] as LogLine
+      if (this.exit !== undefined) throw new Error(`the server exited (${describeExit(this.exit)}) before the expected log line:\n${this.tail()}`)
+      const left = deadline - performance.now()
+      if (left <= 0) throw new Error(`no matching log line within ${timeoutMs} ms:\n${this.tail()}`)
+      await this.nextEvent(left)
+    }
+  }
+
+  /** Waits for the "ready" line and returns the base URL Fastify reported listening at. */
+  async ready (timeoutMs = 30_000): Promise<string> {
+    await this.waitForLog((l) => l.msg === 'ready', timeoutMs)
+    const listening = this.logs.map((l) => /^Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(l.msg ?? '')?.[1]).find(Boolean)
+    if (listening === undefined) throw new Error(`no "Server listening at http://127.0.0.1:…" line (is LOG_LEVEL info and HOST 127.0.0.1?):\n${this.tail()}`)
+    return listening
+  }
+
+  /** Sends a signal and waits for the exit, killing the process if it outlives timeoutMs. */
+  async stop (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<ExitInfo> {
+    if (this.exit !== undefined) return this.exit
+    this.child.kill(signal)
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs)
+    try {
+      return await this.exited
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  tail (n = 30): string {
+    return [...this.logs.slice(-n).map((l) => JSON.stringify(l)), ...this.other.slice(-n)].join('\n')
+  }
+
+  private take (line: string): void {
+    try {
+      this.logs.push(JSON.parse(line) as LogLine)
+    } catch {
+      this.other.push(line)
+    }
+    this.notify()
+  }
+
+  private notify (): void {
+    for (const wake of this.listeners) wake()
+  }
+
+  private async nextEvent (timeoutMs: number): Promise<void> {
+    let wake = (): void => {}
+    const woken = new Promise<void>((resolve) => { wake = resolve })
+    this.listeners.add(wake)
+    const timer = setTimeout(wake, timeoutMs)
+    await woken
+    clearTimeout(timer)
+    this.listeners.delete(wake)
+  }
+}
+
+export function distEntry (): string {
+  const entry = join(repoRoot, 'dist', 'server.js')
+  if (!existsSync(entry)) throw new Error(`${entry} not found: run \`npm run build\` first`)
+  return entry
+}
+
+/** A predictable environment: the parent's (PATH, HOME...) minus every service setting, then bench defaults. */
+function baseEnv (): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !SERVICE_KEYS.test(key)) env[key] = value
+  }
+  return { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_MAX: '0', OPENROUTER_API_KEY: '', API_KEYS: '' }
+}
+
+const SERVICE_KEYS = /^(PORT|HOST|LOG_\w+|OPENROUTER_API_KEY|LLM_\w+|MAX_TOKENS|GUARDRAILS_LEVEL|VECTOR_STORE_PATH|EMBEDDING_\w+|RRF_K|RETRIEVAL_CANDIDATES|MEMORY_\w+|MAX_EVENT_LOOP_DELAY_MS|PRESSURE_SAMPLE_INTERVAL_MS|RETRY_AFTER_S|API_KEYS|METRICS_REQUIRE_KEY|RATE_LIMIT_\w+|CORS_ORIGIN|BODY_LIMIT_BYTES|REQUEST_TIMEOUT_MS|KEEP_ALIVE_TIMEOUT_MS|SHUTDOWN_GRACE_MS|NODE_OPTIONS)$/
+
+function lines (stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  let rest = ''
+  stream?.setEncoding('utf8')
+  stream?.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n')
+    rest = parts.pop() ?? ''
+    for (const line of parts) if (line.trim() !== '') onLine(line)
+  })
+}
+
+function describeExit (exit: ExitInfo): string {
+  return exit.signal === null ? `code ${String(exit.code)}` : `signal ${exit.signal}`
+}
+
+/** A port free right now (for a server that must be polled before it can log its own). */
+export async function freePort (): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** Polls until the URL answers 200; returns the time since `since` (performance.now()). */
+export async function waitFor200 (url: string, since: number, opts: { timeoutMs?: number, intervalMs?: number, init?: RequestInit, server?: ServerProcess } = {}): Promise<number> {
+  const deadline = since + (opts.timeoutMs ?? 30_000)
+  while (performance.now() < deadline) {
+    if (opts.server?.exitInfo !== undefined) throw new Error(`the server exited before ${url} answered:\n${opts.server.tail()}`)
+    try {
+      const res = await fetch(url, opts.init)
+      await res.arrayBuffer()
+      if (res.status === 200) return performance.now() - since
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(opts.intervalMs ?? 5)
+  }
+  throw new Error(`${url} did not answer 200 in time`)
+}
+
+/** Resident set size in MB, from /proc/<pid>/status (Linux); undefined once the process is gone. */
+export function rssMb (pid: number): number | undefined {
+  try {
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb === undefined ? undefined : Number(kb) / 1024
+  } catch {
+    return undefined
+  }
+}
+
+export interface RssSample { t_ms: number, mb: number }
+
+/** Samples a process's RSS every intervalMs until stopped. */
+export class RssSampler {
+  readonly samples: RssSample[] = []
+  private readonly started = performance.now()
+  private readonly timer: NodeJS.Timeout
+
+  constructor (private readonly pid: number, intervalMs = 100) {
+    this.sample()
+    this.timer = setInterval(() => this.sample(), intervalMs)
+  }
+
+  sample (): number | undefined {
+    const mb = rssMb(this.pid)
+    if (mb !== undefined) this.samples.push({ t_ms: performance.now() - this.started, mb })
+    return mb
+  }
+
+  /** The highest sample taken at or after `fromMs` (an offset from the sampler's start). */
+  peak (fromMs = 0): number {
+    return Math.max(0, ...this.samples.filter((s) => s.t_ms >= fromMs).map((s) => s.mb))
+  }
+
+  elapsed (): number {
+    return performance.now() - this.started
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+  }
+}
+
+export interface FakeLlm {
+  readonly url: string
+  readonly requests: () => number
+  close (): Promise<void>
+}
+
+/**
+ * A minimal OpenAI-compatible /v1/chat/completions that answers after delayMs with a cited
+ * sentence, as JSON or as SSE when asked to stream: stands in for the provider's latency.
+ */
+export async function startFakeLlm (delayMs: number): Promise<FakeLlm> {
+  let count = 0
+  const server = createHttpServer((req, res) => {
+    count++
+    void answer(req, res, delayMs)
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests: () => count,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+}
+
+const FAKE_TEXT = 'Full-time employees accrue paid time off every month, as the policy describes [1].'
+
+async function answer (req: IncomingMessage, res: ServerResponse, delayMs: number): Promise<void> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const body = safeJson(Buffer.concat(chunks).toString('utf8'))
+  await sleep(delayMs)
+  if (res.destroyed) return
+  const base = { id: 'chatcmpl-bench', created: 0, model: 'bench/fake-llm' }
+  const usage = { prompt_tokens: 800, completion_tokens: 20 }
+  if (body?.stream !== true) {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: FAKE_TEXT }, finish_reason: 'stop' }], usage }))
+    return
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' })
+  const event = (choices: unknown[], extra = {}): string => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices, ...extra })}\n\n`
+  for (const word of FAKE_TEXT.match(/\s*\S+/g) ?? []) res.write(event([{ index: 0, delta: { content: word }, finish_reason: null }]))
+  res.end(event([{ index: 0, delta: {}, finish_reason: 'stop' }]) + event([], { usage }) + 'data: [DONE]\n\n')
+}
+
+function safeJson (text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'object' && value !== null ? value as Record<string, unknown> : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export interface LoadOptions {
+  url: string
+  method?: 'GET' | 'POST'
+  connections: number
+  seconds: number
+  /** One fixed JSON body, or a function giving the body of the n-th request. */
+  body?: unknown | ((n: number) => unknown)
+  /** Seconds before autocannon gives up on a response (default 30). */
+  timeoutS?: number
+}
+
+export interface LoadResult {
+  requests: number
+  rps: number
+  p50_ms: number
+  p90_ms: number
+  p99_ms: number
+  max_ms: number
+  /** Connection errors, timeouts and non-2xx responses. */
+  errors: number
+  /** What the errors were, e.g. {"503": 4, "timeouts": 1}. */
+  errors_by?: Record<string, number>
+}
+
+/** One autocannon run; latencies come from every response (exact, sub-millisecond), not its histogram. */
+export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
+  const times: number[] = []
+  let n = 0
+  const bodyFor = typeof opts.body === 'function' ? opts.body as (n: number) => unknown : undefined
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({
+      url: opts.url,
+      method: opts.method ?? 'GET',
+      connections: opts.connections,
+      duration: opts.seconds,
+      timeout: opts.timeoutS ?? 30,
+      headers: opts.method === 'POST' ? { 'content-type': 'application/json' } : {},
+      ...(opts.body !== undefined && bodyFor === undefined ? { body: JSON.stringify(opts.body) } : {}),
+      // autocannon applies setupRequest only per entry of `requests`.
+      ...(bodyFor === undefined ? {} : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(bodyFor(n++)) }) }] })
+    }, (err: unknown, res: autocannon.Result) => err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res))
+    instance.on('response', (_client, _status, _bytes, responseTime) => { times.push(responseTime) })
+  })
+  return summarize(times, result)
+}
+
+function summarize (times: number[], result: autocannon.Result): LoadResult {
+  const errors = result.errors + result.timeouts + result.non2xx
+  const errorsBy: Record<string, number> = {}
+  for (const [status, stat] of Object.entries(result.statusCodeStats ?? {})) {
+    if (!status.startsWith('2') && (stat.count ?? 0) > 0) errorsBy[status] = stat.count ?? 0
+  }
+  if (result.timeouts > 0) errorsBy.timeouts = result.timeouts
+  if (result.errors - result.timeouts > 0) errorsBy.connection_errors = result.errors - result.timeouts
+  return {
+    requests: times.length,
+    rps: round(times.length / result.duration, 1),
+    p50_ms: round(percentile(times, 50), 2),
+    p90_ms: round(percentile(times, 90), 2),
+    p99_ms: round(percentile(times, 99), 2),
+    max_ms: round(Math.max(0, ...times), 2),
+    errors,
+    ...(errors > 0 ? { errors_by: errorsBy } : {})
+  }
+}
+
+/** Nearest-rank percentile (p in 0–100) of unsorted values; 0 for none. */
+export function percentile (values: readonly number[], p: number): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number
+}
+
+/** Least-squares slope of y over x. */
+export function slope (points: ReadonlyArray<{ x: number, y: number }>): number {
+  const n = points.length
+  if (n < 2) return 0
+  const mx = points.reduce((s, p) => s + p.x, 0) / n
+  const my = points.reduce((s, p) => s + p.y, 0) / n
+  let num = 0
+  let den = 0
+  for (const p of points) {
+    num += (p.x - mx) * (p.y - my)
+    den += (p.x - mx) ** 2
+  }
+  return den === 0 ? 0 : num / den
+}
+
+export function round (value: number, digits = 1): number {
+  const f = 10 ** digits
+  return Math.round(value * f) / f
+}
+
+/** A Markdown table; numbers right-aligned. */
+export function markdownTable (header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const cells = rows.map((r) => r.map(String))
+  const widths = header.map((h, i) => Math.max(h.length, 3, ...cells.map((r) => (r[i] ?? '').length)))
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'))
+  const line = (r: readonly string[]): string => `| ${r.map((c, i) => numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)).join(' | ')} |`
+  const rule = `| ${widths.map((w, i) => numeric[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w)).join(' | ')} |`
+  return [line(header), rule, ...cells.map(line)].join('\n')
+}
+
+/** Reads `--name value` style flags as numbers, with defaults. */
+export function numberFlags<T extends Record<string, number>> (argv: readonly string[], defaults: T): T {
+  const out: Record<string, number> = { ...defaults }
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([a-z-]+)$/.exec(argv[i] ?? '')?.[1]
+    if (name === undefined || !(name in defaults)) throw new Error(`unknown argument ${argv[i] ?? ''}; expected ${Object.keys(defaults).map((k) => `--${k} <n>`).join(', ')}`)
+    const value = Number(argv[++i])
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
+    out[name] = value
+  }
+  return out as T
+}
