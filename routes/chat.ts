@@ -25,8 +25,20 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
 
     const cancel = new AbortController()
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) cancel.abort() })
+    const clientLeft = (): FastifyReply => {
+      // Nobody is left to answer and nothing went wrong on our side: no error log, no 500.
+      request.log.info('client disconnected; the answer was cancelled')
+      return reply.hijack()
+    }
     const wantsStream = stream || (request.headers.accept ?? '').includes('text/event-stream')
-    if (!wantsStream) return fastify.answerer.answer({ question, history, topK, signal: cancel.signal })
+    if (!wantsStream) {
+      try {
+        return await fastify.answerer.answer({ question, history, topK, signal: cancel.signal })
+      } catch (err) {
+        if (cancel.signal.aborted) return clientLeft()
+        throw err
+      }
+    }
 
     const events = lazyEventStream(reply)
     try {
@@ -34,9 +46,15 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
       if (!events.opened) for (const text of tokenize(answer.answer)) events.send('token', { text })
       events.send('done', answer)
     } catch (err) {
-      if (!events.opened) throw err
-      request.log.error({ err }, 'chat stream failed midway')
-      events.send('error', { message: 'The answer could not be completed; please try again.' })
+      if (cancel.signal.aborted) {
+        if (!events.opened) return clientLeft()
+        request.log.info('client disconnected mid-stream; the answer was cancelled')
+      } else if (!events.opened) {
+        throw err
+      } else {
+        request.log.error({ err }, 'chat stream failed midway')
+        events.send('error', { message: 'The answer could not be completed; please try again.' })
+      }
     }
     events.end()
     return reply
