@@ -83,6 +83,8 @@ export interface ChatRequest {
   topK: number
   signal: AbortSignal
   onToken?: (text: string) => void
+  /** Told why an LLM call failed, before the answer falls back to extractive (for the logs). */
+  onLlmError?: (err: unknown) => void
 }
 
 const SNIPPET_CHARS = 600
@@ -168,6 +170,7 @@ async function answerWithLlm (
     }
   } catch (err) {
     if (request.signal.aborted) throw err
+    request.onLlmError?.(err)
     return { fallback: `llm_${errorKind(err)}` }
   }
 

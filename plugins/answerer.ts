@@ -1,6 +1,8 @@
+import type { FastifyBaseLogger } from 'fastify'
 import fp from 'fastify-plugin'
 import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort, type Turn } from '../lib/chat.js'
 import type { LlmClient } from '../lib/llm/client.js'
+import { isLlmError } from '../lib/llm/errors.js'
 import { counter, histogram, stateGauge } from '../lib/metric.js'
 import { SYSTEM_PROMPT } from '../lib/prompt.js'
 
@@ -16,6 +18,8 @@ export interface AnswerRequest {
   topK: number
   signal: AbortSignal
   onToken?: (text: string) => void
+  /** The request's logger, for why an LLM call failed (default: the app's). */
+  log?: FastifyBaseLogger
 }
 
 export interface Answerer {
@@ -84,7 +88,8 @@ export default fp(async function answerer (fastify) {
       return problem?.message ?? null
     },
     async answer (request) {
-      const result = await answerQuestion(deps, request)
+      const log = request.log ?? fastify.log
+      const result = await answerQuestion(deps, { ...request, onLlmError: (err) => logLlmFailure(log, err) })
       if (result.timings_ms.llm > 0) llmSeconds.observe({ outcome: result.mode === 'llm' ? 'answered' : 'fell_back' }, result.timings_ms.llm / 1000)
       if (result.reason?.startsWith('llm_') === true) llmFailures.inc({ reason: result.reason.slice(4) })
       if (result.reason === 'llm_uncited') guardrails.record('output_uncited')
@@ -98,6 +103,17 @@ export default fp(async function answerer (fastify) {
     }
   })
 }, { name: 'answerer', dependencies: ['config', 'embedder', 'guardrails', 'llm', 'retriever', 'usage-stats'] })
+
+/** LlmError messages are already scrubbed of the API key by the client; anything else is a bug worth its stack. */
+function logLlmFailure (log: FastifyBaseLogger, err: unknown): void {
+  if (!isLlmError(err)) {
+    log.error({ err }, 'LLM answer failed unexpectedly; answering extractively')
+    return
+  }
+  // circuit_open only races a probe in flight; the breaker logs its own state changes.
+  const level = err.kind === 'circuit_open' ? 'debug' : 'warn'
+  log[level]({ llm_error: err.kind, ...(err.status === undefined ? {} : { llm_status: err.status }) }, `LLM call failed; answering extractively: ${err.message}`)
+}
 
 function llmPort (client: LlmClient, available: () => boolean): LlmPort {
   return {

@@ -33,7 +33,7 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
     const wantsStream = stream || (request.headers.accept ?? '').includes('text/event-stream')
     if (!wantsStream) {
       try {
-        return await fastify.answerer.answer({ question, history, topK, signal: cancel.signal })
+        return await fastify.answerer.answer({ question, history, topK, signal: cancel.signal, log: request.log })
       } catch (err) {
         if (cancel.signal.aborted) return clientLeft()
         throw err
@@ -42,7 +42,7 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
 
     const events = lazyEventStream(reply)
     try {
-      const answer = await fastify.answerer.answer({ question, history, topK, signal: cancel.signal, onToken: (text) => events.send('token', { text }) })
+      const answer = await fastify.answerer.answer({ question, history, topK, signal: cancel.signal, log: request.log, onToken: (text) => events.send('token', { text }) })
       if (!events.opened) for (const text of tokenize(answer.answer)) events.send('token', { text })
       events.send('done', answer)
     } catch (err) {
