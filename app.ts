@@ -20,16 +20,7 @@ export interface AppOptions {
 /** The service as one plugin: config, third-party wrappers, capabilities, then routes. */
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(configPlugin, { config: opts.config })
-  // The API speaks JSON only: a text/plain body gets a 415 rather than a confusing schema error.
-  fastify.removeContentTypeParser('text/plain')
-  await fastify.register(autoload, { dir: join(here, 'plugins', 'external') })
-  await fastify.register(autoload, {
-    dir: join(here, 'plugins'),
-    ignoreFilter: (path) => path.includes('/external/') || /\/config\.[jt]s$/.test(path),
-    maxDepth: 1
-  })
-  await fastify.register(autoload, { dir: join(here, 'routes') })
-
+  // Set before any route is added: a route keeps the error handler in force when it was defined.
   fastify.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method} ${request.url} not found` })
   })
@@ -43,6 +34,15 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     if (status >= 500) request.log.warn({ code: error.code, message: error.message }, 'request refused')
     reply.code(status).send({ statusCode: status, error: httpReason(status), message: error.message, ...(error.code ? { code: error.code } : {}) })
   })
+  // The API speaks JSON only: a text/plain body gets a 415 rather than a confusing schema error.
+  fastify.removeContentTypeParser('text/plain')
+  await fastify.register(autoload, { dir: join(here, 'plugins', 'external') })
+  await fastify.register(autoload, {
+    dir: join(here, 'plugins'),
+    ignoreFilter: (path) => path.includes('/external/') || /\/config\.[jt]s$/.test(path),
+    maxDepth: 1
+  })
+  await fastify.register(autoload, { dir: join(here, 'routes') })
 }
 
 export interface BuildOptions {
