@@ -46,6 +46,8 @@ export interface ChatDeps {
   checkOutput(answer: string, sourcesText: string): OutputVerdict
   retrieve(question: string, topK: number): Promise<Retrieval>
   embed(texts: string[]): Promise<Float32Array[]>
+  /** False when the embedding model is unavailable: extractive answers then judge sentences by their words (default true). */
+  canEmbed?: () => boolean
   llm: LlmPort | null
   /** Tokens are streamed live unless guardrails must see the whole answer first (strict). */
   streamLive: boolean
@@ -194,7 +196,8 @@ async function answerWithLlm (
 }
 
 async function answerFromPassages (deps: ChatDeps, question: string, retrieval: Retrieval, sources: Source[]): Promise<{ answer: string, cited: number[] } | null> {
-  const questionVector = retrieval.queryVector ?? (await deps.embed([question]))[0] as Float32Array
+  const canEmbed = deps.canEmbed?.() ?? true
+  const questionVector = retrieval.queryVector ?? (canEmbed ? (await deps.embed([question]))[0] as Float32Array : null)
   return answerExtractively(question, questionVector, sources, deps.embed, deps.extractive)
 }
 

@@ -63,9 +63,10 @@ export interface ExtractiveAnswer {
 
 export type EmbedFn = (texts: string[]) => Promise<Float32Array[]>
 
+/** With a null questionVector (no embedding model) sentences are judged by term overlap alone. */
 export async function answerExtractively (
   question: string,
-  questionVector: Float32Array,
+  questionVector: Float32Array | null,
   passages: readonly Passage[],
   embed: EmbedFn,
   options: Partial<ExtractiveOptions> = {}
@@ -75,13 +76,14 @@ export async function answerExtractively (
     splitSentences(p.text).slice(0, opts.maxSentencesPerPassage).map((text, position) => ({ n: p.n, document: p.heading?.split(' > ')[0] ?? '', text, position, rank, context: lastHeading(p.heading) })))
   if (candidates.length === 0) return null
 
-  const vectors = await embed(candidates.map((c) => c.context ? `${c.context}: ${c.text}` : c.text))
+  const vectors = questionVector === null ? [] : await embed(candidates.map((c) => c.context ? `${c.context}: ${c.text}` : c.text))
+  const weight = questionVector === null ? 0 : opts.similarityWeight
   const questionTerms = contentTerms(question)
   const wantsQuantity = QUANTITY_QUESTION.test(question)
   const scored = candidates.map(({ context: _context, rank, ...c }, i) => {
-    const similarity = dot(questionVector, vectors[i] as Float32Array)
+    const similarity = questionVector === null ? 0 : dot(questionVector, vectors[i] as Float32Array)
     const overlap = termOverlap(questionTerms, contentTerms(`${_context} ${c.text}`))
-    const score = opts.similarityWeight * similarity + (1 - opts.similarityWeight) * overlap +
+    const score = weight * similarity + (1 - weight) * overlap +
       (wantsQuantity && /\d/.test(c.text) ? opts.quantityBoost : 0) + opts.rankWeight / (rank + 1)
     return { ...c, similarity, overlap, score }
   }).sort((a, b) => b.score - a.score || a.n - b.n || a.position - b.position)

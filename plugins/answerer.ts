@@ -76,6 +76,7 @@ export default fp(async function answerer (fastify) {
     },
     retrieve: async (question, topK) => fastify.retriever.retrieve({ query: question, topK, mode: 'hybrid' }),
     embed: async (texts) => fastify.embedder.embed(texts),
+    canEmbed: () => fastify.embedder.status() !== 'unavailable',
     llm: fastify.llm.client === null ? null : llmPort(fastify.llm.client, () => fastify.llm.status() === 'operational'),
     streamLive: level !== 'strict',
     embeddingModel: fastify.embedder.card.id

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { EmbedderUnavailableError as EmbedderLoadError } from '../lib/embedding/embedder.js'
 import { EmbedderUnavailableError, IndexUnavailableError, ModelMismatchError } from '../lib/errors.js'
 import { counter, histogram, stateGauge } from '../lib/metric.js'
 import { retrieve, type Retrieval, type RetrieveRequest, type SearchMode } from '../lib/retrieval.js'
@@ -53,7 +54,19 @@ export default fp(async function retriever (fastify) {
         if (mode === 'vector') throw refusalFor(fastify.vectorStore.status)
         mode = 'keyword'
       }
-      const result = await retrieve({ store, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array }, { ...request, mode }, { rrfK, candidates })
+      const run = async (as: SearchMode): Promise<Retrieval> =>
+        retrieve({ store, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array }, { ...request, mode: as }, { rrfK, candidates })
+      let result: Retrieval
+      try {
+        result = await run(mode)
+      } catch (err) {
+        // The model's first load can fail (a damaged file): answer from keywords rather than with a 500.
+        if (!(err instanceof EmbedderLoadError) || mode === 'keyword') throw err
+        if (mode === 'vector') throw refusalFor('operational')
+        fastify.log.warn({ reason: err.message }, 'embedding failed: keyword search only')
+        mode = 'keyword'
+        result = await run(mode)
+      }
       searches.inc({ mode })
       for (const stage of ['embed', 'vector', 'keyword'] as const) {
         if (result.timings_ms[stage] > 0) stageSeconds.observe({ stage }, result.timings_ms[stage] / 1000)

@@ -60,14 +60,17 @@ export function offTopicIntent (question: string): OffTopicIntent | null {
 /**
  * Off-topic when the wording says so, or when retrieval found nothing close: in `standard` both the best vector and
  * the best keyword score must fall below their thresholds; `strict` refuses when either does. Without retrieval
- * evidence only the wording counts.
+ * evidence only the wording counts; without vector evidence, `standard` goes by the wording alone too.
  */
 export function isOffTopic (evidence: OffTopicEvidence, thresholds: OffTopicThresholds, level: GuardrailsLevel): boolean {
   if (level === 'off') return false
   if (offTopicIntent(evidence.question) !== null) return true
   const { topVectorScore, topKeywordScore } = evidence
   if (topVectorScore === undefined && topKeywordScore === undefined) return false
-  const vectorLow = (topVectorScore ?? Number.NEGATIVE_INFINITY) < thresholds.vector
   const keywordLow = (topKeywordScore ?? Number.NEGATIVE_INFINITY) < thresholds.keyword
+  // No vector search (no embedding model) is no evidence, not low evidence: keyword scores alone
+  // misjudge everyday questions ("how many vacation days do I get?" scores under the threshold).
+  if (topVectorScore === undefined) return level === 'strict' && keywordLow
+  const vectorLow = topVectorScore < thresholds.vector
   return level === 'strict' ? vectorLow || keywordLow : vectorLow && keywordLow
 }
