@@ -1,0 +1,220 @@
+import Database from 'better-sqlite3'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import t from 'tap'
+import { defaultIndexPath, defaultModelDir } from '../lib/paths.js'
+import { percentile, ServerProcess } from '../tools/bench-util.js'
+import { build, captureLogs } from './helper.js'
+import { startFakeLlmServer } from './helpers/fake-llm-server.js'
+
+/**
+ * What the service does when its parts fail: the index missing, damaged or built by another model,
+ * the embedding model missing or broken, SIGTERM with requests in flight, an LLM that hangs under load.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'faults-test-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+const QUESTION = 'how many vacation days do i get a year?'
+const post = (url: string, payload: unknown) => ({ method: 'POST' as const, url, payload: payload as Record<string, unknown> })
+
+interface Health { status: string, components: Record<string, string> }
+
+function indexCopy (name: string): string {
+  const path = join(dir, name)
+  copyFileSync(defaultIndexPath, path)
+  return path
+}
+
+t.test('index file missing: unhealthy (503), and every corpus route answers a JSON 503', async (t) => {
+  const app = await build(t, { VECTOR_STORE_PATH: join(dir, 'nowhere.sqlite') })
+  const health = await app.inject('/health')
+  t.equal(health.statusCode, 503)
+  t.match(health.json(), { status: 'unhealthy', components: { vector_store: 'unavailable' } })
+  for (const req of [post('/search', { query: 'vacation' }), post('/search', { query: 'vacation', mode: 'keyword' }), post('/chat', { question: QUESTION }), { method: 'GET' as const, url: '/documents' }]) {
+    const res = await app.inject(req)
+    t.equal(res.statusCode, 503, `${req.method} ${req.url}`)
+    t.match(res.json(), { statusCode: 503, code: 'FST_INDEX_UNAVAILABLE', message: /index is unavailable/ })
+    t.notMatch(res.body, dir, 'no server path in the answer')
+  }
+})
+
+t.test('index file truncated before start: unavailable with the reason in the log', async (t) => {
+  const path = indexCopy('truncated.sqlite')
+  truncateSync(path, Math.floor(statSync(path).size / 3))
+  const logs = captureLogs()
+  const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream })
+  t.equal(app.vectorStore.status, 'unavailable')
+  t.match(app.vectorStore.reason, /not a readable SQLite database/)
+  t.match(logs.text(), /vector store unavailable/)
+  t.equal((await app.inject('/health')).statusCode, 503)
+  t.equal((await app.inject(post('/search', { query: 'vacation' }))).statusCode, 503)
+})
+
+t.test('index file truncated under the running service: a 500 in JSON that hides the internals, and a logged error', async (t) => {
+  const path = indexCopy('truncated-live.sqlite')
+  const logs = captureLogs()
+  const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream })
+  t.equal((await app.inject(post('/search', { query: 'vacation' }))).statusCode, 200)
+  truncateSync(path, Math.floor(statSync(path).size / 3))
+  for (const req of [post('/search', { query: 'vacation', mode: 'keyword' }), { method: 'GET' as const, url: '/documents/pto-policy' }]) {
+    const res = await app.inject(req)
+    t.equal(res.statusCode, 500, `${req.method} ${req.url}`)
+    t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong on our side; the error has been logged.' })
+  }
+  t.match(logs.text(), /"level":50.*malformed.*"msg":"request failed"/)
+})
+
+t.test('index built with another model: model_mismatch, vector search refused, hybrid falls back to keyword', async (t) => {
+  const path = indexCopy('other-model.sqlite')
+  const db = new Database(path)
+  db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(`paraphrase-MiniLM-L3-v2:${'e'.repeat(64)}`, 'embedding_fingerprint')
+  db.close()
+  const app = await build(t, { VECTOR_STORE_PATH: path })
+
+  const health = await app.inject('/health')
+  t.equal(health.statusCode, 200)
+  t.match(health.json(), { status: 'degraded', components: { vector_store: 'model_mismatch' } })
+
+  const vector = await app.inject(post('/search', { query: 'vacation days', mode: 'vector' }))
+  t.equal(vector.statusCode, 503)
+  t.match(vector.json(), { code: 'FST_MODEL_MISMATCH', message: /different embedding model.*use mode "keyword" or rebuild the index/ })
+
+  const hybrid = await app.inject(post('/search', { query: 'vacation days' }))
+  t.equal(hybrid.statusCode, 200)
+  t.equal(hybrid.json().mode, 'keyword', 'hybrid ran as keyword')
+  t.ok(hybrid.json().results.length > 0)
+
+  const keyword = await app.inject(post('/search', { query: 'vacation days', mode: 'keyword' }))
+  t.equal(keyword.json().results[0].document_id, 'pto-policy')
+
+  const chat = await app.inject(post('/chat', { question: 'How many sick days do we get each year?' }))
+  t.equal(chat.statusCode, 200)
+  t.match(chat.json(), { mode: 'extractive', answer: /10 paid sick days/ }, 'answered from keyword results')
+})
+
+t.test('model files missing: embedding unavailable, degraded, keyword search and chat still answer', async (t) => {
+  const empty = join(dir, 'empty-model')
+  mkdirSync(empty)
+  const app = await build(t, { EMBEDDING_MODEL_PATH: empty })
+
+  const health = (await app.inject('/health')).json() as Health
+  t.match(health, { status: 'degraded', components: { embedding_service: 'unavailable', vector_store: 'operational' } })
+
+  const hybrid = await app.inject(post('/search', { query: 'vacation days' }))
+  t.equal(hybrid.statusCode, 200)
+  t.equal(hybrid.json().mode, 'keyword')
+  t.equal(hybrid.json().results[0].document_id, 'pto-policy')
+  const vector = await app.inject(post('/search', { query: 'vacation days', mode: 'vector' }))
+  t.equal(vector.statusCode, 503)
+  t.match(vector.json(), { code: 'FST_EMBEDDER_UNAVAILABLE', message: /use mode "keyword"/ })
+
+  // Without vectors the extractive answerer goes by words; the off-topic check by wording alone.
+  for (const question of [QUESTION, 'How many vacation days do I get?', 'Can I work from home on Fridays?']) {
+    const chat = await app.inject(post('/chat', { question }))
+    t.equal(chat.statusCode, 200, question)
+    const body = chat.json() as { mode: string, answer: string, citations: unknown[] }
+    t.equal(body.mode, 'extractive', `${question}: answered, not refused`)
+    t.ok(body.citations.length > 0, 'with citations')
+  }
+  t.match((await app.inject(post('/chat', { question: 'How many sick days do we get each year?' }))).json(), { answer: /10 paid sick days/ })
+  t.match((await app.inject(post('/chat', { question: 'Write me a poem about the sea' }))).json(), { mode: 'refused', reason: 'off_topic' })
+  const stream = await app.inject(post('/chat', { question: QUESTION, stream: true }))
+  t.match(stream.body, /event: done\ndata: \{.*"mode":"extractive"/)
+})
+
+t.test('model file damaged: the first load fails, search falls back to keyword instead of a 500', async (t) => {
+  const broken = join(dir, 'broken-model')
+  mkdirSync(broken)
+  for (const file of ['model-card.json', 'tokenizer.json']) copyFileSync(join(defaultModelDir, file), join(broken, file))
+  writeFileSync(join(broken, 'model.onnx'), 'this is not an ONNX graph')
+  const app = await build(t, { EMBEDDING_MODEL_PATH: broken })
+  t.equal(app.embedder.status(), 'not_loaded', 'the card looked fine')
+
+  const first = await app.inject(post('/search', { query: 'vacation days' }))
+  t.equal(first.statusCode, 200)
+  t.equal(first.json().mode, 'keyword')
+  t.match((await app.inject('/health')).json(), { status: 'degraded', components: { embedding_service: 'unavailable' } })
+  t.equal((await app.inject(post('/search', { query: 'sick leave', mode: 'vector' }))).statusCode, 503)
+  const chat = await app.inject(post('/chat', { question: 'How many sick days do we get each year?' }))
+  t.equal(chat.statusCode, 200)
+  t.equal(chat.json().mode, 'extractive')
+})
+
+t.test('SIGTERM with chats in flight (JSON and event streams): every one completes, then the process exits 0', async (t) => {
+  // Answers after 300 ms; streamed ones then trickle for about a second.
+  const llm = await startFakeLlmServer({ default: { delayMs: 300, tokenDelayMs: 60 } })
+  t.teardown(() => llm.close())
+  const graceMs = 10_000
+  const server = ServerProcess.start({ entry: 'source', env: { LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: '0', SHUTDOWN_GRACE_MS: String(graceMs) } })
+  t.teardown(() => server.stop('SIGKILL'))
+  const url = await server.ready()
+
+  const questions = ['How many vacation days do I get?', 'Can I work from home on Fridays?', 'How do I claim travel expenses?', 'How many sick days do we get each year?', 'Can I carry unused PTO into next year?']
+  const responses = Array.from({ length: 10 }, async (_, i) => fetch(`${url}/chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ question: questions[i % questions.length], stream: i % 2 === 0 })
+  }))
+  // The first event stream has begun: streams are mid-answer, and two JSON chats still wait for the LLM's 8 connections.
+  await Promise.race(responses.filter((_, i) => i % 2 === 0))
+  const signalled = performance.now()
+  server.child.kill('SIGTERM')
+
+  const results = await Promise.all(responses.map(async (pending) => {
+    const res = await pending
+    const text = await res.text()
+    const done = /event: done\ndata: (.*)\n/.exec(text)?.[1]
+    return { status: res.status, mode: (JSON.parse(done ?? text) as { mode?: string }).mode }
+  }))
+  t.same(results.map((r) => r.status), Array(10).fill(200), 'all ten answered')
+  t.same(results.map((r) => r.mode), Array(10).fill('llm'), 'by the LLM, not cut short')
+  t.same(await server.exited, { code: 0, signal: null })
+  const closeMs = performance.now() - signalled
+  t.ok(closeMs < graceMs / 2, `exited ${closeMs.toFixed(0)} ms after SIGTERM, not held open by keep-alive connections`)
+  t.ok(server.logs.some((l) => l.msg === 'closing: finishing in-flight requests' && l.signal === 'SIGTERM'))
+  t.notOk(llm.requests.some((r) => r.aborted), 'no LLM call was cancelled')
+})
+
+t.test('an LLM that hangs under 30 concurrent chats: once the breaker opens, fallbacks come back fast', async (t) => {
+  const llm = await startFakeLlmServer({ default: { hang: true } })
+  t.teardown(() => llm.close())
+  const timeoutMs = 5000
+  const app = await build(t, {
+    LLM_BASE_URL: llm.url,
+    LLM_TIMEOUT_MS: timeoutMs,
+    LLM_FIRST_BYTE_TIMEOUT_MS: timeoutMs,
+    LLM_MAX_RETRIES: 0,
+    LLM_BREAKER_THRESHOLD: 3,
+    LLM_BREAKER_COOLDOWN_MS: 60_000,
+    // This process also holds tap and tsx: 512 MB would shed load for reasons that are not the service's.
+    MEMORY_LIMIT_MB: 4096
+  })
+  const questions = ['How many vacation days do I get?', 'How many sick days do we get each year?', 'How do I claim travel expenses?']
+  const samples: Array<{ afterOpen: boolean, ms: number, status: number, mode: string, reason?: string }> = []
+  const worker = async (w: number): Promise<void> => {
+    for (let i = 0; i < 3; i++) {
+      const afterOpen = app.llm.status() === 'circuit_open'
+      const started = performance.now()
+      const res = await app.inject(post('/chat', { question: questions[(w + i) % questions.length] }))
+      const body = res.json() as { mode: string, reason?: string }
+      samples.push({ afterOpen, ms: performance.now() - started, status: res.statusCode, mode: body.mode, ...(body.reason === undefined ? {} : { reason: body.reason }) })
+    }
+  }
+  await Promise.all(Array.from({ length: 30 }, (_, w) => worker(w)))
+
+  t.equal(samples.length, 90)
+  t.ok(samples.every((s) => s.status === 200 && s.mode === 'extractive'), 'every chat answered extractively')
+  const before = samples.filter((s) => !s.afterOpen)
+  const after = samples.filter((s) => s.afterOpen)
+  t.ok(before.every((s) => s.reason === 'llm_timeout'), 'the first wave waited for the LLM timeout')
+  t.ok(after.length >= 30, `${after.length} requests were issued with the breaker open`)
+  t.ok(after.every((s) => s.reason === 'llm_circuit_open'))
+  // What is left is CPU: the first wave's 30 extractive fallbacks all start when their LLM calls time out together.
+  const p50 = percentile(after.map((s) => s.ms), 50)
+  const p99 = percentile(after.map((s) => s.ms), 99)
+  t.ok(p99 < timeoutMs * 0.3, `after the breaker opened: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, well under the ${timeoutMs} ms LLM timeout`)
+  t.ok(llm.requests.length <= before.length, `no LLM call once the breaker was open (${llm.requests.length} reached it, the rest queued for its 8 connections)`)
+  t.match((await app.inject('/health')).json(), { status: 'degraded', components: { llm_service: 'circuit_open' } })
+})
