@@ -29,7 +29,7 @@ export const ConfigSchema = Type.Object({
   VECTOR_STORE_PATH: Type.String({ default: '', description: 'SQLite index file; empty means the committed index-data/policies.sqlite.' }),
   EMBEDDING_MODEL_PATH: Type.String({ default: '', description: 'Folder with model.onnx + tokenizer.json; empty means the converted USE-Lite model in models/use-lite.' }),
   EMBEDDING_THREADS: Type.Integer({ default: 1, minimum: 1, maximum: 16, description: 'onnxruntime intra-op threads.' }),
-  EMBEDDING_CACHE_SIZE: Type.Integer({ default: 256, minimum: 0, maximum: 100000, description: 'Query embeddings kept in the LRU cache (0 disables it).' }),
+  EMBEDDING_CACHE_SIZE: Type.Integer({ default: 2048, minimum: 0, maximum: 100000, description: 'Embeddings kept in the LRU cache: questions, and the passage sentences extractive answers compare (the committed corpus has 729; about 2 KB each; 0 disables it).' }),
   RRF_K: Type.Integer({ default: 60, minimum: 1, maximum: 1000, description: 'Reciprocal rank fusion constant k.' }),
   RETRIEVAL_CANDIDATES: Type.Integer({ default: 20, minimum: 1, maximum: 200, description: 'Candidates fetched from each of vector and keyword search before fusion.' }),
 
