@@ -95,6 +95,7 @@ class OnnxEmbedder implements Embedder {
   private closed = false
   private closing: Promise<void> | undefined
   private readonly inflight = new Set<Promise<unknown>>()
+  private readonly pending = new Map<string, Promise<Float32Array>>()
   private readonly cache: LRUCache<string, Float32Array> | undefined
   private readonly batchSize: number
 
@@ -123,12 +124,27 @@ class OnnxEmbedder implements Embedder {
     const results = texts.map((t) => this.cache?.get(t))
     const missing = [...new Set(texts.filter((_, i) => results[i] === undefined))]
     if (missing.length) {
-      const vectors = await this.track(this.compute(missing))
-      missing.forEach((text, i) => this.cache?.set(text, vectors[i] as Float32Array))
-      const byText = new Map(missing.map((text, i) => [text, vectors[i] as Float32Array]))
+      const byText = new Map(await Promise.all(this.vectorsFor(missing).map(async ([text, vector]) => [text, await vector] as const)))
       texts.forEach((t, i) => { results[i] ??= byText.get(t) })
     }
     return results.map((v) => (v as Float32Array).slice())
+  }
+
+  /**
+   * One promise per text: the run already computing it, or a new run for the rest. Concurrent
+   * requests retrieve the same passages, so without this each would embed the same sentences.
+   */
+  private vectorsFor (texts: string[]): Array<[string, Promise<Float32Array>]> {
+    const fresh = texts.filter((t) => !this.pending.has(t))
+    if (fresh.length) {
+      const run = this.track(this.compute(fresh))
+      fresh.forEach((text, i) => {
+        const vector = run.then((vectors) => vectors[i] as Float32Array)
+        this.pending.set(text, vector)
+        vector.then((v) => this.cache?.set(text, v), () => {}).finally(() => this.pending.delete(text))
+      })
+    }
+    return texts.map((t) => [t, this.pending.get(t) as Promise<Float32Array>])
   }
 
   async close (): Promise<void> {
