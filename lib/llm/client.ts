@@ -51,6 +51,7 @@ export interface LlmClientOptions {
   maxRetries?: number
   backoff?: BackoffOptions
   breaker?: CircuitBreakerOptions
+  /** Most simultaneous connections to the provider (default 64). */
   connections?: number
   /** OpenRouter's attribution headers: X-Title and HTTP-Referer. */
   appName?: string
@@ -130,7 +131,9 @@ export function createLlmClient (opts: LlmClientOptions = {}): LlmClient {
   const baseUrl = (opts.baseUrl ?? DEFAULT_LLM_BASE_URL).replace(/\/+$/, '')
   const url = new URL(`${baseUrl}/chat/completions`)
   const path = url.pathname + url.search
-  const pool = new Pool(url.origin, { connections: opts.connections ?? 8, keepAliveTimeout: 30_000 })
+  // Room for every chat a machine lets in (fly.toml's hard_limit is 60): a call queued for a free
+  // connection spends its first-byte timeout waiting, fails, and counts against the breaker.
+  const pool = new Pool(url.origin, { connections: opts.connections ?? 64, keepAliveTimeout: 30_000 })
   const breaker = new CircuitBreaker(opts.breaker)
   const settings = resolveSettings(opts)
   const headers = requestHeaders(opts)
