@@ -3,13 +3,14 @@ import { Pool, type Dispatcher } from 'undici'
 import { CircuitBreaker, type BreakerPermit, type CircuitBreakerOptions } from './circuit-breaker.js'
 import { LlmError, isRetryableStatus } from './errors.js'
 import { parseRetryAfter, retryDelay, type BackoffOptions } from './retry.js'
+import { DEFAULT_LLM_BASE_URL } from './settings.js'
 import { SseParser } from './sse.js'
 import { errorBodyMessage, parseChunk, parseCompletion, parseJson, truncate, type LlmUsage } from './wire.js'
 
 export { LlmError, type LlmErrorKind } from './errors.js'
 export type { LlmUsage } from './wire.js'
 
-export const DEFAULT_LLM_BASE_URL = 'https://openrouter.ai/api/v1'
+export { DEFAULT_LLM_BASE_URL }
 export const DEFAULT_LLM_MODEL = 'meta-llama/llama-3.1-8b-instruct'
 
 export interface ChatMessage {

@@ -1,4 +1,8 @@
-import { DEFAULT_LLM_BASE_URL, type LlmClientOptions } from './client.js'
+import type { LlmClientOptions } from './client.js'
+
+// Here rather than in client.ts: the plugin reads the settings at start-up, and importing client.ts
+// would load undici (over 100 modules) even when no LLM is configured.
+export const DEFAULT_LLM_BASE_URL = 'https://openrouter.ai/api/v1'
 
 /** The LLM keys of the service's config; AppConfig satisfies it, and missing keys take defaults. */
 export interface LlmConfig {
