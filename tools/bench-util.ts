@@ -13,11 +13,12 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { repoRoot } from '../lib/paths.js'
+import { SERVER_ENV, SERVER_NODE_ARGS } from './server-command.js'
 
 export type LogLine = Record<string, unknown> & { msg?: string }
 
 export interface ServerStartOptions {
-  /** `dist`: the compiled server as `npm start` runs it; `source`: server.ts through tsx (tests). */
+  /** `dist`: the compiled server exactly as `npm start` and the Docker image run it; `source`: server.ts through tsx (tests). */
   entry: 'dist' | 'source'
   env?: Record<string, string>
   /** 0 (default) lets the OS choose; the port is then read from Fastify's "Server listening at" line. */
@@ -33,6 +34,7 @@ export class ServerProcess {
   readonly other: string[] = []
   readonly exited: Promise<ExitInfo>
   readonly spawnedAt = performance.now()
+  private retain = true
   private exit: ExitInfo | undefined
   private listeners = new Set<() => void>()
 
@@ -47,11 +49,13 @@ export class ServerProcess {
   }
 
   static start (opts: ServerStartOptions): ServerProcess {
-    const args = opts.entry === 'dist' ? ['--expose-gc', distEntry()] : ['--import', 'tsx', join(repoRoot, 'server.ts')]
+    const dist = opts.entry === 'dist'
+    if (dist) distEntry()
+    const args = dist ? [...SERVER_NODE_ARGS] : ['--import', 'tsx', join(repoRoot, 'server.ts')]
     const child = spawn(process.execPath, args, {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...baseEnv(), PORT: String(opts.port ?? 0), ...opts.env }
+      env: { ...baseEnv(), ...(dist ? SERVER_ENV : {}), PORT: String(opts.port ?? 0), ...opts.env }
     })
     return new ServerProcess(child)
   }
@@ -97,11 +101,17 @@ export class ServerProcess {
     }
   }
 
+  /** Keep only the last lines from now on (for error messages): a benchmark's request log would fill memory. */
+  retainLogs (keep: boolean): void {
+    this.retain = keep
+  }
+
   tail (n = 30): string {
     return [...this.logs.slice(-n).map((l) => JSON.stringify(l)), ...this.other.slice(-n)].join('\n')
   }
 
   private take (line: string): void {
+    if (!this.retain && this.logs.length > 200) this.logs.splice(0, 100)
     try {
       this.logs.push(JSON.parse(line) as LogLine)
     } catch {
@@ -125,6 +135,7 @@ export class ServerProcess {
   }
 }
 
+/** Throws a clear message when the server has not been compiled. */
 export function distEntry (): string {
   const entry = join(repoRoot, 'dist', 'server.js')
   if (!existsSync(entry)) throw new Error(`${entry} not found: run \`npm run build\` first`)
@@ -213,7 +224,7 @@ export class RssSampler {
 
   /** The highest sample taken at or after `fromMs` (an offset from the sampler's start). */
   peak (fromMs = 0): number {
-    return Math.max(0, ...this.samples.filter((s) => s.t_ms >= fromMs).map((s) => s.mb))
+    return this.samples.reduce((max, s) => s.t_ms >= fromMs ? Math.max(max, s.mb) : max, 0)
   }
 
   elapsed (): number {
@@ -291,9 +302,15 @@ export interface LoadOptions {
   seconds: number
   /** One fixed JSON body, or a function giving the body of the n-th request. */
   body?: unknown | ((n: number) => unknown)
+  /** A mix instead: each connection cycles through these requests (bodies numbered per entry). */
+  mix?: MixedRequest[]
   /** Seconds before autocannon gives up on a response (default 30). */
   timeoutS?: number
+  /** Requests per second across all connections; unset means as fast as the server answers. */
+  rate?: number
 }
+
+export interface MixedRequest { method: 'GET' | 'POST', path: string, body?: (n: number) => unknown }
 
 export interface LoadResult {
   requests: number
@@ -320,14 +337,26 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
       connections: opts.connections,
       duration: opts.seconds,
       timeout: opts.timeoutS ?? 30,
+      ...(opts.rate === undefined ? {} : { overallRate: opts.rate }),
       headers: opts.method === 'POST' ? { 'content-type': 'application/json' } : {},
       ...(opts.body !== undefined && bodyFor === undefined ? { body: JSON.stringify(opts.body) } : {}),
       // autocannon applies setupRequest only per entry of `requests`.
-      ...(bodyFor === undefined ? {} : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(bodyFor(n++)) }) }] })
+      ...(bodyFor === undefined ? {} : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(bodyFor(n++)) }) }] }),
+      ...(opts.mix === undefined ? {} : { requests: opts.mix.map(mixed) })
     }, (err: unknown, res: autocannon.Result) => err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res))
     instance.on('response', (_client, _status, _bytes, responseTime) => { times.push(responseTime) })
   })
   return summarize(times, result)
+}
+
+function mixed (entry: MixedRequest): autocannon.Request {
+  let n = 0
+  const { body } = entry
+  return {
+    method: entry.method,
+    path: entry.path,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body(n++)) }) })
+  }
 }
 
 function summarize (times: number[], result: autocannon.Result): LoadResult {
@@ -344,7 +373,7 @@ function summarize (times: number[], result: autocannon.Result): LoadResult {
     p50_ms: round(percentile(times, 50), 2),
     p90_ms: round(percentile(times, 90), 2),
     p99_ms: round(percentile(times, 99), 2),
-    max_ms: round(Math.max(0, ...times), 2),
+    max_ms: round(times.reduce((m, v) => Math.max(m, v), 0), 2),
     errors,
     ...(errors > 0 ? { errors_by: errorsBy } : {})
   }

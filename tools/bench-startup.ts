@@ -1,0 +1,76 @@
+/**
+ * `npm run bench:startup` (run `npm run build` first): spawns the compiled server --runs times
+ * (default 10) and measures, from the spawn: the first successful GET /health, and the first
+ * POST /search answer (the embedding model loads on that first query). Also the first query's own
+ * time and the server's self-reported startup_ms (its "ready" log line). Prints median and p90;
+ * writes the "startup" section of bench/results.json. Last line: JSON.
+ *   npm run bench:startup -- [--runs 10]
+ */
+import { performance } from 'node:perf_hooks'
+import { BUDGETS, writeResults } from './bench.js'
+import { freePort, markdownTable, numberFlags, percentile, round, ServerProcess, waitFor200 } from './bench-util.js'
+
+interface Run { health_ms: number, first_search_ms: number, first_query_ms: number, ready_log_ms: number }
+
+const SEARCH = { query: 'how many vacation days do I get', mode: 'hybrid' }
+
+async function once (): Promise<Run> {
+  const port = await freePort()
+  const server = ServerProcess.start({ entry: 'dist', port, env: { LOG_LEVEL: 'info' } })
+  const url = `http://127.0.0.1:${port}`
+  try {
+    const healthMs = await waitFor200(`${url}/health`, server.spawnedAt, { server, intervalMs: 2 })
+    const asked = performance.now()
+    const res = await fetch(`${url}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEARCH) })
+    const body = await res.json() as { results?: unknown[] }
+    if (res.status !== 200 || !Array.isArray(body.results) || body.results.length === 0) throw new Error(`POST /search answered ${res.status}`)
+    const answered = performance.now()
+    const ready = await server.waitForLog((l) => l.msg === 'ready', 5000)
+    return {
+      health_ms: healthMs,
+      first_search_ms: answered - server.spawnedAt,
+      first_query_ms: answered - asked,
+      ready_log_ms: Number(ready.startup_ms)
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+function stats (values: number[]): { median: number, p90: number, min: number, max: number } {
+  return { median: round(percentile(values, 50)), p90: round(percentile(values, 90)), min: round(Math.min(...values)), max: round(Math.max(...values)) }
+}
+
+async function main (): Promise<void> {
+  const { runs } = numberFlags(process.argv.slice(2), { runs: 10 })
+  const results: Run[] = []
+  for (let i = 0; i < runs; i++) {
+    results.push(await once())
+    console.error(`run ${i + 1}/${runs}: /health ${results.at(-1)?.health_ms.toFixed(0)} ms, first /search ${results.at(-1)?.first_search_ms.toFixed(0)} ms`)
+  }
+  const summary = {
+    runs,
+    spawn_to_health_ms: stats(results.map((r) => r.health_ms)),
+    spawn_to_first_search_ms: stats(results.map((r) => r.first_search_ms)),
+    first_query_ms: stats(results.map((r) => r.first_query_ms)),
+    ready_log_startup_ms: stats(results.map((r) => r.ready_log_ms)),
+    budgets: { startup_ms: BUDGETS.startup_ms, first_query_ms: BUDGETS.first_query_ms }
+  }
+  const checks = {
+    startup_ok: summary.spawn_to_health_ms.median <= BUDGETS.startup_ms,
+    first_query_ok: summary.first_query_ms.median <= BUDGETS.first_query_ms
+  }
+  writeResults('startup', { ...summary, checks, samples: results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]))) })
+
+  const row = (what: string, s: ReturnType<typeof stats>, budget: string): Array<string | number> => [what, s.median, s.p90, s.min, s.max, budget]
+  console.log(markdownTable(['from spawn, ms', 'median', 'p90', 'min', 'max', 'budget'], [
+    row('server says ready (startup_ms in its log)', summary.ready_log_startup_ms, ''),
+    row('first GET /health answered', summary.spawn_to_health_ms, `<= ${BUDGETS.startup_ms}`),
+    row('first POST /search answered', summary.spawn_to_first_search_ms, ''),
+    row('that first query alone (model load)', summary.first_query_ms, `<= ${BUDGETS.first_query_ms}`)
+  ]))
+  console.log(`start ${checks.startup_ok ? 'within' : 'OVER'} budget, first query ${checks.first_query_ok ? 'within' : 'OVER'} budget (medians of ${runs} runs)`)
+  console.log(JSON.stringify({ ...summary, checks }))
+}
+
+await main()

@@ -1,0 +1,181 @@
+/**
+ * `npm run bench` (run `npm run build` first): the compiled server as `npm start` runs it (tools/server-command), driven by
+ * autocannon. GET /health, POST /search (hybrid) and POST /chat (extractive: no LLM) on one
+ * server; POST /chat with an LLM on a second one, whose LLM is a local OpenAI-compatible server
+ * answering after 300 ms. Each at concurrency 1, 10 and 50 for --duration seconds (default 5).
+ * The server's RSS is sampled from /proc every 100 ms. Writes bench/results.json and prints a
+ * Markdown table beside the original deployment's published figures.
+ *   npm run bench -- [--duration 5]
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { repoRoot } from '../lib/paths.js'
+import { loadQuestions } from './eval.js'
+import { freePort, markdownTable, numberFlags, percentile, round, runLoad, RssSampler, ServerProcess, startFakeLlm, waitFor200, type LoadResult } from './bench-util.js'
+
+const LLM_DELAY_MS = 300
+const CONCURRENCY = [1, 10, 50]
+export const RESULTS_PATH = join(repoRoot, 'bench', 'results.json')
+
+/** What the original deployment published, per route. */
+export const PUBLISHED = {
+  health: '< 100 ms',
+  search: '< 500 ms',
+  chat: '2–3 s',
+  rss: '~187–200 MB',
+  concurrency: '20–30 concurrent requests'
+}
+export const BUDGETS = { health_p99_ms: 5, rss_steady_mb: 150, rss_peak_mb: 200, startup_ms: 300, first_query_ms: 500, search_c1_p50_ms: 10 }
+
+interface Scenario {
+  name: 'health' | 'search' | 'chat_extractive' | 'chat_llm'
+  label: string
+  method: 'GET' | 'POST'
+  path: string
+  body?: (n: number) => unknown
+  published: string
+  server: 'plain' | 'llm'
+}
+
+export interface ScenarioResult extends LoadResult {
+  scenario: Scenario['name']
+  route: string
+  connections: number
+  seconds: number
+  rss_peak_mb: number
+}
+
+// Real questions in a fixed rotation: the embedding cache helps only as much as it would in use.
+export const questions: readonly string[] = loadQuestions().map((q) => q.question)
+const pick = (n: number): string => questions[n % questions.length] as string
+
+const SCENARIOS: Scenario[] = [
+  { name: 'health', label: 'GET /health', method: 'GET', path: '/health', published: PUBLISHED.health, server: 'plain' },
+  { name: 'search', label: 'POST /search (hybrid)', method: 'POST', path: '/search', body: (n) => ({ query: pick(n), mode: 'hybrid' }), published: PUBLISHED.search, server: 'plain' },
+  { name: 'chat_extractive', label: 'POST /chat (extractive)', method: 'POST', path: '/chat', body: (n) => ({ question: pick(n) }), published: PUBLISHED.chat, server: 'plain' },
+  { name: 'chat_llm', label: `POST /chat (LLM, ${LLM_DELAY_MS} ms)`, method: 'POST', path: '/chat', body: (n) => ({ question: pick(n) }), published: PUBLISHED.chat, server: 'llm' }
+]
+
+export interface Running { server: ServerProcess, url: string, sampler: RssSampler, startupMs: number, stop: () => Promise<void> }
+
+/**
+ * Starts dist/server.js as deployed (LOG_LEVEL info: one line per request) with rate limiting off,
+ * on a known port, and waits for /health; its log lines are read but not kept. RSS sampling starts.
+ */
+export async function startBenchServer (env: Record<string, string> = {}): Promise<Running> {
+  const port = await freePort()
+  const server = ServerProcess.start({ entry: 'dist', port, env: { LOG_LEVEL: 'info', RATE_LIMIT_MAX: '0', ...env } })
+  const url = `http://127.0.0.1:${port}`
+  const startupMs = await waitFor200(`${url}/health`, server.spawnedAt, { server })
+  server.retainLogs(false)
+  const sampler = new RssSampler(server.pid)
+  const stop = async (): Promise<void> => {
+    sampler.stop()
+    await server.stop()
+  }
+  return { server, url, sampler, startupMs, stop }
+}
+
+/** The first query (model load included) and a few of every request, checking they succeed. */
+async function warmUp (running: Running, scenarios: Scenario[]): Promise<number> {
+  const started = performance.now()
+  await call(running.url, 'POST', '/search', { query: 'how many vacation days do I get' })
+  const firstQueryMs = performance.now() - started
+  for (let n = 0; n < 30; n++) {
+    for (const s of scenarios) await call(running.url, s.method, s.path, s.body?.(n))
+  }
+  return firstQueryMs
+}
+
+async function call (url: string, method: string, path: string, body?: unknown): Promise<void> {
+  const res = await fetch(url + path, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+  })
+  const text = await res.text()
+  if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`)
+}
+
+async function runScenario (running: Running, s: Scenario, connections: number, seconds: number): Promise<ScenarioResult> {
+  const from = running.sampler.elapsed()
+  const result = await runLoad({ url: running.url + s.path, method: s.method, connections, seconds, ...(s.body ? { body: s.body } : {}) })
+  running.sampler.sample()
+  return { scenario: s.name, route: s.label, connections, seconds, ...result, rss_peak_mb: round(running.sampler.peak(from)) }
+}
+
+function rssSummary (sampler: RssSampler, warmedAt: number): { after_warm_up_mb: number, median_mb: number, peak_mb: number } {
+  const after = sampler.samples.filter((s) => s.t_ms >= warmedAt).map((s) => s.mb)
+  return { after_warm_up_mb: round(after[0] ?? 0), median_mb: round(percentile(after, 50)), peak_mb: round(after.reduce((m, v) => Math.max(m, v), 0)) }
+}
+
+function table (results: ScenarioResult[]): string {
+  const published = new Map(SCENARIOS.map((s) => [s.name, s.published]))
+  return markdownTable(
+    ['route', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'original (published)'],
+    results.map((r) => [r.route, r.connections, r.rps, r.p50_ms, r.p99_ms, r.errors, r.rss_peak_mb, published.get(r.scenario) ?? ''])
+  )
+}
+
+/** Merges one section into bench/results.json, leaving the sections other tools wrote. */
+export function writeResults (section: string, value: unknown): void {
+  let current: Record<string, unknown> = {}
+  try {
+    current = JSON.parse(readFileSync(RESULTS_PATH, 'utf8')) as Record<string, unknown>
+  } catch {
+    // First run: a new file.
+  }
+  mkdirSync(dirname(RESULTS_PATH), { recursive: true })
+  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: round(totalmem() / 2 ** 30), node: process.version }
+  writeFileSync(RESULTS_PATH, `${JSON.stringify({ ...current, machine, published: PUBLISHED, budgets: BUDGETS, [section]: { measured_at: new Date().toISOString(), ...value as object } }, null, 2)}\n`)
+}
+
+async function main (): Promise<void> {
+  const { duration } = numberFlags(process.argv.slice(2), { duration: 5 })
+  const llm = await startFakeLlm(LLM_DELAY_MS)
+  const plain = await startBenchServer()
+  const withLlm = await startBenchServer({ LLM_BASE_URL: llm.url })
+  const stop = async (): Promise<void> => {
+    await Promise.all([plain.stop(), withLlm.stop()])
+    await llm.close()
+  }
+  process.once('SIGINT', () => { void stop().then(() => process.exit(130)) })
+  try {
+    const running = { plain, llm: withLlm }
+    const firstQueryMs = await warmUp(plain, SCENARIOS.filter((s) => s.server === 'plain'))
+    await warmUp(withLlm, SCENARIOS.filter((s) => s.server === 'llm'))
+    const warmedAt = { plain: plain.sampler.elapsed(), llm: withLlm.sampler.elapsed() }
+    const results: ScenarioResult[] = []
+    for (const s of SCENARIOS) {
+      for (const c of CONCURRENCY) {
+        const r = await runScenario(running[s.server], s, c, duration)
+        console.error(`${r.route} c${c}: ${r.rps} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ${r.errors} errors, RSS peak ${r.rss_peak_mb} MB`)
+        results.push(r)
+      }
+    }
+    const rss = { plain: rssSummary(plain.sampler, warmedAt.plain), llm: rssSummary(withLlm.sampler, warmedAt.llm) }
+    const health50 = results.find((r) => r.scenario === 'health' && r.connections === 50)
+    const checks = {
+      health_p99_c50_ok: health50 !== undefined && health50.p99_ms <= BUDGETS.health_p99_ms && health50.errors === 0,
+      rss_steady_ok: Math.max(rss.plain.median_mb, rss.llm.median_mb) <= BUDGETS.rss_steady_mb,
+      rss_peak_ok: Math.max(rss.plain.peak_mb, rss.llm.peak_mb) <= BUDGETS.rss_peak_mb
+    }
+    writeResults('bench', { duration_s: duration, llm_delay_ms: LLM_DELAY_MS, startup_ms: round(plain.startupMs), first_query_ms: round(firstQueryMs), rss, checks, scenarios: results })
+
+    console.log(table(results))
+    console.log(`\nRSS (no LLM server): after warm-up ${rss.plain.after_warm_up_mb} MB, median ${rss.plain.median_mb} MB, peak ${rss.plain.peak_mb} MB; ` +
+      `(LLM server): after warm-up ${rss.llm.after_warm_up_mb} MB, median ${rss.llm.median_mb} MB, peak ${rss.llm.peak_mb} MB. ` +
+      `Original: ${PUBLISHED.rss}, ${PUBLISHED.concurrency}.`)
+    console.log(`Budgets: health p99 <= ${BUDGETS.health_p99_ms} ms with 0 errors at c50: ${pass(checks.health_p99_c50_ok)}; ` +
+      `RSS steady <= ${BUDGETS.rss_steady_mb} MB: ${pass(checks.rss_steady_ok)}; peak <= ${BUDGETS.rss_peak_mb} MB: ${pass(checks.rss_peak_ok)}.`)
+    console.log(`Results in ${RESULTS_PATH}`)
+  } finally {
+    await stop()
+  }
+}
+
+function pass (ok: boolean): string {
+  return ok ? 'pass' : 'FAIL'
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) await main()
