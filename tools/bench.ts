@@ -6,11 +6,22 @@
  * The server's RSS is sampled from /proc every 100 ms. Writes bench/results.json and prints a
  * Markdown table beside the original deployment's published figures.
  *   npm run bench -- [--duration 5]
+ *
+ * With --index-scaling N it measures the index instead (for docs/scaling.md): the build's embedding
+ * time per chunk, then copies of the committed index grown to 10x, 100x ... up to N chunks
+ * (the real chunks' texts again, their vectors perturbed), with file bytes per chunk and the time
+ * of a kNN query (sqlite-vec scans every vector) and of a keyword query at each size.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import Database from 'better-sqlite3'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
-import { repoRoot } from '../lib/paths.js'
+import * as sqliteVec from 'sqlite-vec'
+import { createEmbedder } from '../lib/embedding/embedder.js'
+import { readMeta } from '../lib/index-schema.js'
+import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
+import { openVectorStore } from '../lib/vector-store.js'
+import { buildIndex, defaultCorpusDir } from './build-index.js'
 import { loadQuestions } from './eval.js'
 import { freePort, markdownTable, numberFlags, percentile, round, runLoad, RssSampler, ServerProcess, startFakeLlm, waitFor200, type LoadResult } from './bench-util.js'
 
@@ -130,8 +141,110 @@ export function writeResults (section: string, value: unknown): void {
   writeFileSync(RESULTS_PATH, `${JSON.stringify({ ...current, machine, published: PUBLISHED, budgets: BUDGETS, [section]: { measured_at: new Date().toISOString(), ...value as object } }, null, 2)}\n`)
 }
 
+interface BaseChunk { document_id: string, heading: string, text: string, category: string, vector: Float32Array }
+
+function readChunks (path: string): BaseChunk[] {
+  const db = new Database(path, { readonly: true })
+  sqliteVec.load(db)
+  try {
+    const rows = db.prepare(`SELECT c.document_id, c.heading, c.text, v.category, v.embedding FROM chunks c
+      JOIN chunks_vec v ON v.chunk_rowid = c.rowid ORDER BY c.rowid`).all() as Array<Omit<BaseChunk, 'vector'> & { embedding: Buffer }>
+    return rows.map(({ embedding, ...row }) => ({ ...row, vector: new Float32Array(embedding.buffer.slice(embedding.byteOffset, embedding.byteOffset + embedding.byteLength)) }))
+  } finally {
+    db.close()
+  }
+}
+
+/** A unit vector near `v`: synthetic chunks spread around the real ones, as a bigger corpus would. */
+function perturb (v: Float32Array, seed: number, amount = 0.5): Float32Array {
+  let x = seed * 2654435761 % 4294967296
+  const out = v.map((value) => {
+    x = (x * 1664525 + 1013904223) % 4294967296
+    return value + amount * ((x / 4294967296) - 0.5) / Math.sqrt(v.length) * 4
+  })
+  const norm = Math.sqrt(out.reduce((sum, value) => sum + value * value, 0))
+  return out.map((value) => value / norm)
+}
+
+/** The committed index with synthetic chunks added until it holds `total`. */
+function grownIndex (path: string, base: BaseChunk[], total: number): void {
+  copyFileSync(defaultIndexPath, path)
+  const db = new Database(path)
+  sqliteVec.load(db)
+  try {
+    const chunk = db.prepare('INSERT INTO chunks (rowid, id, document_id, ordinal, heading, text, start, "end") VALUES (?, ?, ?, ?, ?, ?, 0, 0)')
+    const vec = db.prepare('INSERT INTO chunks_vec (chunk_rowid, embedding, category, document_id) VALUES (?, ?, ?, ?)')
+    db.transaction(() => {
+      for (let i = base.length; i < total; i++) {
+        const src = base[i % base.length] as BaseChunk
+        const vector = perturb(src.vector, i)
+        chunk.run(BigInt(i + 1), `synthetic#${i}`, src.document_id, 1000 + i, src.heading, src.text)
+        vec.run(BigInt(i + 1), Buffer.from(vector.buffer), src.category, src.document_id)
+      }
+      db.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')")
+      db.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('optimize')")
+    })()
+    db.exec('VACUUM')
+  } finally {
+    db.close()
+  }
+}
+
+function timeQueries (run: (i: number) => unknown, count: number): { p50_ms: number, p99_ms: number } {
+  const times: number[] = []
+  for (let i = 0; i < count; i++) {
+    const started = performance.now()
+    run(i)
+    times.push(performance.now() - started)
+  }
+  return { p50_ms: round(percentile(times, 50), 2), p99_ms: round(percentile(times, 99), 2) }
+}
+
+async function indexScaling (maxChunks: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-index-'))
+  try {
+    const embedder = createEmbedder({ modelDir: defaultModelDir, cacheSize: 0 })
+    const build = await buildIndex({ corpusDir: defaultCorpusDir, outPath: join(dir, 'rebuilt.sqlite'), embedder })
+    await embedder.close()
+    const embedMsPerChunk = round(build.timings_ms.embed / build.chunks, 2)
+    console.error(`build: ${build.chunks} chunks embedded in ${build.timings_ms.embed} ms (${embedMsPerChunk} ms per chunk), total ${build.timings_ms.total} ms`)
+
+    const base = readChunks(defaultIndexPath)
+    const metaDb = new Database(defaultIndexPath, { readonly: true })
+    const fingerprint = readMeta(metaDb).embedding_fingerprint
+    metaDb.close()
+    const sizes = [base.length]
+    for (let n = base.length * 10; n <= maxChunks; n *= 10) sizes.push(n)
+    const rows: Array<Record<string, number>> = []
+    for (const n of sizes) {
+      const path = join(dir, `${n}.sqlite`)
+      if (n === base.length) copyFileSync(defaultIndexPath, path)
+      else grownIndex(path, base, n)
+      const store = openVectorStore(path, { expectedFingerprint: fingerprint })
+      const count = n >= 50_000 ? 20 : 50
+      const knn = timeQueries((i) => store.vectorSearch(perturb((base[i % base.length] as BaseChunk).vector, 7 + i, 0.8), 20), count)
+      const keyword = timeQueries((i) => store.keywordSearch(questions[i % questions.length] as string, 20), count)
+      store.close()
+      const bytes = statSync(path).size
+      rows.push({ chunks: n, index_mb: round(bytes / 2 ** 20, 1), bytes_per_chunk: Math.round(bytes / n), knn_p50_ms: knn.p50_ms, knn_p99_ms: knn.p99_ms, keyword_p50_ms: keyword.p50_ms, keyword_p99_ms: keyword.p99_ms })
+      console.error(JSON.stringify(rows.at(-1)))
+      rmSync(path)
+    }
+    writeResults('index_scaling', { build: { chunks: build.chunks, embed_ms: build.timings_ms.embed, embed_ms_per_chunk: embedMsPerChunk, total_ms: build.timings_ms.total, bytes: build.bytes }, sizes: rows })
+    console.log(markdownTable(['chunks', 'index MB', 'bytes/chunk', 'kNN p50 ms', 'kNN p99 ms', 'keyword p50 ms', 'keyword p99 ms'],
+      rows.map((r) => [r.chunks, r.index_mb, r.bytes_per_chunk, r.knn_p50_ms, r.knn_p99_ms, r.keyword_p50_ms, r.keyword_p99_ms] as number[])))
+    console.log(`\nIndex build: ${embedMsPerChunk} ms of embedding per chunk (${build.chunks} chunks in ${build.timings_ms.embed} ms, one thread).`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function main (): Promise<void> {
-  const { duration } = numberFlags(process.argv.slice(2), { duration: 5 })
+  const { duration, 'index-scaling': scaling } = numberFlags(process.argv.slice(2), { duration: 5, 'index-scaling': 0 })
+  if (scaling > 0) {
+    await indexScaling(scaling)
+    return
+  }
   const llm = await startFakeLlm(LLM_DELAY_MS)
   const plain = await startBenchServer()
   const withLlm = await startBenchServer({ LLM_BASE_URL: llm.url })
