@@ -26,6 +26,10 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   })
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+    if (status >= 500 && fastify.hasDecorator('vectorStore') && fastify.vectorStore.reportFailure(error)) {
+      reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'The policy index is unavailable: the file is damaged (see the service log)', code: 'FST_INDEX_UNAVAILABLE' })
+      return
+    }
     if (status >= 500 && error.code?.startsWith('FST_') !== true) {
       request.log.error({ err: error }, 'request failed')
       reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong on our side; the error has been logged.' })

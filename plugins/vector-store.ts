@@ -29,6 +29,11 @@ export interface VectorStoreHandle {
    * open handle reads.
    */
   reload(): ReloadResult
+  /**
+   * Called with an error a query raised: when it says the file itself is damaged (SQLite corrupt,
+   * not a database, I/O error), the store goes `unavailable` until a reload, and true is returned.
+   */
+  reportFailure(err: unknown): boolean
 }
 
 export interface VectorStorePluginOptions {
@@ -77,13 +82,23 @@ export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fa
     return { ok: next.store !== undefined, status: next.status, ...(next.reason === undefined ? {} : { reason: next.reason }) }
   }
 
+  const reportFailure = (err: unknown): boolean => {
+    const code = (err as { code?: unknown } | null)?.code
+    if (typeof code !== 'string' || !DAMAGED_FILE.test(code) || state.store === undefined) return false
+    fastify.log.error({ path, code }, 'vector store unavailable: the index file is damaged; replace it and reload (SIGHUP)')
+    retire(state.store)
+    state = { status: 'unavailable', reason: `the index file is damaged (${code})` }
+    return true
+  }
+
   reload()
   fastify.decorate('vectorStore', {
     get status () { return state.status },
     get reason () { return state.reason },
     get store () { return state.store },
     path,
-    reload
+    reload,
+    reportFailure
   })
 
   fastify.addHook('onClose', async () => {
@@ -96,6 +111,8 @@ export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fa
     state = { status: 'unavailable', reason: 'closed' }
   })
 }, { name: 'vector-store', dependencies: ['config', 'embedder'] })
+
+const DAMAGED_FILE = /^SQLITE_(CORRUPT|NOTADB|IOERR)/
 
 type EmbedderLike = Pick<Embedder, 'card' | 'reason'>
 

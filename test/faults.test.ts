@@ -52,7 +52,7 @@ t.test('index file truncated before start: unavailable with the reason in the lo
   t.equal((await app.inject(post('/search', { query: 'vacation' }))).statusCode, 503)
 })
 
-t.test('index file truncated under the running service: a 500 in JSON that hides the internals, and a logged error', async (t) => {
+t.test('index file truncated under the running service: 503 JSON without internals, a logged error, and unhealthy until reloaded', async (t) => {
   const path = indexCopy('truncated-live.sqlite')
   const logs = captureLogs()
   const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream })
@@ -60,10 +60,14 @@ t.test('index file truncated under the running service: a 500 in JSON that hides
   truncateSync(path, Math.floor(statSync(path).size / 3))
   for (const req of [post('/search', { query: 'vacation', mode: 'keyword' }), { method: 'GET' as const, url: '/documents/pto-policy' }]) {
     const res = await app.inject(req)
-    t.equal(res.statusCode, 500, `${req.method} ${req.url}`)
-    t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong on our side; the error has been logged.' })
+    t.equal(res.statusCode, 503, `${req.method} ${req.url}`)
+    t.match(res.json(), { statusCode: 503, error: 'Service Unavailable', message: /index is unavailable/ })
+    t.notMatch(res.body, /sqlite|malformed|\//i, 'no path or SQLite message')
   }
-  t.match(logs.text(), /"level":50.*malformed.*"msg":"request failed"/)
+  t.match(logs.text(), /"level":50.*"msg":"vector store unavailable: the index file is damaged/)
+  const health = await app.inject('/health')
+  t.equal(health.statusCode, 503)
+  t.equal(health.json().components.vector_store, 'unavailable')
 })
 
 t.test('index built with another model: model_mismatch, vector search refused, hybrid falls back to keyword', async (t) => {
