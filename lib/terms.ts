@@ -1,7 +1,8 @@
-const STOPWORDS = new Set(('a an and are as at be been but by can could did do does for from get got had has have how i ' +
-  'if in into is it its may me might must my of on or our shall should so than that the their them then there these ' +
-  'they this to up us was we were what when where which who whom why will with would you your yours am any some ' +
-  'about after before there here just also more most much many very too not no yes ok please tell know need want').split(' '))
+import { FTS_STOPWORDS } from './fts-query.js'
+
+// The keyword search's stopwords, plus words that carry no meaning when comparing a question with a sentence.
+const STOPWORDS: ReadonlySet<string> = new Set([...FTS_STOPWORDS, ...('got may might must shall up whom yours some after before here just ' +
+  'also more most much many very too not no yes ok please tell know need want').split(' ')])
 
 /** Lower-cased content words of a text, crudely stemmed, for term-overlap scoring. */
 export function contentTerms (text: string): Set<string> {
