@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { bucketQuantile, type Bucket } from '../lib/bucket-quantile.js'
 import { counter, registry } from '../lib/metric.js'
+import type { VectorStore } from '../lib/vector-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,7 +44,15 @@ export default fp(async function usageStats (fastify) {
   const refusals = counter({ name: 'refusals_total', help: 'Refused questions by reason', labelNames: ['reason'] })
   const citations = counter({ name: 'citations_total', help: 'Sources cited in answers, by document id', labelNames: ['document_id'] })
 
-  const knownDocuments = (): Set<string> => new Set(fastify.retriever.store()?.listDocuments().map((d) => d.id) ?? [])
+  // The corpus's ids, read once per store (a reload swaps the store), not on every answer.
+  const idsByStore = new WeakMap<VectorStore, ReadonlySet<string>>()
+  const knownDocuments = (): ReadonlySet<string> => {
+    const store = fastify.retriever.store()
+    if (store === undefined) return new Set()
+    let ids = idsByStore.get(store)
+    if (ids === undefined) idsByStore.set(store, ids = new Set(store.listDocuments().map((d) => d.id)))
+    return ids
+  }
   const started = new Date(Date.now() - process.uptime() * 1000).toISOString()
 
   fastify.decorate('usage', {
