@@ -12,12 +12,12 @@
  *
  * Usage: bench-search [--duration 10] [--skip-uncached]
  */
-import autocannon from 'autocannon'
 import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import { buildApp } from '../app.js'
 import type { AppConfig } from '../lib/config.js'
+import { runLoad, type LoadResult, type MixedRequest } from './bench-util.js'
 
 const QUESTIONS = [
   'How many vacation days do I get?',
@@ -34,64 +34,12 @@ const QUESTIONS = [
 
 const P50_BUDGET_MS = 10
 
-interface RunFigures {
-  connections: number
-  seconds: number
-  requests: number
-  rps: number
-  p50_ms: number
-  p90_ms: number
-  p99_ms: number
-  max_ms: number
-  /** Connection errors, timeouts and non-2xx responses. */
-  errors: number
-}
+type RunFigures = LoadResult & { connections: number, seconds: number }
 
-function searchRequests (): autocannon.Request[] {
-  return QUESTIONS.map((query) => ({
-    method: 'POST',
-    path: '/search',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, mode: 'hybrid', top_k: 5 })
-  }))
-}
-
-/** Exact percentile (nearest rank) of sorted values. */
-function percentile (sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)))
-  return sorted[rank - 1] as number
-}
-
-function round (value: number, digits = 2): number {
-  const f = 10 ** digits
-  return Math.round(value * f) / f
-}
+const SEARCHES: MixedRequest[] = QUESTIONS.map((query) => ({ method: 'POST', path: '/search', body: () => ({ query, mode: 'hybrid', top_k: 5 }) }))
 
 async function run (url: string, connections: number, seconds: number): Promise<RunFigures> {
-  const latencies: number[] = []
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration: seconds, requests: searchRequests(), timeout: 10 }, (err: unknown, done) => {
-      if (err) reject(err instanceof Error ? err : new Error(String(err)))
-      else resolve(done)
-    })
-    instance.on('response', (_client, statusCode, _bytes, ms) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(ms)
-    })
-  })
-  latencies.sort((a, b) => a - b)
-  const elapsed = result.duration > 0 ? result.duration : seconds
-  return {
-    connections,
-    seconds: round(elapsed, 1),
-    requests: latencies.length,
-    rps: round(latencies.length / elapsed, 1),
-    p50_ms: round(percentile(latencies, 50)),
-    p90_ms: round(percentile(latencies, 90)),
-    p99_ms: round(percentile(latencies, 99)),
-    max_ms: round(latencies.at(-1) ?? Number.NaN),
-    errors: result.errors + result.timeouts + result.non2xx
-  }
+  return { connections, seconds, ...await runLoad({ url, connections, seconds, mix: SEARCHES, timeoutS: 10 }) }
 }
 
 async function startApp (config: Partial<AppConfig>): Promise<{ app: FastifyInstance, url: string }> {
