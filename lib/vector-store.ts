@@ -21,13 +21,7 @@ export interface ChunkHit {
   score: number
 }
 
-export interface ChunkRecord {
-  chunk_id: string
-  document_id: string
-  document_title: string
-  category: string
-  heading: string
-  text: string
+export interface ChunkRecord extends Omit<ChunkHit, 'rank' | 'score'> {
   ordinal: number
   start: number
   end: number
