@@ -32,6 +32,8 @@ export interface MemoryMonitor {
   snapshot(): MemorySnapshot
   /** True while search and chat are being shed (memory, heap or event-loop delay over their bounds). */
   underPressure(): boolean
+  /** RSS as last sampled (every PRESSURE_SAMPLE_INTERVAL_MS): reading it fresh costs a /proc read per call. */
+  sampledRssBytes(): number
 }
 
 /**
@@ -95,7 +97,8 @@ export default fp(async function memoryMonitor (fastify) {
 
   fastify.decorate('memoryMonitor', {
     snapshot,
-    underPressure: () => fastify.isUnderPressure()
+    underPressure: () => fastify.isUnderPressure(),
+    sampledRssBytes: () => fastify.memoryUsage().rssBytes || process.memoryUsage.rss()
   })
 
   fastify.addHook('onClose', async () => {

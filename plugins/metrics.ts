@@ -2,6 +2,10 @@ import fp from 'fastify-plugin'
 import { collectDefaultMetricsOnce, counter, histogram, RollingMean } from '../lib/metric.js'
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Probes (health checks, scrapes) log their successful requests at debug, not info: one line every few seconds per checker is noise. */
+    quietLog?: boolean
+  }
   interface FastifyInstance {
     /** Mean duration of the last 100 requests, in ms, for /health. */
     responseTimeAvgMs(): number
@@ -11,7 +15,8 @@ declare module 'fastify' {
 /**
  * Prometheus metrics with prom-client (https://github.com/siimon/prom-client): process and
  * runtime defaults, request counts and latency by route and status. Also writes the one log
- * line per request (Fastify's own request logging is off), so both see the same figures.
+ * line per request (Fastify's own request logging is off), so both see the same figures; routes
+ * with `quietLog` (probes) write it at debug level unless they fail.
  */
 export default fp(async function metrics (fastify) {
   collectDefaultMetricsOnce()
@@ -33,6 +38,7 @@ export default fp(async function metrics (fastify) {
     requests.inc(labels)
     duration.observe(labels, ms / 1000)
     recent.add(ms)
-    request.log.info({ method: request.method, route, url: request.url, status: reply.statusCode, duration_ms: Math.round(ms * 100) / 100 }, 'request completed')
+    const quiet = request.routeOptions.config.quietLog === true && reply.statusCode < 400
+    request.log[quiet ? 'debug' : 'info']({ method: request.method, route, url: request.url, status: reply.statusCode, duration_ms: Math.round(ms * 100) / 100 }, 'request completed')
   })
 }, { name: 'metrics' })

@@ -4,7 +4,7 @@ import { registry } from '../lib/metric.js'
 
 const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/metrics', {
-    config: { rateLimit: false, auth: 'metrics' },
+    config: { rateLimit: false, auth: 'metrics', quietLog: true },
     schema: {
       tags: ['operations'],
       summary: 'Prometheus metrics (text exposition format)',

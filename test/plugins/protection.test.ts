@@ -58,10 +58,13 @@ t.test('rate limiting per client, with health exempt', async (t) => {
 
 t.test('security headers, body limit, CORS off by default and configurable', async (t) => {
   const app = await build(t, { BODY_LIMIT_BYTES: 2048 })
-  const res = await app.inject('/health')
+  const res = await app.inject('/documents')
   t.equal(res.headers['x-content-type-options'], 'nosniff')
   t.ok(res.headers['strict-transport-security'])
   t.equal(res.headers['access-control-allow-origin'], undefined, 'no CORS unless configured')
+  const probe = await app.inject('/health')
+  t.equal(probe.headers['x-content-type-options'], undefined, '/health, the platform probe, skips helmet (its cost per request)')
+  t.equal(probe.headers['content-type'], 'application/json; charset=utf-8')
   const big = await app.inject({ method: 'POST', url: '/search', payload: { query: 'x'.repeat(4000) } })
   t.equal(big.statusCode, 413)
   t.equal(big.json().statusCode, 413)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, captureLogs } from '../helper.js'
 
 t.test('GET /health reports every component honestly without loading the model', async (t) => {
   const app = await build(t)
@@ -28,6 +28,34 @@ t.test('GET /health says healthy when an LLM is configured and everything works'
   const body = (await app.inject('/health')).json()
   t.equal(body.components.llm_service, 'operational')
   t.equal(body.status, 'healthy')
+})
+
+t.test('one log line per request, except successful probes (/health, /metrics), which log at debug', async (t) => {
+  const completed = (lines: string[]) => lines.map((l) => JSON.parse(l) as { msg: string, route?: string, status?: number }).filter((l) => l.msg === 'request completed')
+  const logs = captureLogs()
+  const app = await build(t, { LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream })
+  await app.inject('/health')
+  await app.inject('/metrics')
+  await app.inject('/documents')
+  t.same(completed(logs.lines()).map((l) => [l.route, l.status]), [['/documents', 200]])
+
+  const broken = captureLogs()
+  const unhealthy = await build(t, { LOG_LEVEL: 'info', VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' }, { logger: true, logStream: broken.stream })
+  await unhealthy.inject('/health')
+  t.same(completed(broken.lines()).map((l) => [l.route, l.status]), [['/health', 503]], 'a failing probe is logged')
+
+  const verbose = captureLogs()
+  const debug = await build(t, { LOG_LEVEL: 'debug' }, { logger: true, logStream: verbose.stream })
+  await debug.inject('/health')
+  t.same(completed(verbose.lines()).map((l) => [l.route, l.status]), [['/health', 200]], 'LOG_LEVEL=debug shows every probe')
+})
+
+t.test('GET /health reports the RSS the memory monitor sampled, close to the live figure', async (t) => {
+  const app = await build(t)
+  const body = (await app.inject('/health')).json()
+  const live = process.memoryUsage.rss() / 1048576
+  t.ok(app.memoryMonitor.sampledRssBytes() > 0)
+  t.ok(Math.abs(body.performance.memory_usage_mb - live) < 50, `${body.performance.memory_usage_mb} MB reported, ${live.toFixed(1)} MB live`)
 })
 
 t.test('GET /memory has every field with real values', async (t) => {
