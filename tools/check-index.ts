@@ -17,6 +17,16 @@ import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
 import { buildIndex, defaultCorpusDir } from './build-index.js'
 
 export const DEFAULT_VECTOR_TOLERANCE = 1e-5
+/**
+ * For a model with int8 weights: its kernels quantize activations, and another CPU's kernels
+ * (AVX2 rather than AVX-512 VNNI, say) may round one of them to the next step. A different model
+ * is caught by the meta table's model hash, not by this.
+ */
+export const INT8_VECTOR_TOLERANCE = 2e-3
+
+export function vectorTolerance (card: { weights?: string }): number {
+  return card.weights === undefined ? DEFAULT_VECTOR_TOLERANCE : INT8_VECTOR_TOLERANCE
+}
 
 export type StaleCause = 'missing' | 'schema' | 'corpus' | 'chunker' | 'model' | 'contents'
 
@@ -172,7 +182,7 @@ export async function checkIndex (options: CheckIndexOptions): Promise<IndexComp
   try {
     const freshPath = join(dir, 'policies.sqlite')
     await buildIndex({ corpusDir: options.corpusDir, outPath: freshPath, embedder: options.embedder })
-    return compareIndexes(options.indexPath, freshPath, options.tolerance)
+    return compareIndexes(options.indexPath, freshPath, options.tolerance ?? vectorTolerance(options.embedder.card))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

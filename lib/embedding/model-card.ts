@@ -15,6 +15,8 @@ export interface ModelCard {
   max_tokens: number
   source?: { package: string, version: string }
   converter_version?: string
+  /** How the weights are stored when not as the source's floats, e.g. `int8-blockwise`. */
+  weights?: string
 }
 
 export const MODEL_FILE = 'model.onnx'

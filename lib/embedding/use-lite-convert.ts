@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { convertTfjsGraph, readWeights, type ConstTensor } from './tfjs-to-onnx.js'
 import type { ModelCard } from './model-card.js'
+import { quantizeWeights, WEIGHT_QUANTIZATION } from './quantize.js'
 import { useLiteTokenizerJson } from './use-lite-tokenizer.js'
 import type { UseLiteFiles, UseLiteSource } from './use-lite-source.js'
 
 /** Bump when the converter's output changes, so installed models are rebuilt. */
-export const CONVERTER_VERSION = '1'
+export const CONVERTER_VERSION = '2'
 export const USE_LITE_OPSET = 18
 
 /** Graph names the conversion relies on. */
@@ -15,7 +16,10 @@ const MAX_LENGTH_CONST = 'module_apply_default/Encoder_en/KonaTransformer/ClipTo
 const OUTPUT_BIAS = 'module/Encoder_en/hidden_layers/tanh_layer_0/bias'
 
 export interface ConvertedModel {
+  /** The graph with int8 weights: what the service runs. */
   model: Uint8Array
+  /** The same graph with the package's float weights, before quantization: what parity checks compare first. */
+  floatModel: Uint8Array
   tokenizer: Uint8Array
   card: ModelCard
 }
@@ -27,7 +31,8 @@ export function useLiteModelId (source: UseLiteSource): string {
 /**
  * Converts USE-Lite into ONNX (sparse `indices` int64 [n, 2] and `values` int64 [n] in,
  * `embeddings` float32 [sentences, 512] out, exactly the TF graph's interface) plus its
- * tokenizer.json and card. Pure: the same package gives the same bytes.
+ * tokenizer.json and card. The large weights are then stored as int8 (see quantize.ts).
+ * Pure: the same package gives the same bytes.
  */
 export function convertUseLite (source: UseLiteSource, files: UseLiteFiles, progress: (step: string) => void = () => {}): ConvertedModel {
   progress(`reading ${files.weightSpecs.length} weight tensors (${(files.weightData.byteLength / 1e6).toFixed(1)} MB)`)
@@ -42,13 +47,15 @@ export function convertUseLite (source: UseLiteSource, files: UseLiteFiles, prog
     inputs: INPUTS,
     output: { tensor: OUTPUT, name: 'embeddings', dims: ['sentences', dimensions] }
   })
-  const model = graph.toBytes({
+  const floatModel = graph.toBytes({
     producerName: 'policy-rag convert-model',
     producerVersion: CONVERTER_VERSION,
     opset: USE_LITE_OPSET,
     docString: `Universal Sentence Encoder Lite converted from ${source.packageName}@${source.version}`,
     metadata: { source_package: source.packageName, source_version: source.version, max_tokens: String(maxTokens) }
   })
+  const { model, report } = quantizeWeights(floatModel)
+  progress(`stored ${report.matmuls} matmul weights and ${report.tables} embedding table as int8: ${(report.bytesBefore / 1e6).toFixed(1)} MB -> ${(report.bytesAfter / 1e6).toFixed(1)} MB`)
   progress('writing the Unigram tokenizer.json')
   const tokenizer = new TextEncoder().encode(useLiteTokenizerJson(files.vocab))
   const card: ModelCard = {
@@ -58,10 +65,11 @@ export function convertUseLite (source: UseLiteSource, files: UseLiteFiles, prog
     max_tokens: maxTokens,
     model_sha256: sha256(model),
     tokenizer_sha256: sha256(tokenizer),
+    weights: WEIGHT_QUANTIZATION,
     source: { package: source.packageName, version: source.version },
     converter_version: CONVERTER_VERSION
   }
-  return { model, tokenizer, card }
+  return { model, floatModel, tokenizer, card }
 }
 
 function dimsOf (weights: Map<string, ConstTensor>, name: string): number[] {

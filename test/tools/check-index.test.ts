@@ -8,7 +8,7 @@ import { CHUNKER_PARAMS } from '../../lib/chunking.js'
 import { createEmbedder, type Embedder } from '../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../../lib/paths.js'
 import { buildIndex, defaultCorpusDir } from '../../tools/build-index.js'
-import { checkIndex, compareIndexes, describeComparison } from '../../tools/check-index.js'
+import { checkIndex, compareIndexes, DEFAULT_VECTOR_TOLERANCE, describeComparison, INT8_VECTOR_TOLERANCE, vectorTolerance } from '../../tools/check-index.js'
 
 const embedder = createEmbedder({ modelDir: defaultModelDir, cacheSize: 0 })
 const dir = mkdtempSync(join(tmpdir(), 'check-index-test-'))
@@ -34,7 +34,9 @@ t.test('the committed index is what the committed corpus and model build', async
   const result = await checkIndex({ indexPath: defaultIndexPath, corpusDir: defaultCorpusDir, embedder })
   t.ok(result.ok, describeComparison(result, 'index-data/policies.sqlite'))
   t.same(result.causes, [])
-  t.ok((result.max_vector_diff ?? 1) <= 1e-5)
+  t.ok((result.max_vector_diff ?? 1) <= vectorTolerance(embedder.card), `max vector difference ${result.max_vector_diff}`)
+  t.equal(vectorTolerance(embedder.card), INT8_VECTOR_TOLERANCE, 'the installed model stores int8 weights')
+  t.equal(vectorTolerance({}), DEFAULT_VECTOR_TOLERANCE)
 })
 
 t.test('building twice gives identical contents, byte for byte', async (t) => {
