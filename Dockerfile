@@ -21,6 +21,7 @@ COPY --from=build --chown=node:node /app/index-data ./index-data
 COPY --from=build --chown=node:node /app/public ./public
 USER node
 EXPOSE 8080
-# --expose-gc lets the memory monitor collect before shedding; small semi-spaces and --optimize-for-size keep
-# the V8 heap near what is in use (about 70 MB less RSS under load, for about 15 % less peak throughput).
-CMD ["node", "--expose-gc", "--max-semi-space-size=2", "--optimize-for-size", "dist/server.js"]
+# --expose-gc lets the memory monitor collect before shedding; small semi-spaces and a 128 MB old space
+# keep the V8 heap near what is in use (about 60 MB less RSS under load than V8's defaults on a large
+# host). --optimize-for-size would save 2-4 MB more but slows every request and doubles /health's p99.
+CMD ["node", "--expose-gc", "--max-semi-space-size=2", "--max-old-space-size=128", "dist/server.js"]

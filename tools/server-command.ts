@@ -2,7 +2,7 @@
  * How production starts the server (package.json "start", the Dockerfile's CMD and ENV), for the
  * benchmarks and tests that spawn it: they measure what runs, not a variant.
  */
-export const SERVER_NODE_ARGS: readonly string[] = ['--expose-gc', '--max-semi-space-size=2', '--optimize-for-size', 'dist/server.js']
+export const SERVER_NODE_ARGS: readonly string[] = ['--expose-gc', '--max-semi-space-size=2', '--max-old-space-size=128', 'dist/server.js']
 
 export const SERVER_ENV: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
