@@ -23,9 +23,6 @@ const HealthSchema = Type.Object({
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health', {
     config: { rateLimit: false, quietLog: true },
-    // @fastify/helmet rebuilds its middleware on every request (about 35 µs, half of this route's cost
-    // under load); browser security headers mean nothing to a JSON probe that platforms call constantly.
-    helmet: false,
     schema: {
       tags: ['operations'],
       summary: 'Health for platform checks: 200 healthy or degraded, 503 unhealthy; never loads the model',
