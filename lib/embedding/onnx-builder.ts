@@ -3,10 +3,10 @@ import onnxProto from 'onnx-proto'
 const { onnx } = onnxProto
 
 /** Element types the project's graphs use, with their ONNX `TensorProto.DataType` codes. */
-export const ElemType = { float32: 1, int32: 6, int64: 7, bool: 9 } as const
+export const ElemType = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 } as const
 export type ElemTypeName = keyof typeof ElemType
 
-export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array
+export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array
 
 export type Attr =
   | { i: number }
@@ -127,7 +127,7 @@ function valueInfo (name: string, type: ElemTypeName, dims: Dim[]): onnxProto.on
   }
 }
 
-function tensorProto (name: string, type: ElemTypeName, dims: number[], data: TensorData): onnxProto.onnx.ITensorProto {
+export function tensorProto (name: string, type: ElemTypeName, dims: number[], data: TensorData): onnxProto.onnx.ITensorProto {
   const size = dims.reduce((a, b) => a * b, 1)
   if (data.length !== size) throw new Error(`tensor ${name}: ${data.length} values for shape [${dims.join(', ')}]`)
   return {
@@ -138,7 +138,7 @@ function tensorProto (name: string, type: ElemTypeName, dims: number[], data: Te
   }
 }
 
-function attribute (name: string, value: Attr): onnxProto.onnx.IAttributeProto {
+export function attribute (name: string, value: Attr): onnxProto.onnx.IAttributeProto {
   const { AttributeType } = onnx.AttributeProto
   if ('i' in value) return { name, type: AttributeType.INT, i: value.i }
   if ('f' in value) return { name, type: AttributeType.FLOAT, f: value.f }

@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto'
+import { attribute, ElemType, tensorProto } from './onnx-builder.js'
 
 const { onnx } = onnxProto
 type Node = onnxProto.onnx.INodeProto
@@ -12,8 +13,6 @@ const BLOCK = 32
 /** Smaller weights stay float: their share of memory is negligible. */
 const MIN_ELEMENTS = 65_536
 const MS_DOMAIN = 'com.microsoft'
-const { DataType } = onnx.TensorProto
-const { AttributeType } = onnx.AttributeProto
 
 export interface QuantizeReport {
   matmuls: number
@@ -40,7 +39,7 @@ export function quantizeWeights (model: Uint8Array): { model: Uint8Array, report
   for (const n of graph.node ?? []) for (const input of n.input ?? []) consumers.set(input, (consumers.get(input) ?? 0) + 1)
   const candidate = (name: string | undefined): Tensor | undefined => {
     const w = name === undefined ? undefined : weights.get(name)
-    return w && w.dataType === DataType.FLOAT && w.dims?.length === 2 && elements(w) >= MIN_ELEMENTS && consumers.get(name as string) === 1 ? w : undefined
+    return w && w.dataType === ElemType.float32 && w.dims?.length === 2 && elements(w) >= MIN_ELEMENTS && consumers.get(name as string) === 1 ? w : undefined
   }
 
   const report: QuantizeReport = { matmuls: 0, tables: 0, bytesBefore: 0, bytesAfter: 0 }
@@ -48,11 +47,8 @@ export function quantizeWeights (model: Uint8Array): { model: Uint8Array, report
   const added: Tensor[] = []
   const nodes: Node[] = []
   for (const n of graph.node ?? []) {
-    const matrix = n.opType === 'MatMul' && !n.domain ? candidate(n.input?.[1]) : undefined
-    if (matrix && dimsOf(matrix)[0] % BLOCK !== 0) {
-      nodes.push(n)
-      continue
-    }
+    const weight = n.opType === 'MatMul' && !n.domain ? candidate(n.input?.[1]) : undefined
+    const matrix = weight && dimsOf(weight)[0] % BLOCK === 0 ? weight : undefined
     const table = n.opType === 'Gather' && !n.domain && axisOf(n) === 0 ? candidate(n.input?.[0]) : undefined
     const w = matrix ?? table
     if (!w) {
@@ -85,23 +81,21 @@ function matMulNBits (n: Node, w: Tensor): { tensors: Tensor[], nodes: Node[] } 
   const scales = new Float32Array(cols * blocks)
   for (let c = 0; c < cols; c++) {
     for (let b = 0; b < blocks; b++) {
-      let max = 0
-      for (let r = b * BLOCK; r < (b + 1) * BLOCK; r++) max = Math.max(max, Math.abs(f[r * cols + c] as number))
-      const scale = max / 127 || 1
+      const scale = int8Scale(f, b * BLOCK * cols + c, cols, BLOCK)
       scales[c * blocks + b] = scale
       for (let r = b * BLOCK; r < (b + 1) * BLOCK; r++) q[c * k + r] = Math.round((f[r * cols + c] as number) / scale) + 128
     }
   }
   const name = w.name as string
   return {
-    tensors: [raw(`${name}/int8`, DataType.UINT8, [cols, blocks, BLOCK], q), raw(`${name}/scales`, DataType.FLOAT, [cols * blocks], scales)],
+    tensors: [tensorProto(`${name}/int8`, 'uint8', [cols, blocks, BLOCK], q), tensorProto(`${name}/scales`, 'float32', [cols * blocks], scales)],
     nodes: [{
       name: n.name,
       opType: 'MatMulNBits',
       domain: MS_DOMAIN,
       input: [(n.input as string[])[0] as string, `${name}/int8`, `${name}/scales`],
       output: n.output,
-      attribute: [int('K', k), int('N', cols), int('bits', 8), int('block_size', BLOCK), int('accuracy_level', 4)]
+      attribute: [attribute('K', { i: k }), attribute('N', { i: cols }), attribute('bits', { i: 8 }), attribute('block_size', { i: BLOCK }), attribute('accuracy_level', { i: 4 })]
     }]
   }
 }
@@ -112,9 +106,7 @@ function int8Gather (n: Node, w: Tensor): { tensors: Tensor[], nodes: Node[] } {
   const q = new Int8Array(rows * width)
   const scales = new Float32Array(rows)
   for (let r = 0; r < rows; r++) {
-    let max = 0
-    for (let c = 0; c < width; c++) max = Math.max(max, Math.abs(f[r * width + c] as number))
-    const scale = max / 127 || 1
+    const scale = int8Scale(f, r * width, 1, width)
     scales[r] = scale
     for (let c = 0; c < width; c++) q[r * width + c] = Math.round((f[r * width + c] as number) / scale)
   }
@@ -124,18 +116,25 @@ function int8Gather (n: Node, w: Tensor): { tensors: Tensor[], nodes: Node[] } {
   const base = n.name ?? out
   return {
     tensors: [
-      raw(`${name}/int8`, DataType.INT8, [rows, width], q),
-      raw(`${name}/scales`, DataType.FLOAT, [rows], scales),
-      raw(`${name}/last_axis`, DataType.INT64, [1], BigInt64Array.of(-1n))
+      tensorProto(`${name}/int8`, 'int8', [rows, width], q),
+      tensorProto(`${name}/scales`, 'float32', [rows], scales),
+      tensorProto(`${name}/last_axis`, 'int64', [1], BigInt64Array.of(-1n))
     ],
     nodes: [
-      { name: `${base}/int8`, opType: 'Gather', input: [`${name}/int8`, ids], output: [`${out}/int8`], attribute: [int('axis', 0)] },
-      { name: `${base}/scales`, opType: 'Gather', input: [`${name}/scales`, ids], output: [`${out}/scales`], attribute: [int('axis', 0)] },
-      { name: `${base}/float`, opType: 'Cast', input: [`${out}/int8`], output: [`${out}/float`], attribute: [int('to', DataType.FLOAT)] },
+      { name: `${base}/int8`, opType: 'Gather', input: [`${name}/int8`, ids], output: [`${out}/int8`], attribute: [attribute('axis', { i: 0 })] },
+      { name: `${base}/scales`, opType: 'Gather', input: [`${name}/scales`, ids], output: [`${out}/scales`], attribute: [attribute('axis', { i: 0 })] },
+      { name: `${base}/float`, opType: 'Cast', input: [`${out}/int8`], output: [`${out}/float`], attribute: [attribute('to', { i: ElemType.float32 })] },
       { name: `${base}/scales_column`, opType: 'Unsqueeze', input: [`${out}/scales`, `${name}/last_axis`], output: [`${out}/scales_column`] },
       { name: `${base}/dequantize`, opType: 'Mul', input: [`${out}/float`, `${out}/scales_column`], output: [out] }
     ]
   }
+}
+
+/** The symmetric int8 scale of `count` values of f from `start`, `stride` apart: their largest magnitude maps to 127. */
+function int8Scale (f: Float32Array, start: number, stride: number, count: number): number {
+  let max = 0
+  for (let i = 0; i < count; i++) max = Math.max(max, Math.abs(f[start + i * stride] as number))
+  return max / 127 || 1
 }
 
 function axisOf (n: Node): number {
@@ -156,12 +155,4 @@ function floats (w: Tensor): Float32Array {
   if (bytes && bytes.byteLength === elements(w) * 4) return new Float32Array(new Uint8Array(bytes).buffer)
   if (w.floatData?.length === elements(w)) return Float32Array.from(w.floatData)
   throw new Error(`quantize: ${w.name ?? '?'} has no float data`)
-}
-
-function raw (name: string, dataType: number, dims: number[], data: Uint8Array | Int8Array | Float32Array | BigInt64Array): Tensor {
-  return { name, dataType, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
-}
-
-function int (name: string, value: number): onnxProto.onnx.IAttributeProto {
-  return { name, type: AttributeType.INT, i: value }
 }

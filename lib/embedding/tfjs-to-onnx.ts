@@ -1,4 +1,4 @@
-import { GraphBuilder, type Attr, type ElemTypeName } from './onnx-builder.js'
+import { ElemType, GraphBuilder, type Attr, type ElemTypeName } from './onnx-builder.js'
 
 /** The parts of a TF.js `model.json` graph the converter reads. */
 export interface TfNode {
@@ -334,8 +334,7 @@ function cast (c: Converter, n: TfNode): Value {
   const [x] = c.inputs(n) as [Value]
   const to = tfType(n.attr?.DstT?.type)
   if (to === x.type) return { name: c.b.op('Identity', [x.name], n.name), type: to }
-  const codes = { float32: 1, int32: 6, int64: 7, bool: 9 }
-  return { name: c.b.op('Cast', [x.name], n.name, { to: { i: codes[to] } }), type: to }
+  return { name: c.b.op('Cast', [x.name], n.name, { to: { i: ElemType[to] } }), type: to }
 }
 
 function concat (c: Converter, n: TfNode): Value {
