@@ -24,7 +24,8 @@ export interface AnswerUnit {
 }
 
 const MIN_WORDS = 3
-const SENTENCE_END = /(?<=[.!?])\s+(?=[A-Z0-9"“(])/
+/** A sentence ends at . ! or ? before a capital, but not after an abbreviation such as Ltd., e.g. or No. */
+const SENTENCE_END = /(?<!\b(?:Ltd|Inc|Corp|Co|e\.g|i\.e|etc|No|approx|Mr|Ms|Mrs|Dr|St|vs))(?<=[.!?])\s+(?=[A-Z0-9"“(])/
 const ITEM = /^\s*([-*+]|\d+[.)])\s+/
 /** A paragraph opening with a bold label ("**Illness during PTO.** If an employee ..."). */
 const RUN_IN = /^\*\*([^*]{1,80})\*\*\s*(.*)$/

@@ -9,6 +9,7 @@
  */
 import { answerUnits, unitEmbeddingText, type AnswerUnit } from './answer-units.js'
 import { questionKind, type QuestionKind } from './question-kind.js'
+import { workplaceSynonyms } from './synonyms.js'
 import { contentTerms } from './terms.js'
 
 export interface Passage {
@@ -33,8 +34,12 @@ export interface ExtractiveOptions {
   rankWeight: number
   /** A neighbour joins the span when it scores at least this fraction of the best unit. */
   neighbourCutoff: number
+  /** A neighbour that continues the best unit's subject ("It ...") joins at this fraction. */
+  continuationCutoff: number
   /** At most this many units in one span. */
   maxSpanUnits: number
+  /** Weight of a synonym's words (index-data/synonyms.json) against the question's own words. */
+  synonymWeight: number
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
@@ -43,7 +48,9 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   kindBoost: 0.12,
   rankWeight: 0.08,
   neighbourCutoff: 0.9,
-  maxSpanUnits: 3
+  continuationCutoff: 0.35,
+  maxSpanUnits: 3,
+  synonymWeight: 0.5
 })
 
 export interface ScoredUnit extends AnswerUnit {
@@ -126,10 +133,12 @@ export async function answerExtractively (
 function scoreUnits (candidates: readonly Candidate[], vectors: readonly Float32Array[], questionVector: Float32Array | null,
   question: string, kind: QuestionKind, opts: ExtractiveOptions): ScoredUnit[] {
   const questionTerms = contentTerms(question)
+  const idf = inverseFrequencies(candidates)
+  const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question).join(' '))].filter((t) => !questionTerms.has(t)))
   const weight = questionVector === null ? 0 : opts.similarityWeight
   return candidates.map((c, i) => {
     const similarity = questionVector === null ? 0 : dot(questionVector, vectors[i] as Float32Array)
-    const overlap = termOverlap(questionTerms, c.terms)
+    const overlap = Math.min(1, weightedOverlap(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf) / Math.max(1e-9, totalWeight(questionTerms, idf)))
     const score = weight * similarity + (1 - weight) * overlap + opts.rankWeight / (c.passage + 1) +
       opts.kindBoost * kindFit(c.text, kind) - opts.kindBoost * genericity(c.text, c.heading)
     const { terms: _t, vectorText: _v, ...unit } = c
@@ -163,6 +172,8 @@ function genericity (text: string, heading: string): number {
   return (GENERIC.test(text) ? 1 : 0) + (/^purpose|^scope|^introduction/i.test(heading) ? 0.3 : 0)
 }
 
+/** A sentence that goes on about the one before it ("It may be used at most twice a year."). */
+const CONTINUES = /^(?:it|they|this|these|those|such|each|both|the (?:same|note|form|request|claim|plan|report|card|allowance|budget|day|days))\b/i
 const ANAPHOR = /^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|both|either|neither|here|there|otherwise|however|instead|also|in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)/i
 
 /** The best unit and the neighbours it needs: the one before an anaphor, and close runners-up next to it. */
@@ -175,7 +186,8 @@ function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], opts: Extra
   while (to - from + 1 < opts.maxSpanUnits && from > 0 && needsBefore(block[from])) from--
   while (to - from + 1 < opts.maxSpanUnits && to + 1 < block.length) {
     const next = block[to + 1] as ScoredUnit
-    if (!(ANAPHOR.test(next.text) && next.score >= top.score * opts.neighbourCutoff * 0.85) && next.score < top.score * opts.neighbourCutoff) break
+    const continues = CONTINUES.test(next.text) && next.score >= top.score * opts.continuationCutoff
+    if (!continues && next.score < top.score * opts.neighbourCutoff) break
     to++
   }
   return block.slice(from, to + 1)
@@ -239,12 +251,32 @@ function cite (sentence: string, n: number): string {
   return `${trimmed.slice(0, -end[0].length)} [${n}]${stop}`
 }
 
-function termOverlap (question: ReadonlySet<string>, unit: ReadonlySet<string>): number {
-  if (question.size === 0) return 0
-  let shared = 0
-  for (const term of question) if (unit.has(term)) shared++
-  return shared / question.size
+/** How rare each term is among the candidate units: a word every unit shares says little about which one answers. */
+function inverseFrequencies (candidates: ReadonlyArray<{ terms: ReadonlySet<string> }>): (term: string) => number {
+  const df = new Map<string, number>()
+  for (const c of candidates) for (const t of c.terms) df.set(t, (df.get(t) ?? 0) + 1)
+  const n = candidates.length
+  return (term) => Math.log(1 + n / (1 + (df.get(term) ?? 0)))
 }
+
+function totalWeight (terms: ReadonlySet<string>, idf: (term: string) => number): number {
+  let sum = 0
+  for (const t of terms) sum += idf(t)
+  return sum
+}
+
+function weightedShared (a: ReadonlySet<string>, b: ReadonlySet<string>, idf: (term: string) => number): number {
+  let sum = 0
+  for (const t of a) if (b.has(t)) sum += idf(t)
+  return sum
+}
+
+/** The share of the question's term weight that the unit holds. */
+function weightedOverlap (question: ReadonlySet<string>, unit: ReadonlySet<string>, idf: (term: string) => number): number {
+  const total = totalWeight(question, idf)
+  return total === 0 ? 0 : weightedShared(question, unit, idf) / total
+}
+
 
 function dot (a: Float32Array, b: Float32Array): number {
   let sum = 0

@@ -42,10 +42,17 @@ export function questionKind (question: string): QuestionKind {
   const parts = questionParts(q)
   return {
     yesNo: parts.some((p) => YES_NO.test(p) || YES_NO_INSIDE.test(p)),
-    instruction: INSTRUCTION.test(q),
+    // A situation described rather than asked ("I lost my badge on the train") wants to know what to do.
+    instruction: INSTRUCTION.test(q) || isStatement(q),
     quantity: QUANTITY.test(q) && !(NOT_QUANTITY.test(q) && !/\bhow (?:much|many|long)\b/i.test(q)),
     parts
   }
+}
+
+const QUESTION_WORD = /^(?:how|what|when|who|whom|where|which|why|can|could|do|does|did|is|are|am|should|must|may|will|would|have|has|was|were|any|if)\b/i
+
+function isStatement (question: string): boolean {
+  return !question.includes('?') && !QUESTION_WORD.test(question)
 }
 
 const SECOND_QUESTION = /(?:,?\s+and\s+|;\s*|\?\s+|,\s+(?:but|also)\s+)(?=(?:also\s+)?(?:how|what|when|who|whom|where|which|why|can|could|do|does|did|is|are|am|should|must|may|will|would|have|has|if|then)\b)/i

@@ -68,7 +68,8 @@ export interface QuestionOutcome { id: string, style: Style, grade: Grade | 'ref
 type App = Awaited<ReturnType<typeof buildApp>>
 
 export async function evaluate (questions: EvalQuestion[], onOutcome?: (q: EvalQuestion, o: QuestionOutcome) => void): Promise<SplitFigures> {
-  const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
+  // Quality, not load: no rate limit, and no shedding when a busy machine delays the event loop.
+  const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0, MAX_EVENT_LOOP_DELAY_MS: 0 } })
   try {
     await app.ready()
     return { retrieval: await evaluateRetrieval(app, questions), answers: await evaluateAnswers(app, questions, onOutcome) }

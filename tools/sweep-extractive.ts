@@ -38,7 +38,9 @@ const grid: Partial<Record<keyof ExtractiveOptions, number[]>> = {
   similarityWeight: [0.3, 0.45, 0.65, 0.75],
   kindBoost: [0, 0.05, 0.08, 0.18, 0.25],
   rankWeight: [0, 0.04, 0.12, 0.2],
-  neighbourCutoff: [0.75, 0.85, 0.95, 1.5]
+  neighbourCutoff: [0.75, 0.85, 0.95, 1.5],
+  continuationCutoff: [0.2, 0.5, 0.7, 5],
+  synonymWeight: [0, 0.25, 0.75, 1]
 }
 for (const [key, values] of Object.entries(grid)) {
   const row = []
