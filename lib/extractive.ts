@@ -43,7 +43,7 @@ export interface ExtractiveOptions {
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
-  minScore: 0.3,
+  minScore: 0.2,
   similarityWeight: 0.55,
   kindBoost: 0.12,
   rankWeight: 0.08,
@@ -58,6 +58,8 @@ export interface ScoredUnit extends AnswerUnit {
   passage: number
   similarity: number
   overlap: number
+  /** Similarity and the share of the question's words the unit holds: the confidence that it answers at all. */
+  evidence: number
   score: number
 }
 
@@ -115,11 +117,11 @@ export async function answerExtractively (
     return scoreUnits(candidates, vectors, partVectors[i] ?? questionVector, text, partKind, opts)
   })
   const best = partSpans[0]?.[0]
-  if (best === undefined || best.score < opts.minScore) return null
+  if (best === undefined || best.evidence < opts.minScore) return null
   const spans: ScoredUnit[][] = []
   for (const scored of partSpans) {
     const top = scored[0]
-    if (top === undefined || top.score < opts.minScore) continue
+    if (top === undefined || top.evidence < opts.minScore) continue
     if (spans.some((s) => s.some((u) => u.n === top.n && u.index === top.index))) continue
     spans.push(spanAround(top, scored, opts))
   }
@@ -127,7 +129,7 @@ export async function answerExtractively (
   const answer = formatAnswer(spans, passages)
   const cited: number[] = []
   for (const span of spans) for (const u of span) if (!cited.includes(u.n)) cited.push(u.n)
-  return { answer, cited, confidence: best.score, units: spans.flat() }
+  return { answer, cited, confidence: best.evidence, units: spans.flat() }
 }
 
 function scoreUnits (candidates: readonly Candidate[], vectors: readonly Float32Array[], questionVector: Float32Array | null,
@@ -136,13 +138,17 @@ function scoreUnits (candidates: readonly Candidate[], vectors: readonly Float32
   const idf = inverseFrequencies(candidates)
   const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question).join(' '))].filter((t) => !questionTerms.has(t)))
   const weight = questionVector === null ? 0 : opts.similarityWeight
+  const raw = candidates.map((c) => weightedShared(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
+  const top = Math.max(1e-9, ...raw)
   return candidates.map((c, i) => {
     const similarity = questionVector === null ? 0 : dot(questionVector, vectors[i] as Float32Array)
-    const overlap = Math.min(1, weightedOverlap(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf) / Math.max(1e-9, totalWeight(questionTerms, idf)))
+    // Ranking compares units with each other; evidence (how much of the question a unit covers) decides whether to answer at all.
+    const overlap = (raw[i] as number) / top
+    const evidence = weight * similarity + (1 - weight) * Math.min(1, (raw[i] as number) / Math.max(1e-9, totalWeight(questionTerms, idf)))
     const score = weight * similarity + (1 - weight) * overlap + opts.rankWeight / (c.passage + 1) +
       opts.kindBoost * kindFit(c.text, kind) - opts.kindBoost * genericity(c.text, c.heading)
     const { terms: _t, vectorText: _v, ...unit } = c
-    return { ...unit, similarity, overlap, score }
+    return { ...unit, similarity, overlap, evidence, score }
   }).sort((a, b) => b.score - a.score || a.passage - b.passage || a.index - b.index)
 }
 
@@ -271,11 +277,6 @@ function weightedShared (a: ReadonlySet<string>, b: ReadonlySet<string>, idf: (t
   return sum
 }
 
-/** The share of the question's term weight that the unit holds. */
-function weightedOverlap (question: ReadonlySet<string>, unit: ReadonlySet<string>, idf: (term: string) => number): number {
-  const total = totalWeight(question, idf)
-  return total === 0 ? 0 : weightedShared(question, unit, idf) / total
-}
 
 
 function dot (a: Float32Array, b: Float32Array): number {
