@@ -38,6 +38,8 @@ export interface ExtractiveOptions {
   continuationCutoff: number
   /** At most this many units in one span. */
   maxSpanUnits: number
+  /** Added to a second part's units from the document that answered the first part. */
+  sameDocumentBoost: number
   /** Weight of a synonym's words (index-data/synonyms.json) against the question's own words. */
   synonymWeight: number
 }
@@ -50,12 +52,15 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   neighbourCutoff: 0.9,
   continuationCutoff: 0.35,
   maxSpanUnits: 3,
-  synonymWeight: 0.5
+  synonymWeight: 0.5,
+  sameDocumentBoost: 0.1
 })
 
 export interface ScoredUnit extends AnswerUnit {
   n: number
   passage: number
+  /** The policy the unit comes from. */
+  document: string
   similarity: number
   overlap: number
   /** Similarity and the share of the question's words the unit holds: the confidence that it answers at all. */
@@ -75,7 +80,7 @@ export interface ExtractiveAnswer {
 /** Vectors for unit texts (see `unitEmbeddingText`), from the index when it has them. */
 export type EmbedFn = (texts: string[]) => Promise<Float32Array[]>
 
-interface Candidate extends AnswerUnit { n: number, passage: number, terms: Set<string>, vectorText: string }
+interface Candidate extends AnswerUnit { n: number, passage: number, document: string, terms: Set<string>, vectorText: string }
 
 /** The texts whose vectors an answer over these passages needs: what the index stores at build time. */
 export function passageUnitTexts (markdown: string, heading = ''): string[] {
@@ -103,7 +108,7 @@ export async function answerExtractively (
   const { question, questionVector } = input
   const context = input.context ?? ''
   const candidates = passages.flatMap((p, passage) => answerUnits(p.text, p.heading).map((u) => ({
-    ...u, n: p.n, passage, terms: contentTerms(`${u.heading} ${u.text}`), vectorText: unitEmbeddingText(u)
+    ...u, n: p.n, passage, document: p.document_id ?? p.heading?.split(' > ')[0] ?? '', terms: contentTerms(`${u.heading} ${u.text}`), vectorText: unitEmbeddingText(u)
   })))
   if (candidates.length === 0) return null
   const vectors = questionVector === null ? [] : await embed(candidates.map((c) => c.vectorText))
@@ -119,7 +124,12 @@ export async function answerExtractively (
   const best = partSpans[0]?.[0]
   if (best === undefined || best.evidence < opts.minScore) return null
   const spans: ScoredUnit[][] = []
-  for (const scored of partSpans) {
+  for (const [i, ranked] of partSpans.entries()) {
+    // Both parts of one question are usually about one policy: the second part prefers the first's.
+    const firstDocument = i === 0 ? undefined : spans[0]?.[0]?.document
+    const scored = firstDocument === undefined
+      ? ranked
+      : ranked.map((u) => u.document === firstDocument ? { ...u, score: u.score + opts.sameDocumentBoost } : u).sort((a, b) => b.score - a.score)
     const top = scored[0]
     if (top === undefined || top.evidence < opts.minScore) continue
     if (spans.some((s) => s.some((u) => u.n === top.n && u.index === top.index))) continue
@@ -158,7 +168,7 @@ const OBLIGATION = /\b(?:must|should|need to|needs to|is required to|are require
 const CONTACT = /[\w.+-]+@[\w-]+\.[\w.-]+|\bext(?:ension)?\.?\s*\d+|\b\d{3}[\s.-]\d{3,4}(?:[\s.-]\d{4})?\b|\b(?:in|through|via|using|on|to)\s+(?:the\s+)?[A-Z][a-z]+[A-Z]?\w*\b/
 const DECIDES = /\b(?:may|may not|must|must not|cannot|can't|can|not|never|only|no|allowed|permitted|prohibited|forbidden|required|eligible|entitled|unless|except|does not|do not|are not|is not|need not)\b/i
 const DEFINITION = /^(?:an?|the)?\s*[\w\s'-]{1,40}?\b(?:is|are|means|include|includes)\s+(?:any|an?|the|all|every)\b/i
-const GENERIC = /^(?:this policy|these rules|the purpose of this|it applies to|this document|this section)\b|\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b/i
+const GENERIC = /^(?:this policy|these rules|the purpose of this|it applies to|this document|this section)\b|\b(?:is committed to|wants to|aims to|values are|we believe)\b|\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b/i
 
 /** 1 when the unit gives the kind of answer the question asks for (several kinds add up to at most 1). */
 function kindFit (text: string, kind: QuestionKind): number {

@@ -35,7 +35,7 @@ async function score (options: Partial<ExtractiveOptions>): Promise<number> {
 }
 console.log('defaults', await score({}), 'of', prepared.length)
 const grid: Partial<Record<keyof ExtractiveOptions, number[]>> = {
-  minScore: [0.1, 0.2, 0.25],
+
   similarityWeight: [0.3, 0.45, 0.65, 0.75],
   kindBoost: [0, 0.05, 0.08, 0.18, 0.25],
   rankWeight: [0, 0.04, 0.12, 0.2],
