@@ -50,7 +50,7 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   kindBoost: 0.12,
   rankWeight: 0.08,
   neighbourCutoff: 0.9,
-  continuationCutoff: 0.35,
+  continuationCutoff: 0,
   maxSpanUnits: 3,
   synonymWeight: 0.5,
   sameDocumentBoost: 0.1
@@ -189,7 +189,7 @@ function genericity (text: string, heading: string): number {
 }
 
 /** A sentence that goes on about the one before it ("It may be used at most twice a year."). */
-const CONTINUES = /^(?:it|they|this|these|those|such|each|both|the (?:same|note|form|request|claim|plan|report|card|allowance|budget|day|days))\b/i
+const CONTINUES = /^(?:(?:it|they|this|these|those|such|each|both)\b|(?:report|send|forward|tell|return|submit|record|complete|raise|log|file|keep|email|call|notify|use|bring|delete|lock|change|request)\s+(?:it|them|this|these|those)\b)/i
 const ANAPHOR = /^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|both|either|neither|here|there|otherwise|however|instead|also|in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)/i
 
 /** The best unit and the neighbours it needs: the one before an anaphor, and close runners-up next to it. */
@@ -202,7 +202,7 @@ function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], opts: Extra
   while (to - from + 1 < opts.maxSpanUnits && from > 0 && needsBefore(block[from])) from--
   while (to - from + 1 < opts.maxSpanUnits && to + 1 < block.length) {
     const next = block[to + 1] as ScoredUnit
-    const continues = CONTINUES.test(next.text) && next.score >= top.score * opts.continuationCutoff
+    const continues = CONTINUES.test(next.text) && next.score >= top.score * opts.continuationCutoff && to === at
     if (!continues && next.score < top.score * opts.neighbourCutoff) break
     to++
   }
