@@ -95,6 +95,8 @@ export interface ExtractiveQuestion {
   questionVector: Float32Array | null
   /** Embeds the parts of a two-part question; null without an embedding model. */
   embedQuestion?: EmbedFn | null
+  /** Whether the policies use a phrase: synonyms are added only for words they do not use. */
+  knownPhrase?: (phrase: string) => boolean
 }
 
 /** With a null questionVector (no embedding model) units are judged by the question's words alone. */
@@ -119,7 +121,7 @@ export async function answerExtractively (
   const partSpans = kind.parts.map((part, i) => {
     const partKind = kind.parts.length === 1 ? kind : { ...questionKind(part), parts: [part] }
     const text = `${context} ${kind.parts.length === 1 ? question : part}`
-    return scoreUnits(candidates, vectors, partVectors[i] ?? questionVector, text, partKind, opts)
+    return scoreUnits(candidates, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase)
   })
   const best = partSpans[0]?.[0]
   if (best === undefined || best.evidence < opts.minScore) return null
@@ -143,10 +145,10 @@ export async function answerExtractively (
 }
 
 function scoreUnits (candidates: readonly Candidate[], vectors: readonly Float32Array[], questionVector: Float32Array | null,
-  question: string, kind: QuestionKind, opts: ExtractiveOptions): ScoredUnit[] {
+  question: string, kind: QuestionKind, opts: ExtractiveOptions, known?: (phrase: string) => boolean): ScoredUnit[] {
   const questionTerms = contentTerms(question)
   const idf = inverseFrequencies(candidates)
-  const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question).join(' '))].filter((t) => !questionTerms.has(t)))
+  const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question, known).join(' '))].filter((t) => !questionTerms.has(t)))
   const weight = questionVector === null ? 0 : opts.similarityWeight
   const raw = candidates.map((c) => weightedShared(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
   const top = Math.max(1e-9, ...raw)
