@@ -34,6 +34,8 @@ export interface ExtractiveOptions {
   rankWeight: number
   /** A neighbour joins the span when it scores at least this fraction of the best unit. */
   neighbourCutoff: number
+  /** For an instruction, the next unit giving a further step or contact joins at this fraction of the best score. */
+  nextStepCutoff: number
   /** A neighbour that continues the best unit's subject ("It ...") joins at this fraction. */
   continuationCutoff: number
   /** At most this many units in one span. */
@@ -47,10 +49,11 @@ export interface ExtractiveOptions {
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   minScore: 0.2,
   similarityWeight: 0.55,
-  kindBoost: 0.12,
+  kindBoost: 0.18,
   rankWeight: 0.08,
   neighbourCutoff: 0.9,
   continuationCutoff: 0,
+  nextStepCutoff: 0.6,
   maxSpanUnits: 3,
   synonymWeight: 0.5,
   sameDocumentBoost: 0.1
@@ -118,8 +121,9 @@ export async function answerExtractively (
   const partVectors = kind.parts.length > 1 && questionVector !== null && input.embedQuestion
     ? await input.embedQuestion(kind.parts.map((part) => `${context} ${part}`.trim()))
     : [questionVector]
+  const kinds = kind.parts.map((part) => kind.parts.length === 1 ? kind : { ...questionKind(part), parts: [part] })
   const partSpans = kind.parts.map((part, i) => {
-    const partKind = kind.parts.length === 1 ? kind : { ...questionKind(part), parts: [part] }
+    const partKind = kinds[i] ?? kind
     const text = `${context} ${kind.parts.length === 1 ? question : part}`
     return scoreUnits(candidates, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase)
   })
@@ -135,7 +139,7 @@ export async function answerExtractively (
     const top = scored[0]
     if (top === undefined || top.evidence < opts.minScore) continue
     if (spans.some((s) => s.some((u) => u.n === top.n && u.index === top.index))) continue
-    spans.push(spanAround(top, scored, opts))
+    spans.push(spanAround(top, scored, kinds[i] ?? kind, opts))
   }
   spans.sort((a, b) => (a[0]?.passage ?? 0) - (b[0]?.passage ?? 0) || (a[0]?.index ?? 0) - (b[0]?.index ?? 0))
   const answer = formatAnswer(spans, passages)
@@ -192,20 +196,24 @@ function genericity (text: string, heading: string): number {
 
 /** A sentence that goes on about the one before it ("It may be used at most twice a year."). */
 const CONTINUES = /^(?:(?:it|they|this|these|those|such|each|both)\b|(?:report|send|forward|tell|return|submit|record|complete|raise|log|file|keep|email|call|notify|use|bring|delete|lock|change|request)\s+(?:it|them|this|these|those)\b)/i
+/** A phrase that refers to something said just before ("within that time", "above that value", "such a request"). */
+const POINTS_BACK = /\b(?:within|after|before|by|at|above|below|over|under|beyond|in|for|during|of) (?:that|this|these|those|such) (?:time|period|date|value|amount|limit|deadline|day|days|week|weeks|case|cases|threshold|request|requests|list)\b|\bsuch (?:a |an )?(?:request|case|report|claim|situation)s?\b/i
 const ANAPHOR = /^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|both|either|neither|here|there|otherwise|however|instead|also|in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)/i
 
 /** The best unit and the neighbours it needs: the one before an anaphor, and close runners-up next to it. */
-function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], opts: ExtractiveOptions): ScoredUnit[] {
+function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: QuestionKind, opts: ExtractiveOptions): ScoredUnit[] {
   const block = scored.filter((u) => u.n === top.n && u.block === top.block).sort((a, b) => a.index - b.index)
   const at = block.findIndex((u) => u.index === top.index)
   let from = at
   let to = at
-  const needsBefore = (u: ScoredUnit | undefined): boolean => u !== undefined && ANAPHOR.test(u.text)
+  const needsBefore = (u: ScoredUnit | undefined): boolean => u !== undefined && (ANAPHOR.test(u.text) || POINTS_BACK.test(u.text))
   while (to - from + 1 < opts.maxSpanUnits && from > 0 && needsBefore(block[from])) from--
   while (to - from + 1 < opts.maxSpanUnits && to + 1 < block.length) {
     const next = block[to + 1] as ScoredUnit
     const continues = CONTINUES.test(next.text) && next.score >= top.score * opts.continuationCutoff && to === at
-    if (!continues && next.score < top.score * opts.neighbourCutoff) break
+    // An instruction goes on with its next step or contact ("Report a theft to the police as well.").
+    const nextStep = kind.instruction && kindFit(next.text, kind) > 0 && next.score >= top.score * opts.nextStepCutoff
+    if (!continues && !nextStep && next.score < top.score * opts.neighbourCutoff) break
     to++
   }
   return block.slice(from, to + 1)
