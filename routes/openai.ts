@@ -114,40 +114,62 @@ const openai: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
 
-    const events = lazySseBody(reply)
-    const chunks = chunkBuilder(meta, body.stream_options?.include_usage === true)
-    const emit = (chunk: unknown): void => {
-      if (!events.opened) events.write(sseData(chunks.role()))
-      events.write(sseData(chunk))
-    }
-    let streamed = ''
-    try {
-      const answer: ChatAnswer = await fastify.answerer.answer({
-        ...ask,
-        onToken: (text) => {
-          streamed += text
-          emit(chunks.content(text))
-        }
-      })
-      for (const text of contentPieces(remainingContent(completionContent(answer, versionOf), streamed))) emit(chunks.content(text))
-      emit(chunks.finish(answer))
-      if (body.stream_options?.include_usage === true) emit(chunks.usage(answer))
-      events.write(sseData('[DONE]'))
-    } catch (err) {
-      if (cancel.signal.aborted) {
-        if (!events.opened) return clientLeft(request, reply)
-        request.log.info('client disconnected mid-stream; the answer was cancelled')
-      } else if (!events.opened) {
-        throw err
-      } else {
-        request.log.error({ err }, 'chat completion stream failed midway')
-        // OpenAI's SDKs raise an APIError for an `error` object in the stream.
-        events.write(sseData(openAIError(500, 'The answer could not be completed; please try again.')))
-      }
-    }
-    events.end()
-    return reply
+    return streamCompletion(request, reply, {
+      answer: async (onToken) => fastify.answerer.answer({ ...ask, onToken }),
+      versionOf,
+      meta,
+      includeUsage: body.stream_options?.include_usage === true,
+      signal: cancel.signal
+    })
   })
+}
+
+interface StreamOptions {
+  answer(onToken: (text: string) => void): Promise<ChatAnswer>
+  versionOf: VersionOf
+  meta: CompletionMeta
+  includeUsage: boolean
+  /** Aborted when the client left. */
+  signal: AbortSignal
+}
+
+/**
+ * The answer as chat.completion.chunk events: the role, the tokens as the LLM writes them (or the
+ * answer in word-sized pieces), the rest of the content, the finish chunk, usage if asked, [DONE].
+ * Nothing is sent before the first token, so a failure before it still gets a JSON error.
+ */
+async function streamCompletion (request: FastifyRequest, reply: FastifyReply, options: StreamOptions): Promise<FastifyReply> {
+  const events = lazySseBody(reply)
+  const chunks = chunkBuilder(options.meta, options.includeUsage)
+  const emit = (chunk: unknown): void => {
+    if (!events.opened) events.write(sseData(chunks.role()))
+    events.write(sseData(chunk))
+  }
+  let streamed = ''
+  try {
+    const answer = await options.answer((text) => {
+      streamed += text
+      emit(chunks.content(text))
+    })
+    for (const text of contentPieces(remainingContent(completionContent(answer, options.versionOf), streamed))) emit(chunks.content(text))
+    emit(chunks.finish(answer))
+    if (options.includeUsage) emit(chunks.usage(answer))
+    events.write(sseData('[DONE]'))
+  } catch (err) {
+    const cancelled = options.signal.aborted
+    if (cancelled && !events.opened) return clientLeft(request, reply)
+    if (cancelled) {
+      request.log.info('client disconnected mid-stream; the answer was cancelled')
+    } else if (!events.opened) {
+      throw err
+    } else {
+      request.log.error({ err }, 'chat completion stream failed midway')
+      // OpenAI's SDKs raise an APIError for an `error` object in the stream.
+      events.write(sseData(openAIError(500, 'The answer could not be completed; please try again.')))
+    }
+  }
+  events.end()
+  return reply
 }
 
 /** Nobody is left to answer and nothing went wrong on our side: no error log, no 500. */
