@@ -8,6 +8,9 @@ import type { ChatAnswer, Citation, Turn, Usage } from './chat.js'
 export const MODEL_ID = 'policy-rag'
 /** The same bound as /chat's history; older turns of a long conversation are dropped, not refused. */
 export const MAX_HISTORY_TURNS = 10
+/** /chat's schema limits, which hold here whatever the guardrails level. */
+export const MAX_QUESTION_CHARS = 2000
+export const MAX_TURN_CHARS = 4000
 
 export interface OpenAIMessage {
   role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function'
@@ -45,11 +48,20 @@ export function toConversation (messages: readonly OpenAIMessage[]): Conversatio
     return { problem: 'the last user or assistant message must be a user message: it is the question answered', param: 'messages' }
   }
   const history = turns.slice(0, -1).slice(-MAX_HISTORY_TURNS)
+  const problem = lengthProblem(last, MAX_QUESTION_CHARS) ?? history.map((turn) => lengthProblem(turn, MAX_TURN_CHARS)).find((p) => p !== null) ?? null
+  if (problem !== null) return problem
   return {
     question: last.content,
     history: history.map(({ role, content }) => ({ role, content })),
     params: [last.param, ...history.map((turn) => turn.param)]
   }
+}
+
+function lengthProblem (turn: { content: string, param: string }, max: number): MessagesProblem | null {
+  const length = [...turn.content].length
+  if (length > max) return { problem: `${turn.param} is too long: ${length} characters, at most ${max} allowed`, param: turn.param }
+  if (turn.content.trim() === '') return { problem: `${turn.param} is empty`, param: turn.param }
+  return null
 }
 
 function messageText (content: OpenAIMessage['content']): string | { problem: string } {

@@ -55,6 +55,10 @@ t.test('a long conversation keeps its last turns; a conversation not ending with
 
   t.match(toConversation([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }]), { param: 'messages', problem: /last .* must be a user message/ })
   t.match(toConversation([{ role: 'system', content: 'Only a system message' }]), { param: 'messages' })
+  t.same(toConversation([{ role: 'user', content: '  ' }]), { problem: 'messages[0].content is empty', param: 'messages[0].content' })
+  t.match(toConversation([{ role: 'user', content: 'x'.repeat(2001) }]), { problem: /too long: 2001 characters, at most 2000/, param: 'messages[0].content' })
+  t.match(toConversation([{ role: 'user', content: 'é'.repeat(4001) }, { role: 'user', content: 'ok?' }]), { problem: /messages\[0\]\.content is too long: 4001/ }, 'history turns up to 4000 characters, counted as characters')
+  t.ok('question' in toConversation([{ role: 'user', content: '😀'.repeat(2000) }]), '2000 characters of astral symbols are 2000, not 4000')
   t.same(toConversation([{ role: 'user', content: [{ type: 'image_url' }] }]), { problem: 'messages[0].content: only text content parts are answered, not "image_url"', param: 'messages[0].content' })
 })
 

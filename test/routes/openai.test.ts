@@ -287,6 +287,7 @@ t.test('answers through /v1 count in /stats like /chat\'s, and /openapi.json doc
   const after = (await app.inject('/stats')).json()
   t.equal(after.answers.extractive, (before.answers.extractive ?? 0) + 1, 'one more extractive answer')
   t.equal(after.citations['pto-policy'], (before.citations['pto-policy'] ?? 0) + 1)
+  t.match((await app.inject('/metrics')).body, /http_requests_total\{[^}]*route="\/v1\/chat\/completions"[^}]*\} [1-9]/, 'requests by route in /metrics')
 
   const doc = (await app.inject('/openapi.json')).json()
   await SwaggerParser.validate(structuredClone(doc))
