@@ -24,7 +24,7 @@ import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
 import { openVectorStore } from '../lib/vector-store.js'
 import { buildIndex, defaultCorpusDir } from './build-index.js'
 import { loadQuestions } from './eval.js'
-import { freePort, markdownTable, numberFlags, percentile, round, runLoad, RssSampler, ServerProcess, startFakeLlm, waitFor200, type LoadResult } from './bench-util.js'
+import { cpuMs, freePort, markdownTable, numberFlags, percentile, round, runLoad, RssSampler, ServerProcess, startFakeLlm, waitFor200, type LoadResult } from './bench-util.js'
 
 const LLM_DELAY_MS = 300
 const CONCURRENCY = [1, 10, 50]
@@ -58,6 +58,8 @@ export interface ScenarioResult extends LoadResult {
   connections: number
   seconds: number
   rss_peak_mb: number
+  /** Server CPU time per answered request (user + system). */
+  cpu_ms_per_request?: number
 }
 
 // Real questions in a fixed rotation: the embedding cache helps only as much as it would in use.
@@ -123,9 +125,12 @@ async function call (url: string, method: string, path: string, body?: unknown):
 
 async function runScenario (running: Running, s: Scenario, connections: number, seconds: number): Promise<ScenarioResult> {
   const from = running.sampler.elapsed()
+  const cpuBefore = cpuMs(running.server.pid)
   const result = await runLoad({ url: running.url + s.path, method: s.method, connections, seconds, ...(s.body ? { body: s.body } : {}) })
+  const cpuAfter = cpuMs(running.server.pid)
   running.sampler.sample()
-  return { scenario: s.name, route: s.label, connections, seconds, ...result, rss_peak_mb: round(running.sampler.peak(from)) }
+  const cpu = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? {} : { cpu_ms_per_request: round((cpuAfter - cpuBefore) / result.requests, 3) }
+  return { scenario: s.name, route: s.label, connections, seconds, ...result, rss_peak_mb: round(running.sampler.peak(from)), ...cpu }
 }
 
 function rssSummary (sampler: RssSampler, warmedAt: number): { after_warm_up_mb: number, median_mb: number, peak_mb: number } {
@@ -136,8 +141,8 @@ function rssSummary (sampler: RssSampler, warmedAt: number): { after_warm_up_mb:
 function table (results: ScenarioResult[]): string {
   const published = new Map(SCENARIOS.map((s) => [s.name, s.published]))
   return markdownTable(
-    ['route', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'original (published)'],
-    results.map((r) => [r.route, r.connections, r.rps, r.p50_ms, r.p99_ms, r.errors, r.rss_peak_mb, published.get(r.scenario) ?? ''])
+    ['route', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'CPU ms/req', 'original (published)'],
+    results.map((r) => [r.route, r.connections, r.rps, r.p50_ms, r.p99_ms, r.errors, r.rss_peak_mb, r.cpu_ms_per_request ?? '', published.get(r.scenario) ?? ''])
   )
 }
 
@@ -295,18 +300,23 @@ async function main (): Promise<void> {
       `Original: ${PUBLISHED.rss}, ${PUBLISHED.concurrency}.`)
     console.log(`Budgets: health p99 <= ${BUDGETS.health_p99_ms} ms with 0 errors at c50: ${pass(checks.health_p99_c50_ok)}; ` +
       `RSS steady <= ${BUDGETS.rss_steady_mb} MB: ${pass(checks.rss_steady_ok)}; peak <= ${BUDGETS.rss_peak_mb} MB: ${pass(checks.rss_peak_ok)}.`)
-    console.log(`/v1/chat/completions against /chat (extractive), req/s and p50 ratios: ${openaiVsChat.map((r) => `c${r.connections} ${r.rps_ratio} / ${r.p50_ratio}`).join(', ')} (within 10 %: 0.9-1.1 and 0.9-1.1).`)
+    console.log(`/v1/chat/completions against /chat (extractive), ratios of req/s, p50 and server CPU per request: ${
+      openaiVsChat.map((r) => `c${r.connections} ${r.rps_ratio} / ${r.p50_ratio} / ${r.cpu_ratio ?? '?'}`).join(', ')} (within 10 %: 0.9–1.1).`)
     console.log(`Results in ${RESULTS_PATH}`)
   } finally {
     await stop()
   }
 }
 
-/** Per concurrency both ran at: req/s and p50 of `name` divided by `baseline`'s. */
-function compare (results: ScenarioResult[], name: Scenario['name'], baseline: Scenario['name']): Array<{ connections: number, rps_ratio: number, p50_ratio: number }> {
+interface Comparison { connections: number, rps_ratio: number, p50_ratio: number, cpu_ratio?: number }
+
+/** Per concurrency both ran at: req/s, p50 and server CPU per request of `name` divided by `baseline`'s. */
+function compare (results: ScenarioResult[], name: Scenario['name'], baseline: Scenario['name']): Comparison[] {
   return results.filter((r) => r.scenario === name).flatMap((r) => {
     const base = results.find((b) => b.scenario === baseline && b.connections === r.connections)
-    return base === undefined ? [] : [{ connections: r.connections, rps_ratio: round(r.rps / base.rps, 2), p50_ratio: round(r.p50_ms / base.p50_ms, 2) }]
+    if (base === undefined) return []
+    const cpu = r.cpu_ms_per_request !== undefined && base.cpu_ms_per_request !== undefined ? { cpu_ratio: round(r.cpu_ms_per_request / base.cpu_ms_per_request, 2) } : {}
+    return [{ connections: r.connections, rps_ratio: round(r.rps / base.rps, 2), p50_ratio: round(r.p50_ms / base.p50_ms, 2), ...cpu }]
   })
 }
 
