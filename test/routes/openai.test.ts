@@ -179,6 +179,18 @@ t.test('with an LLM: its checked answer comes back, streamed and not; a follow-u
   t.notOk(sent.includes('Sources:\\n- [1]'), 'the Sources list of the earlier answer was left out of the history')
 })
 
+t.test('strict guardrails hold the LLM answer until it is checked: the stream then carries only the checked answer', async (t) => {
+  const fake = await fakeLlm(t)
+  fake.setDefault({ text: `${LLM_ANSWER} Write to jane.roe@example.com for more.` })
+  const { client } = await serve(t, { ...llmConfig(fake), GUARDRAILS_LEVEL: 'strict' })
+  const openai = client()
+  const whole = (await openai.chat.completions.create(ask(QUESTION))).choices[0]?.message.content ?? ''
+  const streamed = await collect(await openai.chat.completions.create({ ...ask(QUESTION), stream: true }))
+  t.notMatch(whole, /jane\.roe@example\.com/, 'the email the sources do not contain is redacted')
+  t.equal(streamed.content, whole, 'the stream carries the checked answer only')
+  t.notMatch(streamed.content, /REPLACED|withdrew/, 'nothing had to be withdrawn')
+})
+
 t.test('aborting a stream mid-way cancels the upstream LLM call', async (t) => {
   const fake = await fakeLlm(t)
   fake.setDefault({ text: `${LLM_ANSWER} ${'They must be used by the end of March or they are lost. '.repeat(20)}[1]`, tokenDelayMs: 30 })
