@@ -84,7 +84,8 @@ export interface ChatRequest {
   history: Turn[]
   topK: number
   signal: AbortSignal
-  onToken?: (text: string) => void
+  /** Streams the answer; awaited, so a slow client holds the LLM's stream back instead of piling up in memory. */
+  onToken?: (text: string) => void | Promise<void>
   /** Told why an LLM call failed, before the answer falls back to extractive (for the logs). */
   onLlmError?: (err: unknown) => void
 }
@@ -156,17 +157,17 @@ async function answerWithLlm (
     if (request.onToken) {
       // Invalid [n] references are removed as the tokens pass, exactly as checkCitations does at the end.
       const live = new CitationStream(sources.length)
-      const emit = (piece: string): void => { if (deps.streamLive && piece !== '') request.onToken?.(piece) }
+      const emit = async (piece: string): Promise<void> => { if (deps.streamLive && piece !== '') await request.onToken?.(piece) }
       for await (const event of llm.stream(messages, request.signal)) {
         if (event.type === 'token') {
           text += event.text
-          emit(live.push(event.text))
+          await emit(live.push(event.text))
         } else {
           model = event.model
           usage = event.usage
         }
       }
-      emit(live.end())
+      await emit(live.end())
     } else {
       ({ text, model, usage } = await llm.complete(messages, request.signal))
     }

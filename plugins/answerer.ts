@@ -17,7 +17,7 @@ export interface AnswerRequest {
   history: Turn[]
   topK: number
   signal: AbortSignal
-  onToken?: (text: string) => void
+  onToken?: (text: string) => void | Promise<void>
   /** The request's logger, for why an LLM call failed (default: the app's). */
   log?: FastifyBaseLogger
 }

@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import { request as httpRequest, type ClientRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { AppConfig } from '../../lib/config.js'
+import { ClientStalledError, SseWriter } from '../../lib/sse-event.js'
 import { build, captureLogs } from '../helper.js'
 import { startFakeLlmServer, type FakeLlmServer, type RecordedRequest } from '../helpers/fake-llm-server.js'
 
@@ -253,3 +255,23 @@ for (const stream of [false, true]) {
     t.notMatch(logs.text(), /"level":50/, 'a client leaving is not logged as an error')
   })
 }
+
+t.test('SseWriter waits while the stream is full and gives up on a client that reads nothing', async (t) => {
+  const full = new PassThrough({ highWaterMark: 64 })
+  let stalls = 0
+  const writer = new SseWriter(full, 100, () => { stalls++ })
+  await writer.send('token', { text: 'first' })
+  let sent = false
+  const waiting = writer.send('token', { text: 'x'.repeat(100) }).then(() => { sent = true })
+  await sleep(20)
+  t.equal(sent, false, 'the second event waits for the buffer to drain')
+  full.read()
+  await waiting
+  t.equal(sent, true, 'and goes once the reader takes the data')
+  t.equal(stalls, 0)
+
+  await t.rejects(writer.send('token', { text: 'z'.repeat(100) }), ClientStalledError, 'nobody reads: rejected after the stall limit')
+  t.equal(stalls, 1, 'onStall ran once')
+  full.destroy()
+  await t.rejects(writer.send('done', {}), ClientStalledError, 'a closed stream takes no more events')
+})
