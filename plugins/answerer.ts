@@ -79,6 +79,7 @@ export default fp(async function answerer (fastify) {
     canEmbed: () => fastify.embedder.status() !== 'unavailable',
     llm: fastify.llm.client === null ? null : llmPort(fastify.llm.client, () => fastify.llm.status() === 'operational'),
     streamLive: level !== 'strict',
+    streamGuard: (sourcesText) => guardrails.streamOutput({ sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS }) ?? passThrough,
     embeddingModel: fastify.embedder.card.id
   }
 
@@ -104,6 +105,8 @@ export default fp(async function answerer (fastify) {
     }
   })
 }, { name: 'answerer', dependencies: ['config', 'embedder', 'guardrails', 'llm', 'retriever', 'usage-stats'] })
+
+const passThrough = { push: (text: string) => text, end: () => '', stopped: false }
 
 /** LlmError messages are already scrubbed of the API key by the client; anything else is a bug worth its stack. */
 function logLlmFailure (log: FastifyBaseLogger, err: unknown): void {
