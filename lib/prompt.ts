@@ -56,7 +56,7 @@ export function formatSources (sources: readonly PromptSource[]): string {
   if (sources.length === 0) return '<sources>\n(no sources were found)\n</sources>'
   const quoted = sources.map((source) =>
     `<source n="${source.n}" document="${attribute(source.document_title)}" section="${attribute(source.heading)}">\n` +
-    `${neutralise(source.text.trim())}\n</source>`)
+    `${bracketsAsParentheses(neutralise(source.text.trim()))}\n</source>`)
   return `<sources>\n${quoted.join('\n')}\n</sources>`
 }
 
@@ -110,6 +110,11 @@ export function neutralise (text: string): string {
   let out = text.normalize('NFKC').replace(OUR_TAG, '&lt;$1')
   for (const [pattern, replacement] of TEMPLATE_TOKENS) out = out.replace(pattern, replacement)
   return out
+}
+
+/** A policy's own "[1]" (a footnote, a list item) would read like a citation the model may copy: it becomes "(1)". */
+function bracketsAsParentheses (text: string): string {
+  return text.replace(/\[(\s*\^?\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*\s*)\]/g, '($1)')
 }
 
 function attribute (value: string): string {

@@ -37,6 +37,11 @@ test('source text cannot close its block or fake another source', async (t) => {
   t.equal(question.match(/<\/sources>/g)?.length, 1)
 })
 
+test('bracketed numbers inside a source are not left looking like citations', async (t) => {
+  const text = formatSources([{ n: 1, document_title: 'T', heading: 'H', text: 'See note [2] and items [3, 4] or [^5]; links [here] stay.' }])
+  t.match(text, 'See note (2) and items (3, 4) or (^5); links [here] stay.')
+})
+
 test('no sources says so inside the block', async (t) => {
   t.match(formatSources([]), '(no sources were found)')
 })
