@@ -14,6 +14,9 @@ const CONTEXT_CHARS = 64
 const WORD = /[\p{L}\p{N}]+/gu
 const AT_OR_DOT = /^[[({]?(?:at|dot)[\])}]?[.,;:!?]?$/i
 const PII_LIKE = /[\d@]/
+// The longest stretch held back for PII (an e-mail address can reach 320 characters): a reply that is all
+// digits would otherwise be held, and re-scanned, whole.
+const MAX_HOLD = 400
 
 /**
  * The `standard` output checks applied to a token stream as it passes: PII that is not in the
@@ -55,7 +58,8 @@ export class OutputStream {
     this.#pending += text
     const echoHold = this.#echoHold(false)
     if (this.#stopped) return ''
-    return this.#emit(Math.min(piiHoldStart(this.#pending), echoHold))
+    const piiHold = Math.max(piiHoldStart(this.#pending), this.#pending.length - MAX_HOLD)
+    return this.#emit(Math.min(piiHold, echoHold))
   }
 
   /** The rest, once the answer is complete. */

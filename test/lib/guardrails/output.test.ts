@@ -103,4 +103,9 @@ t.test('streamed output stops as the system prompt starts being echoed', async (
   t.equal(quoting.stream.stopped, false, 'a phrase the sources share is not an echo')
   t.equal(quoting.text, 'The guide says: answer only from the numbered sources below [2].')
   t.equal(streamThrough(['x'.repeat(30), ' and more'], { maxChars: 10 }).text, 'x'.repeat(10), 'nothing past maxChars')
+  const digits = new OutputStream({ sourcesText, systemPrompt, maxChars: 100_000 })
+  let out = ''
+  for (let i = 0; i < 2000; i++) out += digits.push(`${i % 10} `)
+  const rest = digits.end()
+  t.ok(out.length > 1000 && rest.length <= 420, `a reply of nothing but numbers still streams, held back only so far (${rest.length} characters at the end)`)
 })
