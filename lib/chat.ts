@@ -39,6 +39,13 @@ export interface LlmPort {
   stream(messages: Message[], signal: AbortSignal): AsyncIterable<{ type: 'token', text: string } | { type: 'done', model: string, usage: Usage }>
 }
 
+export interface StreamGuard {
+  push(text: string): string
+  end(): string
+  /** True once the answer was found repeating the system prompt. */
+  readonly stopped: boolean
+}
+
 export interface ChatDeps {
   checkInput(question: string, history: Turn[]): InputVerdict
   offTopic(evidence: { question: string, topSimilarity: number | null, topKeywordScore: number | null, results: number }): boolean
@@ -57,6 +64,8 @@ export interface ChatDeps {
   llm: LlmPort | null
   /** Tokens are streamed live unless guardrails must see the whole answer first (strict). */
   streamLive: boolean
+  /** Output checks for live tokens (standard): redacts as they pass, stops on an echoed system prompt. */
+  streamGuard?: (sourcesText: string) => StreamGuard
   extractive?: Partial<ExtractiveOptions>
   embeddingModel: string
 }
@@ -90,7 +99,8 @@ export interface ChatRequest {
   history: Turn[]
   topK: number
   signal: AbortSignal
-  onToken?: (text: string) => void
+  /** Streams the answer; awaited, so a slow client holds the LLM's stream back instead of piling up in memory. */
+  onToken?: (text: string) => void | Promise<void>
   /** Told why an LLM call failed, before the answer falls back to extractive (for the logs). */
   onLlmError?: (err: unknown) => void
 }
@@ -158,24 +168,31 @@ async function answerWithLlm (
   deps: ChatDeps, llm: LlmPort, input: InputVerdict, sources: Source[], results: RetrievedChunk[], request: ChatRequest
 ): Promise<LlmAttempt> {
   const messages = buildMessages({ question: input.question, sources, history: input.history })
+  const sourcesText = sources.map((s) => s.text).join('\n')
   let text = ''
   let model = llm.model
   let usage = ZERO_USAGE
   try {
     if (request.onToken) {
-      // Invalid [n] references are removed as the tokens pass, exactly as checkCitations does at the end.
+      // Invalid [n] references are removed as the tokens pass, exactly as checkCitations does at the end;
+      // then the output guard redacts and watches for an echoed system prompt.
       const live = new CitationStream(sources.length)
-      const emit = (piece: string): void => { if (deps.streamLive && piece !== '') request.onToken?.(piece) }
+      const guard = deps.streamLive ? deps.streamGuard?.(sourcesText) : undefined
+      const emit = async (piece: string): Promise<void> => { if (deps.streamLive && piece !== '') await request.onToken?.(piece) }
       for await (const event of llm.stream(messages, request.signal)) {
         if (event.type === 'token') {
           text += event.text
-          emit(live.push(event.text))
+          const cited = live.push(event.text)
+          await emit(guard === undefined ? cited : guard.push(cited))
+          if (guard?.stopped === true) return { fallback: 'llm_output_rejected' }
         } else {
           model = event.model
           usage = event.usage
         }
       }
-      emit(live.end())
+      const rest = live.end()
+      await emit(guard === undefined ? rest : guard.push(rest) + guard.end())
+      if (guard?.stopped === true) return { fallback: 'llm_output_rejected' }
     } else {
       ({ text, model, usage } = await llm.complete(messages, request.signal))
     }
@@ -187,7 +204,7 @@ async function answerWithLlm (
 
   const cited = checkCitations(text, sources.length)
   if (cited.cited.length === 0) return { fallback: 'llm_uncited' }
-  const output = deps.checkOutput(cited.answer, sources.map((s) => s.text).join('\n'))
+  const output = deps.checkOutput(cited.answer, sourcesText)
   if (output.replaced) return { fallback: 'llm_output_rejected' }
   return {
     answer: {

@@ -17,7 +17,7 @@ export interface AnswerRequest {
   history: Turn[]
   topK: number
   signal: AbortSignal
-  onToken?: (text: string) => void
+  onToken?: (text: string) => void | Promise<void>
   /** The request's logger, for why an LLM call failed (default: the app's). */
   log?: FastifyBaseLogger
 }
@@ -82,6 +82,7 @@ export default fp(async function answerer (fastify) {
     canEmbed: () => fastify.embedder.status() !== 'unavailable',
     llm: fastify.llm.client === null ? null : llmPort(fastify.llm.client, () => fastify.llm.status() === 'operational'),
     streamLive: level !== 'strict',
+    streamGuard: (sourcesText) => guardrails.streamOutput({ sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS }) ?? passThrough,
     embeddingModel: fastify.embedder.card.id
   }
 
@@ -107,6 +108,8 @@ export default fp(async function answerer (fastify) {
     }
   })
 }, { name: 'answerer', dependencies: ['config', 'embedder', 'guardrails', 'llm', 'retriever', 'usage-stats'] })
+
+const passThrough = { push: (text: string) => text, end: () => '', stopped: false }
 
 /** LlmError messages are already scrubbed of the API key by the client; anything else is a bug worth its stack. */
 function logLlmFailure (log: FastifyBaseLogger, err: unknown): void {

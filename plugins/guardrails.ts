@@ -20,6 +20,7 @@ import {
   type TextProblem,
   validateText
 } from '../lib/guardrails/index.js'
+import { OutputStream, type OutputStreamOptions } from '../lib/guardrails/output-stream.js'
 import { counter } from '../lib/metric.js'
 
 declare module 'fastify' {
@@ -36,9 +37,17 @@ export interface Guardrails {
   checkInput<T extends ChatTurn>(input: InputCheckInput<T>): InputCheckResult<T>
   isOffTopic(evidence: OffTopicEvidence, thresholds: OffTopicThresholds): boolean
   checkOutput(input: OutputCheckInput): OutputCheckResult
+  /** `standard`: the output checks for an answer being streamed (null at other levels: strict holds the answer, off checks nothing). */
+  streamOutput(input: OutputStreamOptions): StreamedOutput | null
   refusalAnswer(reason: RefusalReason): string
   /** Counts a trigger decided elsewhere, e.g. `output_uncited` when an LLM answer without valid citations is replaced. */
   record(kind: string): void
+}
+
+export interface StreamedOutput {
+  push(text: string): string
+  end(): string
+  readonly stopped: boolean
 }
 
 export interface GuardrailsPluginOptions {
@@ -99,6 +108,24 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
         fastify.log.debug({ guardrails: { kinds } }, 'output guardrails triggered')
       }
       return result
+    },
+    streamOutput (input) {
+      if (level !== 'standard') return null
+      const filter = new OutputStream(input)
+      let reported = false
+      const counted = (out: string): string => {
+        if (filter.stopped && !reported) {
+          reported = true
+          count(['output_system_prompt'])
+          fastify.log.debug({ guardrails: { kinds: ['output_system_prompt'] } }, 'streamed answer stopped: it repeated the system prompt')
+        }
+        return out
+      }
+      return {
+        push: (text) => counted(filter.push(text)),
+        end: () => counted(filter.end()),
+        get stopped () { return filter.stopped }
+      }
     },
     refusalAnswer,
     record (kind) {

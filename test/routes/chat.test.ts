@@ -118,11 +118,10 @@ t.test('history turns reach the provider before the question', async (t) => {
   const { body } = await ask(app, { question: 'And can some of it carry over?', history, top_k: 3 })
   t.equal(body.mode, 'llm')
   const messages = (fake.requests[0]?.body as { messages: Array<{ role: string, content: string }> }).messages
-  t.same(messages.map((m) => m.role), ['system', 'user', 'assistant', 'user'])
-  t.equal(messages[1]?.content, 'How much PTO do I get?')
-  t.equal(messages[2]?.content, 'You get 25 days a year.', 'old citation numbers are dropped from history')
-  t.notMatch(messages[3]?.content, /<source n="4"/, 'top_k 3 means three sources')
-  t.match(messages[3]?.content, /<source n="3"/)
+  t.same(messages.map((m) => m.role), ['system', 'user'], 'the client\'s history is quoted, not replayed as messages')
+  t.match(messages[1]?.content, '<conversation>\nUser: How much PTO do I get?\nAssistant: You get 25 days a year.\n</conversation>', 'old citation numbers are dropped from history')
+  t.notMatch(messages[1]?.content, /<source n="4"/, 'top_k 3 means three sources')
+  t.match(messages[1]?.content, /<source n="3"/)
 })
 
 t.test('invented citation numbers are removed and flagged', async (t) => {
