@@ -16,6 +16,10 @@ import {
   parseGuardrailsLevel,
   refusalAnswer,
   type RefusalReason,
+  type ScreenInput,
+  screenQuestion,
+  type ScreenResult,
+  type SemanticBanks,
   type TextLimits,
   type TextProblem,
   validateText
@@ -35,6 +39,8 @@ export interface Guardrails {
   validateText(text: string, limits: TextLimits, field?: string): TextProblem | null
   checkInput<T extends ChatTurn>(input: InputCheckInput<T>): InputCheckResult<T>
   isOffTopic(evidence: OffTopicEvidence, thresholds: OffTopicThresholds): boolean
+  /** The step after retrieval (lib/guardrails/screen.ts): language, other people's data, injection by meaning, off-topic. */
+  screen(input: ScreenInput, banks: SemanticBanks | null, offTopic: OffTopicThresholds): ScreenResult | null
   checkOutput(input: OutputCheckInput): OutputCheckResult
   refusalAnswer(reason: RefusalReason): string
   /** Counts a trigger decided elsewhere, e.g. `output_uncited` when an LLM answer without valid citations is replaced. */
@@ -86,6 +92,14 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
       const offTopic = isOffTopic(evidence, thresholds, level)
       if (offTopic) count(['off_topic'])
       return offTopic
+    },
+    screen (input, banks, offTopic) {
+      const result = screenQuestion(input, { level, banks, offTopic })
+      if (result !== null) {
+        count([result.reason === 'injection' ? 'injection_refused' : result.reason, ...(result.rule.startsWith('semantic_') ? ['semantic'] : [])])
+        fastify.log.debug({ guardrails: { kinds: [result.reason], reasons: [result.rule] } }, 'guardrails refused after retrieval')
+      }
+      return result
     },
     checkOutput (input) {
       const result = checkOutput(input, level)

@@ -1,0 +1,83 @@
+import { guessLanguage } from './language.js'
+import { isOffTopic, type OffTopicThresholds } from './off-topic.js'
+import { askForOtherPersonData } from './other-person.js'
+import { type SemanticBanks, semanticSignals } from './semantic-guard.js'
+import type { GuardrailsLevel } from './types.js'
+
+/** Refusals decided once the question's vector and the retrieval evidence are known. */
+export type ScreenReason = 'injection' | 'other_person_data' | 'off_topic' | 'language'
+
+export interface ScreenInput {
+  /** The question after the input checks (PII redacted). */
+  question: string
+  /** Its sentence vector from retrieval; null when vectors were not used. */
+  vector: Float32Array | null
+  topSimilarity: number | null
+  topKeywordScore: number | null
+}
+
+export interface SemanticThresholds {
+  /** Flag when the closest exemplar scores at least `min` and beats the closest legitimate question by `margin`. */
+  injection: { min: number, margin: number }
+  otherPerson: { min: number, margin: number }
+  /** Off-topic domains must beat both the legitimate questions and the corpus's headings by `margin`. */
+  offTopic: { min: number, margin: number, /** Retrieval this close always counts as on-topic. */ strongVector: number }
+}
+
+/** Chosen on the dev split (test/fixtures/guardrails.jsonl and guardrails-dev.jsonl) with no legitimate question refused. */
+export const SEMANTIC_THRESHOLDS: SemanticThresholds = {
+  injection: { min: 0.45, margin: 0.16 },
+  otherPerson: { min: 0.52, margin: 0.14 },
+  offTopic: { min: 0.4, margin: 0.14, strongVector: 0.6 }
+}
+
+export interface ScreenSettings {
+  level: GuardrailsLevel
+  offTopic: OffTopicThresholds
+  /** Null without an embedding model: the rules and the retrieval evidence decide alone. */
+  banks: SemanticBanks | null
+  semantic?: SemanticThresholds
+}
+
+export interface ScreenResult {
+  reason: ScreenReason
+  /** Which check decided, for logs and metrics (never question text). */
+  rule: string
+}
+
+/**
+ * The second guardrail step, after retrieval: the question's language, requests for other people's data, injections the
+ * rules missed (by similarity to the exemplar bank), and off-topic questions by retrieval evidence, wording and meaning.
+ */
+export function screenQuestion (input: ScreenInput, settings: ScreenSettings): ScreenResult | null {
+  if (settings.level === 'off') return null
+  if (!guessLanguage(input.question).english) return { reason: 'language', rule: 'language' }
+  const person = askForOtherPersonData(input.question)
+  if (person !== null) return { reason: 'other_person_data', rule: person.rule }
+  const thresholds = settings.semantic ?? SEMANTIC_THRESHOLDS
+  const signals = settings.banks === null || input.vector === null ? null : semanticSignals(settings.banks, input.vector)
+  if (signals !== null) {
+    const { injection, otherPerson } = thresholds
+    if (signals.otherPerson.score >= otherPerson.min && signals.otherPerson.score - signals.legit.score >= otherPerson.margin) {
+      return { reason: 'other_person_data', rule: 'semantic_other_person' }
+    }
+    if (signals.injection.score >= injection.min && signals.injection.score - signals.legit.score >= injection.margin) {
+      return { reason: 'injection', rule: `semantic_${signals.injection.label}` }
+    }
+  }
+  const evidence = {
+    question: input.question,
+    ...(input.topSimilarity === null ? {} : { topVectorScore: input.topSimilarity }),
+    ...(input.topKeywordScore === null ? {} : { topKeywordScore: input.topKeywordScore })
+  }
+  if (isOffTopic(evidence, settings.offTopic, settings.level)) return { reason: 'off_topic', rule: 'off_topic_evidence' }
+  if (signals !== null) {
+    const { offTopic } = thresholds
+    const onTopic = Math.max(signals.legit.score, signals.corpus.score)
+    if (signals.offTopic.score >= offTopic.min && signals.offTopic.score - onTopic >= offTopic.margin &&
+      (input.topSimilarity ?? 0) < offTopic.strongVector) {
+      return { reason: 'off_topic', rule: `semantic_off_topic_${signals.offTopic.label}` }
+    }
+  }
+  return null
+}

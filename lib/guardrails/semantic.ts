@@ -1,0 +1,43 @@
+/**
+ * The semantic layer beside the rules: the question's sentence vector (already computed for retrieval)
+ * against banks of exemplar sentences by category. Vectors are L2-normalised, so a dot product is the cosine.
+ */
+
+/** Sentences of one kind, embedded once; row i of `vectors` is sentence i. */
+export interface VectorBank {
+  readonly dimensions: number
+  readonly size: number
+  readonly vectors: Float32Array
+  readonly labels: readonly string[]
+}
+
+export interface Nearest {
+  score: number
+  /** The label of the closest sentence (its category or kind), '' when the bank is empty. */
+  label: string
+}
+
+export type EmbedTexts = (texts: string[]) => Promise<Float32Array[]>
+
+export async function buildBank (entries: ReadonlyArray<{ label: string, text: string }>, embed: EmbedTexts): Promise<VectorBank> {
+  const vectors = entries.length === 0 ? [] : await embed(entries.map((e) => e.text))
+  const dimensions = vectors[0]?.length ?? 0
+  const flat = new Float32Array(dimensions * vectors.length)
+  vectors.forEach((v, i) => flat.set(v, i * dimensions))
+  return { dimensions, size: vectors.length, vectors: flat, labels: entries.map((e) => e.label) }
+}
+
+/** The closest sentence of the bank to `query` (a unit vector of the bank's dimensions). */
+export function nearest (bank: VectorBank, query: Float32Array): Nearest {
+  if (bank.size === 0 || query.length !== bank.dimensions) return { score: Number.NEGATIVE_INFINITY, label: '' }
+  const d = bank.dimensions
+  const v = bank.vectors
+  let best = Number.NEGATIVE_INFINITY
+  let at = -1
+  for (let row = 0, offset = 0; row < bank.size; row++, offset += d) {
+    let sum = 0
+    for (let i = 0; i < d; i++) sum += (v[offset + i] as number) * (query[i] as number)
+    if (sum > best) { best = sum; at = row }
+  }
+  return { score: best, label: bank.labels[at] ?? '' }
+}
