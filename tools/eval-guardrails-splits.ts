@@ -54,7 +54,8 @@ async function main (): Promise<void> {
     const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
     const banks: SemanticBanks = await buildSemanticBanks(async (texts) => app.embedder.embed(texts), corpusHeadings(documents))
     const report: Record<string, Record<string, { n: number, rules: number, full: number, misses: string[] }>> = {}
-    for (const [split, files] of Object.entries(SPLITS)) {
+    const only = process.argv.includes('--dev-only') ? ['dev'] : Object.keys(SPLITS)
+    for (const [split, files] of Object.entries(SPLITS).filter(([name]) => only.includes(name))) {
       const rows: Record<string, { n: number, rules: number, full: number, misses: string[] }> = {}
       for (const c of readSplit(files)) {
         const checked = checkInput({ question: c.text, history: c.history }, 'standard')
