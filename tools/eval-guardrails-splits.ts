@@ -5,6 +5,7 @@
  * The test split (test/fixtures/guardrails-test.jsonl) was written before the layer and is never tuned on.
  */
 import { existsSync, readFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import { buildApp } from '../app.js'
 import { buildSemanticBanks, checkInput, corpusHeadings, decisionOf, isOffTopic, screenQuestion, type SemanticBanks } from '../lib/guardrails/index.js'
 import { OFF_TOPIC_THRESHOLDS } from '../plugins/answerer.js'
@@ -92,7 +93,9 @@ async function main (): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err)
-  process.exit(1)
-})
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
+}

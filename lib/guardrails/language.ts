@@ -8,7 +8,7 @@ const ENGLISH_FUNCTION_WORDS = new Set(('a an the and or but if of to in on at f
 
 export interface LanguageGuess {
   english: boolean
-  /** ISO 639-1 code of the best guess ('' when the text has no letters). */
+  /** ISO 639-1 code of the best guess ('en' when the English words settle it, '' when the detector has none). */
   language: string
 }
 
@@ -19,8 +19,8 @@ export interface LanguageGuess {
 export function guessLanguage (question: string): LanguageGuess {
   const text = question.normalize('NFKC')
   const words = text.toLowerCase().match(/\p{L}+/gu) ?? []
+  // The share is cheap and settles most questions; the detector (about 0.6 ms) runs only on the rest.
+  if (words.length < 3 || words.filter((w) => ENGLISH_FUNCTION_WORDS.has(w)).length / words.length >= 0.2) return { english: true, language: 'en' }
   const best = detectAll(text)[0]
-  if (best === undefined || words.length < 3) return { english: true, language: best?.lang ?? '' }
-  const englishShare = words.filter((w) => ENGLISH_FUNCTION_WORDS.has(w)).length / words.length
-  return { english: best.lang === 'en' || englishShare >= 0.2, language: best.lang }
+  return { english: best === undefined || best.lang === 'en', language: best?.lang ?? '' }
 }

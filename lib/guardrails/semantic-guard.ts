@@ -1,5 +1,5 @@
 import exemplars from './exemplars.json' with { type: 'json' }
-import { buildBank, type EmbedTexts, nearest, type Nearest, type VectorBank } from './semantic.js'
+import { buildBank, type EmbedTexts, type VectorBank } from './semantic.js'
 
 /** The banks the semantic layer compares a question with, embedded once by the model that embeds questions. */
 export interface SemanticBanks {
@@ -10,14 +10,6 @@ export interface SemanticBanks {
   legit: VectorBank
   /** The corpus's document titles and section headings. */
   corpus: VectorBank
-}
-
-export interface SemanticSignals {
-  injection: Nearest
-  otherPerson: Nearest
-  offTopic: Nearest
-  legit: Nearest
-  corpus: Nearest
 }
 
 interface ExemplarFile {
@@ -45,16 +37,6 @@ export async function buildSemanticBanks (embed: EmbedTexts, corpusHeadings: rea
     offTopic: await buildBank(entries(EXEMPLARS.off_topic), embed),
     legit: await buildBank(labelled('legit', EXEMPLARS.legit), embed),
     corpus: await buildBank(labelled('corpus', corpusHeadings), embed)
-  }
-}
-
-export function semanticSignals (banks: SemanticBanks, vector: Float32Array): SemanticSignals {
-  return {
-    injection: nearest(banks.injection, vector),
-    otherPerson: nearest(banks.otherPerson, vector),
-    offTopic: nearest(banks.offTopic, vector),
-    legit: nearest(banks.legit, vector),
-    corpus: nearest(banks.corpus, vector)
   }
 }
 
