@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { statSync } from 'node:fs'
 import * as sqliteVec from 'sqlite-vec'
 import { toFtsQuery } from './fts-query.js'
-import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, type IndexMeta } from './index-schema.js'
+import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
 
 export type { IndexMeta } from './index-schema.js'
 
@@ -13,6 +13,8 @@ export interface ChunkHit {
   document_id: string
   document_title: string
   category: string
+  version: string
+  effective_date: string
   heading: string
   text: string
   /** 1-based position in this result list. */
@@ -55,6 +57,8 @@ export interface VectorStore {
   listDocuments(): DocumentSummary[]
   getDocument(id: string): DocumentDetail | undefined
   getChunk(id: string): ChunkRecord | undefined
+  /** Stored vectors of answer-unit texts (see lib/answer-units), undefined where the index has none. */
+  unitVectors(texts: readonly string[]): Array<Float32Array | undefined>
   close(): void
 }
 
@@ -168,12 +172,14 @@ interface HitRow {
   document_id: string
   document_title: string
   category: string
+  version: string
+  effective_date: string
   heading: string
   text: string
   value: number
 }
 
-const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text'
+const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, d.version, d.effective_date, c.heading, c.text'
 const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
 
 function vectorSql (filter: string): string {
@@ -197,6 +203,7 @@ function prepareStatements (db: Database.Database) {
       ORDER BY value, c.rowid LIMIT @k`),
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
     document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
+    unitVector: hasTable(db, 'unit_vectors') ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?') : null,
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`)
   }
@@ -237,8 +244,20 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     listDocuments: () => sql.documents.all(),
     getDocument: (id) => sql.document.get(id),
     getChunk: (id) => sql.chunk.get(id),
+    unitVectors (texts) {
+      const statement = sql.unitVector
+      if (statement === null || status !== 'operational') return texts.map(() => undefined)
+      return texts.map((text) => {
+        const row = statement.get(unitTextKey(text))
+        return row === undefined ? undefined : decodeUnitVector(row.embedding)
+      })
+    },
     close: () => { db.close() }
   }
+}
+
+function hasTable (db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
 }
 
 function checkK (k: number): number {
