@@ -6,7 +6,7 @@ import type { LlmClient } from '../lib/llm/client.js'
 import { isLlmError } from '../lib/llm/errors.js'
 import { counter, histogram, stateGauge } from '../lib/metric.js'
 import { SYSTEM_PROMPT } from '../lib/prompt.js'
-import { buildSemanticBanks, corpusHeadings, type SemanticBanks } from '../lib/guardrails/index.js'
+import { buildSemanticBanks, corpusHeadings, corpusVocabulary, type SemanticBanks } from '../lib/guardrails/index.js'
 import type { VectorStore } from '../lib/vector-store.js'
 
 declare module 'fastify' {
@@ -52,7 +52,7 @@ export default fp(async function answerer (fastify) {
   const breakerStates = { closed: 0, half_open: 0.5, open: 1 }
   stateGauge('llm_circuit_state', 'LLM circuit breaker: 0 closed (or no LLM), 0.5 half-open, 1 open', () =>
     breakerStates[fastify.llm.client?.breaker.state ?? 'closed'])
-  const semanticBanks = lazySemanticBanks(fastify)
+  const screenContext = lazyScreenContext(fastify)
   const llmFailures = counter({ name: 'llm_failures_total', help: 'LLM answers that fell back to extractive, by reason', labelNames: ['reason'] })
 
   const deps: ChatDeps = {
@@ -68,7 +68,7 @@ export default fp(async function answerer (fastify) {
     },
     screen (e) {
       const result = guardrails.screen({ question: e.question, vector: e.queryVector, topSimilarity: e.topSimilarity, topKeywordScore: e.topKeywordScore },
-        semanticBanks.current(), OFF_TOPIC_THRESHOLDS)
+        screenContext.current(), OFF_TOPIC_THRESHOLDS)
       // Nothing retrieved at all is "not found", not off-topic.
       if (result === null || (result.reason === 'off_topic' && e.results === 0)) return null
       return { reason: result.reason, answer: guardrails.refusalAnswer(result.reason) }
@@ -97,7 +97,7 @@ export default fp(async function answerer (fastify) {
     },
     async answer (request) {
       const log = request.log ?? fastify.log
-      await semanticBanks.ready()
+      await screenContext.ready()
       const result = await answerQuestion(deps, { ...request, onLlmError: (err) => logLlmFailure(log, err) })
       if (result.timings_ms.llm > 0) llmSeconds.observe({ outcome: result.mode === 'llm' ? 'answered' : 'fell_back' }, result.timings_ms.llm / 1000)
       if (result.reason?.startsWith('llm_') === true) llmFailures.inc({ reason: result.reason.slice(4) })
@@ -113,37 +113,46 @@ export default fp(async function answerer (fastify) {
   })
 }, { name: 'answerer', dependencies: ['config', 'embedder', 'guardrails', 'llm', 'retriever', 'usage-stats'] })
 
-interface LazyBanks {
-  /** Builds the banks for the store serving now, once per store; never throws (null: rules only). */
+interface ScreenContext {
+  banks: SemanticBanks | null
+  corpusWords: ReadonlySet<string>
+}
+
+interface LazyScreenContext {
+  /** Builds what the screen needs for the store serving now, once per store; never throws (no banks: rules only). */
   ready(): Promise<void>
-  current(): SemanticBanks | null
+  current(): ScreenContext
 }
 
 /**
- * The semantic guardrail banks (exemplars and the corpus's headings), embedded on the first question rather than at
- * start-up, and again after a reload swaps the index. Without an embedding model the rules decide alone.
+ * The semantic guardrail banks (exemplars and the corpus's headings, embedded on the first question rather than at
+ * start-up) and the policies' vocabulary, built again after a reload swaps the index. Without an embedding model the
+ * rules decide alone.
  */
-function lazySemanticBanks (fastify: FastifyInstance): LazyBanks {
-  const byStore = new WeakMap<VectorStore, Promise<SemanticBanks | null>>()
-  let current: SemanticBanks | null = null
-  const build = async (store: VectorStore): Promise<SemanticBanks | null> => {
+function lazyScreenContext (fastify: FastifyInstance): LazyScreenContext {
+  const byStore = new WeakMap<VectorStore, Promise<ScreenContext>>()
+  const none: ScreenContext = { banks: null, corpusWords: new Set() }
+  let current = none
+  const build = async (store: VectorStore): Promise<ScreenContext> => {
+    const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
+    const corpusWords = corpusVocabulary(documents.map((d) => d.markdown))
+    if (fastify.embedder.status() === 'unavailable') return { banks: null, corpusWords }
     try {
       const started = performance.now()
-      const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
       const banks = await buildSemanticBanks(async (texts) => fastify.embedder.embed(texts), corpusHeadings(documents))
       fastify.log.info({ exemplars: banks.injection.size + banks.otherPerson.size + banks.offTopic.size + banks.legit.size, headings: banks.corpus.size, ms: Math.round(performance.now() - started) }, 'semantic guardrails ready')
-      return banks
+      return { banks, corpusWords }
     } catch (err) {
       fastify.log.warn({ err }, 'semantic guardrails unavailable: the rules decide alone')
       byStore.delete(store)
-      return null
+      return { banks: null, corpusWords }
     }
   }
   return {
     async ready () {
       const store = fastify.retriever.store()
-      if (store === undefined || fastify.embedder.status() === 'unavailable' || fastify.guardrails.level === 'off') {
-        current = null
+      if (store === undefined || fastify.guardrails.level === 'off') {
+        current = none
         return
       }
       let pending = byStore.get(store)

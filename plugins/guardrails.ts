@@ -40,7 +40,7 @@ export interface Guardrails {
   checkInput<T extends ChatTurn>(input: InputCheckInput<T>): InputCheckResult<T>
   isOffTopic(evidence: OffTopicEvidence, thresholds: OffTopicThresholds): boolean
   /** The step after retrieval (lib/guardrails/screen.ts): language, other people's data, injection by meaning, off-topic. */
-  screen(input: ScreenInput, banks: SemanticBanks | null, offTopic: OffTopicThresholds): ScreenResult | null
+  screen(input: ScreenInput, context: { banks: SemanticBanks | null, corpusWords: ReadonlySet<string> }, offTopic: OffTopicThresholds): ScreenResult | null
   checkOutput(input: OutputCheckInput): OutputCheckResult
   refusalAnswer(reason: RefusalReason): string
   /** Counts a trigger decided elsewhere, e.g. `output_uncited` when an LLM answer without valid citations is replaced. */
@@ -93,8 +93,8 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
       if (offTopic) count(['off_topic'])
       return offTopic
     },
-    screen (input, banks, offTopic) {
-      const result = screenQuestion(input, { level, banks, offTopic })
+    screen (input, context, offTopic) {
+      const result = screenQuestion(input, { level, banks: context.banks, corpusWords: context.corpusWords, offTopic })
       if (result !== null) {
         count([result.reason === 'injection' ? 'injection_refused' : result.reason, ...(result.rule.startsWith('semantic_') ? ['semantic'] : [])])
         fastify.log.debug({ guardrails: { kinds: [result.reason], reasons: [result.rule] } }, 'guardrails refused after retrieval')

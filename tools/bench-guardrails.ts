@@ -7,9 +7,9 @@
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { buildApp } from '../app.js'
-import { buildSemanticBanks, checkInput, corpusHeadings, screenQuestion, type ScreenInput } from '../lib/guardrails/index.js'
+import { buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, screenQuestion, type ScreenInput } from '../lib/guardrails/index.js'
 import { OFF_TOPIC_THRESHOLDS } from '../plugins/answerer.js'
-import { readSplit, SPLITS } from './eval-guardrails-splits.js'
+import { readSplit } from './eval-guardrails-splits.js'
 
 function percentile (sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0
@@ -28,13 +28,13 @@ async function main (): Promise<void> {
     const buildStarted = performance.now()
     const banks = await buildSemanticBanks(async (texts) => app.embedder.embed(texts), corpusHeadings(documents))
     const buildMs = performance.now() - buildStarted
-    const questions = [...readSplit(SPLITS.dev), ...readSplit(SPLITS.test)].map((c) => c.text)
+    const questions = [...readSplit('dev'), ...readSplit('test')].map((c) => c.text)
     const inputs: ScreenInput[] = []
     for (const question of questions) {
       const r = await app.retriever.retrieve({ query: question, topK: 5, mode: 'hybrid' })
       inputs.push({ question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore })
     }
-    const settings = { level: 'standard' as const, banks, offTopic: OFF_TOPIC_THRESHOLDS }
+    const settings = { level: 'standard' as const, banks, corpusWords: corpusVocabulary(documents.map((d) => d.markdown)), offTopic: OFF_TOPIC_THRESHOLDS }
     const screenUs: number[] = []
     const rulesUs: number[] = []
     for (let round = 0; round < rounds; round++) {

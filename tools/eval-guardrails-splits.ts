@@ -7,20 +7,26 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { buildApp } from '../app.js'
-import { buildSemanticBanks, checkInput, corpusHeadings, decisionOf, isOffTopic, screenQuestion, type SemanticBanks } from '../lib/guardrails/index.js'
+import { buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, decisionOf, isOffTopic, screenQuestion, type SemanticBanks } from '../lib/guardrails/index.js'
 import { OFF_TOPIC_THRESHOLDS } from '../plugins/answerer.js'
 
 export interface SplitCase { id: string, text: string, category: string, kind?: string, history?: Array<{ role: string, content: string }>, expectPii: string[], expectDecision: string }
 export interface Outcome { refused: string | null, stripped: boolean, pii: string[] }
 
-export const SPLITS = {
+export type SplitName = 'dev' | 'test'
+
+// Rows with a `split` field go to that split (eval/questions.jsonl has both); the rest to the split that lists their file.
+export const SPLITS: Record<SplitName, string[]> = {
   dev: ['test/fixtures/guardrails.jsonl', 'test/fixtures/guardrails-dev.jsonl', 'eval/questions.jsonl'],
-  test: ['test/fixtures/guardrails-test.jsonl']
+  test: ['test/fixtures/guardrails-test.jsonl', 'eval/questions.jsonl']
 }
 
-export function readSplit (files: string[]): SplitCase[] {
-  return files.filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => {
+export function readSplit (split: SplitName): SplitCase[] {
+  return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
     const row = JSON.parse(l) as Record<string, unknown>
+    const rowSplit = typeof row.split === 'string' ? row.split : (f === 'eval/questions.jsonl' ? 'dev' : split)
+    return rowSplit === split ? [row] : []
+  }).map((row) => {
     if (typeof row.question === 'string') {
       // eval/questions.jsonl: answerable questions must be answered, 'none' ones refused.
       const category = row.type === 'none' || row.style === 'unanswerable' ? 'eval_unanswerable' : 'eval_answerable'
@@ -54,11 +60,12 @@ async function main (): Promise<void> {
     if (store === undefined) throw new Error('the index is unavailable')
     const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
     const banks: SemanticBanks = await buildSemanticBanks(async (texts) => app.embedder.embed(texts), corpusHeadings(documents))
+    const corpusWords = corpusVocabulary(documents.map((d) => d.markdown))
     const report: Record<string, Record<string, { n: number, rules: number, full: number, misses: string[] }>> = {}
     const only = process.argv.includes('--dev-only') ? ['dev'] : Object.keys(SPLITS)
-    for (const [split, files] of Object.entries(SPLITS).filter(([name]) => only.includes(name))) {
+    for (const split of (['dev', 'test'] as const).filter((name) => only.includes(name))) {
       const rows: Record<string, { n: number, rules: number, full: number, misses: string[] }> = {}
-      for (const c of readSplit(files)) {
+      for (const c of readSplit(split)) {
         const checked = checkInput({ question: c.text, history: c.history }, 'standard')
         const base = { refused: checked.refuse?.reason ?? null, stripped: decisionOf(checked) === 'strip', pii: checked.findings.pii_redacted as string[] }
         let rules: Outcome = base
@@ -69,7 +76,7 @@ async function main (): Promise<void> {
           const empty = r.results.length === 0
           rules = { ...base, refused: !empty && isOffTopic(evidence, OFF_TOPIC_THRESHOLDS, 'standard') ? 'off_topic' : empty ? 'no_relevant' : null }
           const screened = screenQuestion({ question: checked.question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore },
-            { level: 'standard', banks, offTopic: OFF_TOPIC_THRESHOLDS })
+            { level: 'standard', banks, corpusWords, offTopic: OFF_TOPIC_THRESHOLDS })
           full = { ...base, refused: screened !== null && !(empty && screened.reason === 'off_topic') ? screened.reason : empty ? 'no_relevant' : null }
         }
         const row = rows[c.category] ??= { n: 0, rules: 0, full: 0, misses: [] }

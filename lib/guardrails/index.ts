@@ -13,7 +13,7 @@ export { TOPICS_COVERED, mentionsWorkplace, topicsSentence } from './topics.js'
 export { screenQuestion, SEMANTIC_THRESHOLDS, type ScreenInput, type ScreenReason, type ScreenResult, type ScreenSettings, type SemanticThresholds } from './screen.js'
 export { buildSemanticBanks, corpusHeadings, type SemanticBanks } from './semantic-guard.js'
 export { guessLanguage } from './language.js'
-export { askForOtherPersonData } from './other-person.js'
+export { askForOtherPersonData, corpusVocabulary } from './other-person.js'
 
 export const REFUSAL_REASONS = ['injection', 'pii', 'off_topic', 'other_person_data', 'language'] as const
 export type RefusalReason = (typeof REFUSAL_REASONS)[number]

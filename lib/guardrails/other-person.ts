@@ -14,19 +14,30 @@ const ATTRIBUTE = /\b(?:salary|salaries|paid|pay|earns?|earning|earned|make|make
 const FACT_QUESTION = /^(?:so\s+|and\s+|hey,?\s+|quick\s+question:?\s+)?(?:what(?:'s|\s+is|\s+was|\s+are|\s+were|\s+did|\s+does|\s+medical|\s+salary|\s+bonus|\s+rating|\s+score)?|how\s+(?:much|many|long|often)|is|was|are|were|did|does|has|have|why|when|where|who|whom|which|whose|tell\s+me|give\s+me|show\s+me|list|can\s+you\s+(?:tell|give|show|share|list|find)|could\s+you\s+(?:tell|give|show|share|list|find)|do\s+you\s+know)\b/i
 // The asker's own situation or a how-to: "How do I report...", "Can my coworkers see my salary?".
 const ABOUT_PROCEDURE = /^(?:how\s+(?:do|can|should|would|does|is|are)|what\s+(?:should|do|can|must|happens|if)|can\s+(?:i|we|my|a|an|the)|may\s+i|should\s+i|do\s+i|am\s+i|is\s+it|are\s+(?:we|there)|what\s+are\s+(?:the|my)\s+(?:rules|options|rights)|who\s+(?:do|should|can)\s+i|who\s+(?:approves|decides|handles|is\s+responsible|sets|can))\b/i
-const CAPITALISED_NAME = /(?<=[a-z0-9,']\s)(?!(?:I|HR|IT|PTO|BYOD|MFA|VPN|CEO|CFO|CTO|PIP|SSN|EU|UK|US|USA|OK|ChatGPT|Windows|Android|iPhone|Mac|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December|English|London|Paris|Berlin|Madrid|Rome|Europe|Slack|Teams|Zoom|Google|Microsoft|Workday|Concur)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\b/
+const CAPITALISED_NAME = /(?<=[a-z0-9,']\s)(?!(?:I|HR|IT|PTO|BYOD|MFA|VPN|CEO|CFO|CTO|PIP|SSN|EU|UK|US|USA|OK|ChatGPT|Windows|Android|iPhone|Mac|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December|English|London|Paris|Berlin|Madrid|Rome|Europe|Slack|Teams|Zoom|Google|Microsoft|Workday|Concur)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\b/g
 const WHO_REPORTED = /\b(?:who|which\s+(?:employee|colleague|person|people|of\s+(?:my|our|the)\s+\w+))\b[^.?!]{0,40}\b(?:reported|complained|filed|raised|made|blew|called|contacted|talking\s+to|spoke\s+to)\b[^.?!]{0,40}\b(?:report|complaint|concern|grievance|whistle|hotline|hr|about\s+me|against|harassment|fraud|misconduct|conflict)|\bwho\s+(?:reported|complained\s+about|told\s+on)\b/i
 
 export interface OtherPersonMatch {
   rule: 'who_reported' | 'person_attribute'
 }
 
-/** A question asking for someone else's personal data, recognised from its shape; null otherwise. */
-export function askForOtherPersonData (question: string): OtherPersonMatch | null {
+/**
+ * A question asking for someone else's personal data, recognised from its shape; null otherwise. `corpusWords` (lower-cased
+ * words of the policies) keeps the company's own capitalised names ("Harbourline", "Ethics and Compliance") from reading as a person's.
+ */
+export function askForOtherPersonData (question: string, corpusWords: ReadonlySet<string> = new Set()): OtherPersonMatch | null {
   const text = question.normalize('NFKC').trim()
   if (ABOUT_PROCEDURE.test(text)) return null
   if (WHO_REPORTED.test(text)) return { rule: 'who_reported' }
   if (!FACT_QUESTION.test(text) || !ATTRIBUTE.test(text)) return null
-  const someone = THIRD_PARTY.test(text.toLowerCase()) || TITLE_AND_NAME.test(text) || CAPITALISED_NAME.test(text)
+  const named = [...text.matchAll(CAPITALISED_NAME)].some((m) => m[0].split(/\s+/).some((w) => !corpusWords.has(w.toLowerCase())))
+  const someone = THIRD_PARTY.test(text.toLowerCase()) || TITLE_AND_NAME.test(text) || named
   return someone ? { rule: 'person_attribute' } : null
+}
+
+/** The lower-cased words of the policies, for askForOtherPersonData. */
+export function corpusVocabulary (markdown: Iterable<string>): Set<string> {
+  const words = new Set<string>()
+  for (const text of markdown) for (const w of text.toLowerCase().match(/\p{L}+/gu) ?? []) words.add(w)
+  return words
 }

@@ -22,14 +22,14 @@ export interface SemanticThresholds {
   injection: { min: number, margin: number }
   otherPerson: { min: number, margin: number }
   /** Off-topic domains must beat both the legitimate questions and the corpus's headings by `margin`. */
-  offTopic: { min: number, margin: number, /** Retrieval this close always counts as on-topic. */ strongVector: number }
+  offTopic: { min: number, margin: number, /** Retrieval this strong always counts as on-topic. */ strongVector: number, strongKeyword: number }
 }
 
 /** Chosen on the dev split (test/fixtures/guardrails.jsonl and guardrails-dev.jsonl) with no legitimate question refused. */
 export const SEMANTIC_THRESHOLDS: SemanticThresholds = {
   injection: { min: 0.45, margin: 0.16 },
   otherPerson: { min: 0.52, margin: 0.14 },
-  offTopic: { min: 0.4, margin: 0.14, strongVector: 0.6 }
+  offTopic: { min: 0.4, margin: 0.14, strongVector: 0.6, strongKeyword: 8 }
 }
 
 export interface ScreenSettings {
@@ -37,6 +37,8 @@ export interface ScreenSettings {
   offTopic: OffTopicThresholds
   /** Null without an embedding model: the rules and the retrieval evidence decide alone. */
   banks: SemanticBanks | null
+  /** The policies' own words (corpusVocabulary), so their capitalised names are not taken for a person's. */
+  corpusWords?: ReadonlySet<string>
   semantic?: SemanticThresholds
 }
 
@@ -53,7 +55,7 @@ export interface ScreenResult {
 export function screenQuestion (input: ScreenInput, settings: ScreenSettings): ScreenResult | null {
   if (settings.level === 'off') return null
   if (!guessLanguage(input.question).english) return { reason: 'language', rule: 'language' }
-  const person = askForOtherPersonData(input.question)
+  const person = askForOtherPersonData(input.question, settings.corpusWords)
   if (person !== null) return { reason: 'other_person_data', rule: person.rule }
   const thresholds = settings.semantic ?? SEMANTIC_THRESHOLDS
   const banks = settings.banks
@@ -78,7 +80,7 @@ export function screenQuestion (input: ScreenInput, settings: ScreenSettings): S
   }
   if (isOffTopic(evidence, settings.offTopic, settings.level)) return { reason: 'off_topic', rule: 'off_topic_evidence' }
   const { offTopic } = thresholds
-  if (banks !== null && vector !== null && (input.topSimilarity ?? 0) < offTopic.strongVector) {
+  if (banks !== null && vector !== null && (input.topSimilarity ?? 0) < offTopic.strongVector && (input.topKeywordScore ?? 0) < offTopic.strongKeyword) {
     const domain = nearest(banks.offTopic, vector)
     if (domain.score >= offTopic.min && domain.score - legitScore() >= offTopic.margin && domain.score - nearest(banks.corpus, vector).score >= offTopic.margin) {
       return { reason: 'off_topic', rule: `semantic_off_topic_${domain.label}` }

@@ -19,8 +19,15 @@ export interface Nearest {
 
 export type EmbedTexts = (texts: string[]) => Promise<Float32Array[]>
 
+// Small batches with a turn of the event loop between them: a bank is built while the service answers.
+const BUILD_BATCH = 16
+
 export async function buildBank (entries: ReadonlyArray<{ label: string, text: string }>, embed: EmbedTexts): Promise<VectorBank> {
-  const vectors = entries.length === 0 ? [] : await embed(entries.map((e) => e.text))
+  const vectors: Float32Array[] = []
+  for (let i = 0; i < entries.length; i += BUILD_BATCH) {
+    vectors.push(...await embed(entries.slice(i, i + BUILD_BATCH).map((e) => e.text)))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
   const dimensions = vectors[0]?.length ?? 0
   const flat = new Float32Array(dimensions * vectors.length)
   vectors.forEach((v, i) => flat.set(v, i * dimensions))

@@ -25,6 +25,10 @@ t.test('requests for a colleague\'s data are recognised by their shape; question
     'Who approves expenses over the limit?', 'What is the notice period when I resign?', 'How are salaries set for new hires?']) {
     t.equal(askForOtherPersonData(q), null, q)
   }
+  const corpusWords = new Set(['harbourline', 'ethics', 'and', 'compliance'])
+  t.equal(askForOtherPersonData('How many paid holidays does Harbourline observe?', corpusWords), null, 'the company\'s own name is no person')
+  t.same(askForOtherPersonData('How many paid holidays does Harbourline observe?'), { rule: 'person_attribute' }, 'without the vocabulary it reads as a name')
+  t.same(askForOtherPersonData('What bonus did Harbourline give Ines Moreau?', corpusWords), { rule: 'person_attribute' })
 })
 
 t.test('nearest finds the closest exemplar by cosine, and an empty or mismatched bank matches nothing', async (t) => {
