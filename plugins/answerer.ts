@@ -97,8 +97,9 @@ export default fp(async function answerer (fastify) {
     },
     async answer (request) {
       const log = request.log ?? fastify.log
-      await screenContext.ready()
+      screenContext.warm()
       const result = await answerQuestion(deps, { ...request, onLlmError: (err) => logLlmFailure(log, err) })
+      screenContext.warm()
       if (result.timings_ms.llm > 0) llmSeconds.observe({ outcome: result.mode === 'llm' ? 'answered' : 'fell_back' }, result.timings_ms.llm / 1000)
       if (result.reason?.startsWith('llm_') === true) llmFailures.inc({ reason: result.reason.slice(4) })
       if (result.reason === 'llm_uncited') guardrails.record('output_uncited')
@@ -118,48 +119,55 @@ interface ScreenContext {
   corpusWords: ReadonlySet<string>
 }
 
+function documentsOf (store: VectorStore): Array<{ title: string, markdown: string }> {
+  return store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
+}
+
 interface LazyScreenContext {
-  /** Builds what the screen needs for the store serving now, once per store; never throws (no banks: rules only). */
-  ready(): Promise<void>
+  /** Reads the policies' vocabulary, and starts building the banks once the model is loaded; never waits for them. */
+  warm(): void
+  /** The banks when built (null until then, or without a model: the rules decide alone) and the policies' vocabulary. */
   current(): ScreenContext
 }
 
 /**
- * The semantic guardrail banks (exemplars and the corpus's headings, embedded on the first question rather than at
- * start-up) and the policies' vocabulary, built again after a reload swaps the index. Without an embedding model the
+ * The semantic guardrail banks (exemplars and the corpus's headings) and the policies' vocabulary, built again after a
+ * reload swaps the index. The banks are embedded in the background once the first question has loaded the model
+ * (seconds on a busy machine), so no answer waits for them; until they are ready, and without an embedding model, the
  * rules decide alone.
  */
 function lazyScreenContext (fastify: FastifyInstance): LazyScreenContext {
-  const byStore = new WeakMap<VectorStore, Promise<ScreenContext>>()
   const none: ScreenContext = { banks: null, corpusWords: new Set() }
-  let current = none
-  const build = async (store: VectorStore): Promise<ScreenContext> => {
-    const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
-    const corpusWords = corpusVocabulary(documents.map((d) => d.markdown))
-    if (fastify.embedder.status() === 'unavailable') return { banks: null, corpusWords }
+  // One entry per store: what the screen uses now; the banks arrive when built (a failed build is not retried).
+  const byStore = new WeakMap<VectorStore, ScreenContext>()
+  const closing = new AbortController()
+  fastify.addHook('onClose', async () => { closing.abort() })
+  const build = async (store: VectorStore, documents: Array<{ title: string, markdown: string }>, context: ScreenContext): Promise<void> => {
     try {
       const started = performance.now()
-      const banks = await buildSemanticBanks(async (texts) => fastify.embedder.embed(texts), corpusHeadings(documents))
+      const banks = await buildSemanticBanks(async (texts) => fastify.embedder.embed(texts), corpusHeadings(documents), closing.signal)
+      byStore.set(store, { ...context, banks })
       fastify.log.info({ exemplars: banks.injection.size + banks.otherPerson.size + banks.offTopic.size + banks.legit.size, headings: banks.corpus.size, ms: Math.round(performance.now() - started) }, 'semantic guardrails ready')
-      return { banks, corpusWords }
     } catch (err) {
-      fastify.log.warn({ err }, 'semantic guardrails unavailable: the rules decide alone')
-      byStore.delete(store)
-      return { banks: null, corpusWords }
+      if (!closing.signal.aborted) fastify.log.warn({ err }, 'semantic guardrails unavailable: the rules decide alone')
     }
   }
+  const started = new WeakSet<VectorStore>()
   return {
-    async ready () {
+    warm () {
       const store = fastify.retriever.store()
-      if (store === undefined || fastify.guardrails.level === 'off') {
-        current = none
-        return
-      }
-      let pending = byStore.get(store)
-      if (pending === undefined) byStore.set(store, pending = build(store))
-      current = await pending
+      if (store === undefined || fastify.guardrails.level === 'off') return
+      let context = byStore.get(store)
+      if (context === undefined) byStore.set(store, context = { banks: null, corpusWords: corpusVocabulary(documentsOf(store).map((d) => d.markdown)) })
+      // Only once a question has loaded the model: loading it here would stall the loop inside the first answer.
+      if (started.has(store) || fastify.embedder.status() !== 'operational') return
+      started.add(store)
+      void build(store, documentsOf(store), context)
     },
-    current: () => current
+    current: () => {
+      const store = fastify.retriever.store()
+      return (store === undefined ? undefined : byStore.get(store)) ?? none
+    }
   }
 }
 

@@ -30,13 +30,13 @@ function labelled (label: string, texts: readonly string[]): Array<{ label: stri
 }
 
 /** Embeds the exemplar file and the corpus's headings (as "Title: Heading"): a few hundred short sentences. */
-export async function buildSemanticBanks (embed: EmbedTexts, corpusHeadings: readonly string[]): Promise<SemanticBanks> {
+export async function buildSemanticBanks (embed: EmbedTexts, corpusHeadings: readonly string[], signal?: AbortSignal): Promise<SemanticBanks> {
   return {
-    injection: await buildBank(entries(EXEMPLARS.injection), embed),
-    otherPerson: await buildBank(labelled('other_person_data', EXEMPLARS.other_person_data), embed),
-    offTopic: await buildBank(entries(EXEMPLARS.off_topic), embed),
-    legit: await buildBank(labelled('legit', EXEMPLARS.legit), embed),
-    corpus: await buildBank(labelled('corpus', corpusHeadings), embed)
+    injection: await buildBank(entries(EXEMPLARS.injection), embed, signal),
+    otherPerson: await buildBank(labelled('other_person_data', EXEMPLARS.other_person_data), embed, signal),
+    offTopic: await buildBank(entries(EXEMPLARS.off_topic), embed, signal),
+    legit: await buildBank(labelled('legit', EXEMPLARS.legit), embed, signal),
+    corpus: await buildBank(labelled('corpus', corpusHeadings), embed, signal)
   }
 }
 

@@ -19,12 +19,14 @@ export interface Nearest {
 
 export type EmbedTexts = (texts: string[]) => Promise<Float32Array[]>
 
-// Small batches with a turn of the event loop between them: a bank is built while the service answers.
-const BUILD_BATCH = 16
+// Inference holds the event loop, so a bank is built a few sentences at a time with a turn of the loop between them:
+// the service keeps answering (and under-pressure keeps seeing a responsive loop) while it builds.
+const BUILD_BATCH = 4
 
-export async function buildBank (entries: ReadonlyArray<{ label: string, text: string }>, embed: EmbedTexts): Promise<VectorBank> {
+export async function buildBank (entries: ReadonlyArray<{ label: string, text: string }>, embed: EmbedTexts, signal?: AbortSignal): Promise<VectorBank> {
   const vectors: Float32Array[] = []
   for (let i = 0; i < entries.length; i += BUILD_BATCH) {
+    signal?.throwIfAborted()
     vectors.push(...await embed(entries.slice(i, i + BUILD_BATCH).map((e) => e.text)))
     await new Promise((resolve) => setImmediate(resolve))
   }
