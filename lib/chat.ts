@@ -46,10 +46,19 @@ export interface StreamGuard {
   readonly stopped: boolean
 }
 
+export interface ScreenEvidence {
+  question: string
+  /** The question's vector from retrieval, when vectors were used. */
+  queryVector: Float32Array | null
+  topSimilarity: number | null
+  topKeywordScore: number | null
+  results: number
+}
+
 export interface ChatDeps {
   checkInput(question: string, history: Turn[]): InputVerdict
-  offTopic(evidence: { question: string, topSimilarity: number | null, topKeywordScore: number | null, results: number }): boolean
-  offTopicAnswer: string
+  /** The guardrail step after retrieval (language, other people's data, injection by meaning, off-topic): a refusal, or null to answer. */
+  screen(evidence: ScreenEvidence): { reason: string, answer: string } | null
   noAnswer: string
   /** Output checks on an LLM answer: PII not in the sources, a leaked system prompt, length. */
   checkOutput(answer: string, sourcesText: string): OutputVerdict
@@ -125,13 +134,21 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
   const query = context === null ? input.question : `${context} ${input.question}`
   const retrieval = await deps.retrieve(query, request.topK)
   const retrievalMs = retrieval.timings_ms.total
-  const offTopic = deps.offTopic({ question: input.question, topSimilarity: retrieval.topSimilarity, topKeywordScore: retrieval.topKeywordScore, results: retrieval.results.length })
-  if (offTopic || retrieval.results.length === 0) {
+  // A follow-up is judged with the turn it leans on ("and if it's about the CEO?" alone reads like a request about a person).
+  const refusal = deps.screen({
+    question: query,
+    queryVector: retrieval.queryVector,
+    topSimilarity: retrieval.topSimilarity,
+    topKeywordScore: retrieval.topKeywordScore,
+    results: retrieval.results.length
+  })
+  if (refusal !== null || retrieval.results.length === 0) {
+    const inputFindings = { ...base.guardrails.input, off_topic: refusal?.reason === 'off_topic', injection: input.injection || refusal?.reason === 'injection' }
     return finish({
-      answer: offTopic ? deps.offTopicAnswer : deps.noAnswer,
+      answer: refusal?.answer ?? deps.noAnswer,
       mode: 'refused',
-      reason: offTopic ? 'off_topic' : 'no_relevant',
-      guardrails: { input: { ...base.guardrails.input, off_topic: offTopic }, output: base.guardrails.output }
+      reason: refusal?.reason ?? 'no_relevant',
+      guardrails: { input: inputFindings, output: base.guardrails.output }
     }, { retrieval: retrievalMs, llm: 0 })
   }
 

@@ -16,6 +16,10 @@ import {
   parseGuardrailsLevel,
   refusalAnswer,
   type RefusalReason,
+  type ScreenInput,
+  screenQuestion,
+  type ScreenResult,
+  type SemanticBanks,
   type TextLimits,
   type TextProblem,
   validateText
@@ -36,6 +40,8 @@ export interface Guardrails {
   validateText(text: string, limits: TextLimits, field?: string): TextProblem | null
   checkInput<T extends ChatTurn>(input: InputCheckInput<T>): InputCheckResult<T>
   isOffTopic(evidence: OffTopicEvidence, thresholds: OffTopicThresholds): boolean
+  /** The step after retrieval (lib/guardrails/screen.ts): language, other people's data, injection by meaning, off-topic. */
+  screen(input: ScreenInput, context: { banks: SemanticBanks | null, corpusWords: ReadonlySet<string> }, offTopic: OffTopicThresholds): ScreenResult | null
   checkOutput(input: OutputCheckInput): OutputCheckResult
   /** `standard`: the output checks for an answer being streamed (null at other levels: strict holds the answer, off checks nothing). */
   streamOutput(input: OutputStreamOptions): StreamedOutput | null
@@ -95,6 +101,14 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
       const offTopic = isOffTopic(evidence, thresholds, level)
       if (offTopic) count(['off_topic'])
       return offTopic
+    },
+    screen (input, context, offTopic) {
+      const result = screenQuestion(input, { level, banks: context.banks, corpusWords: context.corpusWords, offTopic })
+      if (result !== null) {
+        count([result.reason === 'injection' ? 'injection_refused' : result.reason, ...(result.rule.startsWith('semantic_') ? ['semantic'] : [])])
+        fastify.log.debug({ guardrails: { kinds: [result.reason], reasons: [result.rule] } }, 'guardrails refused after retrieval')
+      }
+      return result
     },
     checkOutput (input) {
       const result = checkOutput(input, level)
