@@ -18,5 +18,5 @@ export interface ConfigPluginOptions {
  * checks them once more against the same schema and publishes them.
  */
 export default fp<ConfigPluginOptions>(async function configPlugin (fastify, opts) {
-  await fastify.register(fastifyEnv, { schema: ConfigSchema, data: opts.config, dotenv: false })
+  await fastify.register(fastifyEnv, { schema: { ...ConfigSchema }, data: opts.config, env: false, dotenv: false })
 }, { name: 'config' })
