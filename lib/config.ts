@@ -1,6 +1,6 @@
 import envSchema from 'env-schema'
 import { Type, type Static } from 'typebox'
-
+import { parseApiKeys } from './api-keys.js'
 
 /**
  * Every setting the service reads, with its default. Environment variable names are the keys.
@@ -13,7 +13,8 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
   LOG_PRETTY: Type.Boolean({ default: false, description: 'Human-readable logs (pino-pretty) instead of JSON lines.' }),
 
-  OPENROUTER_API_KEY: Type.String({ default: '', description: 'API key for the LLM provider (OpenRouter or any OpenAI-compatible server). Never logged.' }),
+  LLM_API_KEY: Type.String({ default: '', description: 'API key for the LLM provider (OpenRouter or any OpenAI-compatible server). Never logged.' }),
+  OPENROUTER_API_KEY: Type.String({ default: '', description: 'Former name of LLM_API_KEY, still read when LLM_API_KEY is not set. Never logged.' }),
   LLM_BASE_URL: Type.String({ default: 'https://openrouter.ai/api/v1', pattern: '^https?://', description: 'Base URL of an OpenAI-compatible API (`/chat/completions` is appended).' }),
   LLM_MODEL: Type.String({ default: 'meta-llama/llama-3.1-8b-instruct', minLength: 1, description: 'Model name sent to the provider.' }),
   MAX_TOKENS: Type.Integer({ default: 500, minimum: 1, maximum: 8192, description: 'Upper bound on tokens the LLM may generate per answer.' }),
@@ -62,14 +63,33 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-/** Validates environment (or overrides) into a typed config; throws one line naming the offending variable. */
+/**
+ * Validates the given environment (and overrides) into a typed config; reads nothing else, so tests
+ * that pass `{}` are not affected by exported variables. Throws one line naming the offending variable.
+ */
 export function loadConfig (overrides: Partial<AppConfig> = {}, env: NodeJS.ProcessEnv = process.env): AppConfig {
   const data = { ...pickKnown(env), ...overrides }
+  let config: AppConfig
   try {
-    return envSchema<AppConfig>({ schema: ConfigSchema, data, dotenv: false })
+    // env-schema merges process.env unless told not to, and sets additionalProperties false on the schema it gets.
+    config = envSchema<AppConfig>({ schema: { ...ConfigSchema }, data, env: false, dotenv: false })
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${describe(err, data)}`)
   }
+  const contradiction = findContradiction(config)
+  if (contradiction !== undefined) throw new ConfigError(`Invalid configuration: ${contradiction}`)
+  return { ...config, LLM_API_KEY: config.LLM_API_KEY || config.OPENROUTER_API_KEY }
+}
+
+/** Settings that pass one by one but cannot all hold: each would silently do something else than asked. */
+export function findContradiction (config: AppConfig): string | undefined {
+  if (config.MEMORY_WARNING_FRACTION > config.MEMORY_PRESSURE_FRACTION) {
+    return `MEMORY_WARNING_FRACTION (${config.MEMORY_WARNING_FRACTION}) must not be above MEMORY_PRESSURE_FRACTION (${config.MEMORY_PRESSURE_FRACTION})`
+  }
+  if (config.METRICS_REQUIRE_KEY && parseApiKeys(config.API_KEYS).length === 0) {
+    return 'METRICS_REQUIRE_KEY is true but API_KEYS is empty: /metrics and /stats would stay open; set API_KEYS or turn METRICS_REQUIRE_KEY off'
+  }
+  return undefined
 }
 
 function pickKnown (env: NodeJS.ProcessEnv): Record<string, string> {

@@ -47,3 +47,34 @@ export function memoryLevel (utilization: number, warningFraction: number, press
 export function toMb (bytes: number): number {
   return Math.round((bytes / MB) * 10) / 10
 }
+
+/**
+ * When the memory monitor may ask V8 for a full collection: once as a pressure episode starts, then
+ * at most once per interval while it lasts, and only when the JS heap has grown since the last forced
+ * collection (much of the RSS is native memory that no JS collection frees).
+ */
+export class ForcedGcPolicy {
+  private lastAt = Number.NEGATIVE_INFINITY
+  private heapAfterLast = 0
+  private inEpisode = false
+
+  constructor (private readonly intervalMs = 60_000, private readonly minHeapGrowthBytes = 4 * MB) {}
+
+  shouldCollect (level: MemoryLevel, heapUsedBytes: number, now: number): boolean {
+    if (level !== 'pressure') {
+      this.inEpisode = false
+      return false
+    }
+    const episodeStarts = !this.inEpisode
+    this.inEpisode = true
+    if (!episodeStarts && now - this.lastAt < this.intervalMs) return false
+    return heapUsedBytes - this.heapAfterLast >= this.minHeapGrowthBytes
+  }
+
+  /** Records a collection; returns the bytes it freed from the JS heap. */
+  collected (heapBeforeBytes: number, heapAfterBytes: number, now: number): number {
+    this.lastAt = now
+    this.heapAfterLast = heapAfterBytes
+    return Math.max(0, heapBeforeBytes - heapAfterBytes)
+  }
+}

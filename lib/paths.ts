@@ -22,3 +22,6 @@ export const defaultModelDir = join(repoRoot, 'models', 'use-lite')
 export function configuredPath (value: string | undefined, fallback: string): string {
   return value ? resolve(value) : fallback
 }
+
+/** V8's compile cache for the server (module.enableCompileCache): inside the app's folder, warmed by the Docker build. */
+export const compileCacheDir = join(repoRoot, '.cache', 'node-compile')

@@ -54,6 +54,8 @@ export default fp(async function answerer (fastify) {
     breakerStates[fastify.llm.client?.breaker.state ?? 'closed'])
   const screenContext = lazyScreenContext(fastify)
   const llmFailures = counter({ name: 'llm_failures_total', help: 'LLM answers that fell back to extractive, by reason', labelNames: ['reason'] })
+  const promptTokens = counter({ name: 'llm_prompt_tokens_total', help: 'Prompt tokens the LLM provider reported for answers it gave' })
+  const completionTokens = counter({ name: 'llm_completion_tokens_total', help: 'Completion tokens the LLM provider reported for answers it gave' })
 
   const deps: ChatDeps = {
     checkInput (question, history) {
@@ -104,6 +106,8 @@ export default fp(async function answerer (fastify) {
       screenContext.warm()
       if (result.timings_ms.llm > 0) llmSeconds.observe({ outcome: result.mode === 'llm' ? 'answered' : 'fell_back' }, result.timings_ms.llm / 1000)
       if (result.reason?.startsWith('llm_') === true) llmFailures.inc({ reason: result.reason.slice(4) })
+      promptTokens.inc(result.usage.prompt_tokens)
+      completionTokens.inc(result.usage.completion_tokens)
       if (result.reason === 'llm_uncited') guardrails.record('output_uncited')
       if (!result.guardrails.output.citations_valid) guardrails.record('output_invalid_citations')
       fastify.usage.recordAnswer({

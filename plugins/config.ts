@@ -1,6 +1,5 @@
-import fastifyEnv from '@fastify/env'
 import fp from 'fastify-plugin'
-import { ConfigSchema, type AppConfig } from '../lib/config.js'
+import type { AppConfig } from '../lib/config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,10 +12,9 @@ export interface ConfigPluginOptions {
 }
 
 /**
- * Decorates `fastify.config` through @fastify/env (https://github.com/fastify/fastify-env).
- * The values were validated by buildApp already (they also shape the logger), so this
- * checks them once more against the same schema and publishes them.
+ * Decorates `fastify.config` with the settings buildApp validated with lib/config (they shape the
+ * logger too). Validating them a second time (@fastify/env) compiled the schema again at every start.
  */
 export default fp<ConfigPluginOptions>(async function configPlugin (fastify, opts) {
-  await fastify.register(fastifyEnv, { schema: ConfigSchema, data: opts.config, dotenv: false })
+  fastify.decorate('config', opts.config)
 }, { name: 'config' })

@@ -28,7 +28,7 @@ export interface LlmPluginOptions {
 /**
  * Decorates `fastify.llm` with an OpenAI-compatible chat client (lib/llm/client:
  * undici Pool, retries, circuit breaker) built from the LLM_* config keys and
- * OPENROUTER_API_KEY, which is never logged.
+ * LLM_API_KEY (or its former name OPENROUTER_API_KEY), which is never logged.
  */
 export default fp<LlmPluginOptions>(async function llmPlugin (fastify, opts) {
   const client = opts.client !== undefined ? opts.client : await createFromConfig()

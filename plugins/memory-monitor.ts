@@ -1,10 +1,11 @@
 import underPressure from '@fastify/under-pressure'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { PerformanceObserver } from 'node:perf_hooks'
+import { ConfigError } from '../lib/config.js'
 import { ServiceUnavailableError } from '../lib/errors.js'
 import { counter, stateGauge } from '../lib/metric.js'
-import { memoryLevel, readCgroupLimit, resolveMemoryLimit, toMb, type MemoryLevel, type MemoryLimit } from '../lib/memory.js'
+import { ForcedGcPolicy, memoryLevel, readCgroupLimit, resolveMemoryLimit, toMb, type MemoryLevel, type MemoryLimit } from '../lib/memory.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -44,9 +45,12 @@ export interface MemoryMonitor {
 export default fp(async function memoryMonitor (fastify) {
   const config = fastify.config
   const limit = resolveMemoryLimit(config.MEMORY_LIMIT_MB, readCgroupLimit())
+  checkLimitAgainstStartup(fastify.log, limit, config.MEMORY_LIMIT_MB, config.MEMORY_PRESSURE_FRACTION)
   const gc = countGarbageCollections()
   let forcedGcs = 0
-  const forcedGcCounter = counter({ name: 'memory_forced_gc_total', help: 'Garbage collections asked of V8 under memory pressure' })
+  const forcedGcCounter = counter({ name: 'memory_forced_gc_total', help: 'Full garbage collections asked of V8 under memory pressure (at most one per episode or minute)' })
+  const forcedGcFreed = counter({ name: 'memory_forced_gc_freed_bytes_total', help: 'JS heap bytes those forced collections freed' })
+  const gcPolicy = new ForcedGcPolicy()
   stateGauge('memory_limit_bytes', 'The memory limit in force (cgroup, MEMORY_LIMIT_MB or 512 MB)', () => limit.bytes)
   stateGauge('memory_under_pressure', '1 while search and chat are being shed', () => fastify.isUnderPressure() ? 1 : 0)
   let level: MemoryLevel = 'ok'
@@ -79,13 +83,14 @@ export default fp(async function memoryMonitor (fastify) {
     }
   }
 
-  // One log line per crossing, not per request; under pressure V8 gets a chance to collect first.
+  // One log line per crossing, not per request; under pressure V8 gets one chance to collect first.
   const timer = setInterval(() => {
     const current = snapshot()
-    if (current.level === 'pressure' && typeof global.gc === 'function') {
+    if (typeof global.gc === 'function' && gcPolicy.shouldCollect(current.level, current.heapUsedBytes, Date.now())) {
       global.gc()
       forcedGcs++
       forcedGcCounter.inc()
+      forcedGcFreed.inc(gcPolicy.collected(current.heapUsedBytes, process.memoryUsage().heapUsed, Date.now()))
     }
     if (current.level === level) return
     const figures = { rss_mb: toMb(current.rssBytes), limit_mb: toMb(limit.bytes), utilization: Number(current.utilization.toFixed(3)) }
@@ -106,6 +111,20 @@ export default fp(async function memoryMonitor (fastify) {
     gc.stop()
   })
 }, { name: 'memory-monitor', dependencies: ['config', 'rate-limit'] })
+
+/**
+ * A configured limit below what the process already uses would shed every search and chat from the
+ * first request: refuse to start. A pressure threshold below it is logged once.
+ */
+function checkLimitAgainstStartup (log: FastifyBaseLogger, limit: MemoryLimit, configuredMb: number, pressureFraction: number): void {
+  const rss = process.memoryUsage.rss()
+  if (limit.source === 'config' && limit.bytes <= rss) {
+    throw new ConfigError(`Invalid configuration: MEMORY_LIMIT_MB (${configuredMb}) is below the memory in use at start-up (${Math.ceil(toMb(rss))} MB): every search and chat would be refused; raise it, or set 0 to use the container's limit`)
+  }
+  if (limit.bytes * pressureFraction <= rss) {
+    log.warn({ rss_mb: toMb(rss), limit_mb: toMb(limit.bytes), pressure_fraction: pressureFraction }, 'the load-shedding threshold is already exceeded at start-up: search and chat are refused until memory falls')
+  }
+}
 
 function countGarbageCollections (): { count(): number, stop(): void } {
   let count = 0

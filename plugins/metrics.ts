@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { loggablePath } from '../lib/log-path.js'
-import { collectDefaultMetricsOnce, counter, histogram, RollingMean } from '../lib/metric.js'
+import { collectDefaultMetricsOnce, counter, histogram, infoGauge, RollingMean } from '../lib/metric.js'
+import { version } from '../lib/version.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,6 +31,13 @@ export default fp(async function metrics (fastify) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
   })
   const recent = new RollingMean(100)
+  // Read at scrape time: the embedder and the index are decorated by plugins that load after this one, and SIGHUP may swap the index.
+  infoGauge('build_info', 'The running build: service version, Node version, embedding model and the indexed corpus\'s sha256 (first 12 hex digits)', ['version', 'node', 'model', 'index_sha'], () => ({
+    version,
+    node: process.versions.node,
+    model: fastify.hasDecorator('embedder') ? fastify.embedder.card.id : 'unknown',
+    index_sha: fastify.hasDecorator('vectorStore') ? fastify.vectorStore.store?.meta.corpus_sha256.slice(0, 12) ?? 'none' : 'none'
+  }))
 
   fastify.decorate('responseTimeAvgMs', () => recent.value)
 

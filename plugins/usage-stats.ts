@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { bucketQuantile, type Bucket } from '../lib/bucket-quantile.js'
-import { counter, registry } from '../lib/metric.js'
+import { counter, metricName, registry } from '../lib/metric.js'
 import type { VectorStore } from '../lib/vector-store.js'
 
 declare module 'fastify' {
@@ -69,7 +69,7 @@ export default fp(async function usageStats (fastify) {
 interface MetricValue { value: number, labels: Record<string, string | number>, metricName?: string }
 
 async function values (name: string): Promise<MetricValue[]> {
-  const metric = registry.getSingleMetric(name)
+  const metric = registry.getSingleMetric(metricName(name))
   if (metric === undefined) return []
   return (await metric.get()).values as MetricValue[]
 }
@@ -97,7 +97,7 @@ async function summarize (since: string): Promise<UsageSummary> {
   }
   const buckets = new Map<string, Bucket[]>()
   for (const v of await values('http_request_duration_seconds')) {
-    if (v.metricName !== 'http_request_duration_seconds_bucket') continue
+    if (v.metricName !== metricName('http_request_duration_seconds_bucket')) continue
     const key = `${v.labels.method} ${v.labels.route}`
     const le = v.labels.le === '+Inf' ? Infinity : Number(v.labels.le)
     const list = buckets.get(key) ?? []
@@ -111,7 +111,7 @@ async function summarize (since: string): Promise<UsageSummary> {
     routes[key] = { count, p50_ms: toMs(bucketQuantile(list, 0.5)), p95_ms: toMs(bucketQuantile(list, 0.95)) }
   }
   const similarity = (await values('retrieval_top_similarity'))
-    .filter((v) => v.metricName === 'retrieval_top_similarity_bucket')
+    .filter((v) => v.metricName === metricName('retrieval_top_similarity_bucket'))
     .map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), count: v.value }))
   const similarityCount = Math.max(0, ...similarity.map((b) => b.count))
   const low = similarity.find((b) => b.le === 0.3)?.count ?? 0

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { overallStatus, type Components } from '../lib/health.js'
+import { notReadyReason, overallStatus, type Components } from '../lib/health.js'
 import { toMb } from '../lib/memory.js'
 import { version } from '../lib/version.js'
 
@@ -20,9 +20,44 @@ const HealthSchema = Type.Object({
   })
 })
 
+const LiveSchema = Type.Object({ status: Type.Literal('alive') })
+
+const ReadySchema = Type.Object({
+  status: Type.Enum(['ready', 'not_ready']),
+  reason: Type.Optional(Type.Enum(['index_unavailable', 'memory_pressure']))
+})
+
+const probe = { rateLimit: false, quietLog: true } as const
+
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/health/live', {
+    config: probe,
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness: the process runs and its event loop answers; restart the machine only when this fails',
+      response: { 200: LiveSchema }
+    }
+  }, async () => ({ status: 'alive' as const }))
+
+  fastify.get('/health/ready', {
+    config: probe,
+    schema: {
+      tags: ['operations'],
+      summary: 'Readiness: 200 when the index is open and search and chat would be answered, else 503 with the reason',
+      response: { 200: ReadySchema, 503: ReadySchema }
+    }
+  }, async (_request, reply) => {
+    const reason = notReadyReason({
+      vector_store: fastify.vectorStore.status,
+      memory_manager: fastify.memoryMonitor.underPressure() ? 'pressure' : 'operational'
+    })
+    if (reason === undefined) return { status: 'ready' as const }
+    reply.code(503)
+    return { status: 'not_ready' as const, reason }
+  })
+
   fastify.get('/health', {
-    config: { rateLimit: false, quietLog: true },
+    config: probe,
     schema: {
       tags: ['operations'],
       summary: 'Health for platform checks: 200 healthy or degraded, 503 unhealthy; never loads the model',

@@ -60,13 +60,16 @@ t.test('deploy runs after CI passes on main, or by hand with an optional rollbac
 })
 
 t.test('deploy uses flyctl with the token secret, bluegreen, the smoke check and a rollback', async (t) => {
-  t.ok(steps.some((s) => s.uses?.startsWith('superfly/flyctl-actions/setup-flyctl@')))
+  const flyctl = steps.find((s) => s.uses?.startsWith('superfly/flyctl-actions/setup-flyctl@'))
+  t.ok(flyctl)
+  t.notMatch(flyctl?.uses ?? '', /@(master|main)$/, 'the action is pinned to a release, not a branch')
+  t.match(String(flyctl?.with?.version ?? ''), /^\d+\.\d+\.\d+$/, 'flyctl itself is pinned to a version')
   t.equal(deploy.jobs.deploy?.env?.FLY_API_TOKEN, '${{ secrets.FLY_API_TOKEN }}')
   t.match(step('deploy').run ?? '', /flyctl deploy .*"\$\{args\[@\]\}"/s)
   t.match(step('deploy').run ?? '', /--strategy bluegreen/)
   t.match(step('smoke').run ?? '', /tools\/smoke\.ts "\$URL"/)
   t.equal(step('rollback').if, "failure() && steps.smoke.outcome == 'failure'")
-  t.match(readFileSync(join(root, 'fly.toml'), 'utf8'), /strategy = "bluegreen"[\s\S]*path = "\/health"/, 'fly.toml keeps bluegreen with a /health check')
+  t.match(readFileSync(join(root, 'fly.toml'), 'utf8'), /strategy = "bluegreen"[\s\S]*path = "\/health\/ready"/, 'fly.toml keeps bluegreen, checked on the readiness probe')
   for (const tool of ['tools/smoke.ts', 'tools/rollback-target.ts']) t.ok(existsSync(join(root, tool)), `${tool} exists`)
 })
 

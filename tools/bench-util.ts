@@ -23,6 +23,8 @@ export interface ServerStartOptions {
   env?: Record<string, string>
   /** 0 (default) lets the OS choose; the port is then read from Fastify's "Server listening at" line. */
   port?: number
+  /** Start through `npm start` (package.json) instead of node itself; only with entry `dist`. */
+  viaNpmStart?: boolean
 }
 
 export interface ExitInfo { code: number | null, signal: NodeJS.Signals | null }
@@ -52,7 +54,8 @@ export class ServerProcess {
     const dist = opts.entry === 'dist'
     if (dist) distEntry()
     const args = dist ? [...SERVER_NODE_ARGS] : ['--import', 'tsx', join(repoRoot, 'server.ts')]
-    const child = spawn(process.execPath, args, {
+    const [command, commandArgs] = opts.viaNpmStart === true ? ['npm', ['start', '--silent']] : [process.execPath, args]
+    const child = spawn(command, commandArgs, {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...baseEnv(), ...(dist ? SERVER_ENV : {}), PORT: String(opts.port ?? 0), ...opts.env }

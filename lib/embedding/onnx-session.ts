@@ -18,6 +18,8 @@ export interface OpenSession {
  * stays cheap until the first embedding.
  */
 export async function openSession (modelPath: string, opts: SessionOptions): Promise<OpenSession> {
+  // Otherwise onnxruntime writes a device id and a telemetry database under ~/.cache/Microsoft at run time.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1'
   const ort = await import('onnxruntime-node')
   const session = await ort.InferenceSession.create(modelPath, {
     graphOptimizationLevel: 'all',

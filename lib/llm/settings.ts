@@ -7,6 +7,8 @@ export const DEFAULT_LLM_BASE_URL = 'https://openrouter.ai/api/v1'
 /** The LLM keys of the service's config; AppConfig satisfies it, and missing keys take defaults. */
 export interface LlmConfig {
   LLM_BASE_URL?: string
+  LLM_API_KEY?: string
+  /** The former name, read when LLM_API_KEY is empty. */
   OPENROUTER_API_KEY?: string
   LLM_MODEL?: string
   MAX_TOKENS?: number
@@ -28,9 +30,9 @@ export type LlmSettings =
  */
 export function llmSettings (config: LlmConfig, extra: Pick<LlmClientOptions, 'appName' | 'appUrl'> = {}): LlmSettings {
   const baseUrl = nonEmpty(config.LLM_BASE_URL) ?? DEFAULT_LLM_BASE_URL
-  const apiKey = nonEmpty(config.OPENROUTER_API_KEY)
+  const apiKey = nonEmpty(config.LLM_API_KEY) ?? nonEmpty(config.OPENROUTER_API_KEY)
   if (apiKey === undefined && isOpenRouter(baseUrl)) {
-    return { configured: false, reason: 'OPENROUTER_API_KEY is not set' }
+    return { configured: false, reason: 'LLM_API_KEY is not set' }
   }
   return {
     configured: true,

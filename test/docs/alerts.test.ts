@@ -10,11 +10,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 const METRICS = new Set([
   'process_resident_memory_bytes',
-  'memory_limit_bytes',
-  'http_requests_total',
-  'http_request_duration_seconds_bucket',
-  'llm_circuit_state',
-  'index_model_mismatch'
+  'policy_rag_memory_limit_bytes',
+  'policy_rag_http_requests_total',
+  'policy_rag_http_request_duration_seconds_bucket',
+  'policy_rag_llm_circuit_state',
+  'policy_rag_index_model_mismatch'
 ])
 
 const PROMQL_WORDS = new Set([
@@ -100,9 +100,9 @@ t.test('every expression balances its brackets and reads only known metrics', as
 t.test('the alerts the service needs are all there', async (t) => {
   const exprs = rules.map((r) => String(r.expr))
   const has = (pattern: RegExp): boolean => exprs.some((e) => pattern.test(e))
-  t.ok(has(/process_resident_memory_bytes\)?\s*\/\s*max by \(instance\) \(memory_limit_bytes\)/), 'memory utilisation')
+  t.ok(has(/process_resident_memory_bytes\)?\s*\/\s*max by \(instance\) \(policy_rag_memory_limit_bytes\)/), 'memory utilisation')
   t.ok(has(/http_requests_total\{status_code=~"5\.\."\}/), 'error rate')
-  t.ok(has(/histogram_quantile\(0\.95,\s*sum by \(route, le\) \(rate\(http_request_duration_seconds_bucket/), 'p95 latency by route')
+  t.ok(has(/histogram_quantile\(0\.95,\s*sum by \(route, le\) \(rate\(policy_rag_http_request_duration_seconds_bucket/), 'p95 latency by route')
   t.ok(has(/llm_circuit_state\) == 1/), 'circuit open')
   t.ok(has(/index_model_mismatch\) == 1/), 'index/model mismatch')
 })

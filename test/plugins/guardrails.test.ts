@@ -4,6 +4,7 @@ import client from 'prom-client'
 import configPlugin from '../../plugins/config.js'
 import guardrailsPlugin, { TRIGGER_METRIC, type GuardrailsPluginOptions } from '../../plugins/guardrails.js'
 import { loadConfig } from '../../lib/config.js'
+import { metricName } from '../../lib/metric.js'
 import type { GuardrailsLevel } from '../../lib/guardrails/index.js'
 import { build, captureLogs } from '../helper.js'
 
@@ -19,7 +20,7 @@ async function bare (t: TapLike, level: GuardrailsLevel, opts: GuardrailsPluginO
 }
 
 async function triggers (kind: string): Promise<number> {
-  const metric = await client.register.getSingleMetric(TRIGGER_METRIC)?.get()
+  const metric = await client.register.getSingleMetric(metricName(TRIGGER_METRIC))?.get()
   return metric?.values.find((v) => v.labels.kind === kind)?.value ?? 0
 }
 
@@ -74,7 +75,7 @@ t.test('published contacts can be allowed through', async (t) => {
 t.test('several apps in one process share the metric', async (t) => {
   await bare(t, 'standard')
   await bare(t, 'standard')
-  t.ok(client.register.getSingleMetric(TRIGGER_METRIC))
+  t.ok(client.register.getSingleMetric(metricName(TRIGGER_METRIC)))
 })
 
 t.test('what the plugin logs names kinds and rules, never the redacted values', async (t) => {
@@ -97,5 +98,5 @@ t.test('the app autoloads it and /metrics shows its counter', async (t) => {
   const before = await triggers('pii_iban')
   app.guardrails.checkInput({ question: 'pay to DE89 3704 0044 0532 0130 00' })
   const res = await app.inject({ method: 'GET', url: '/metrics' })
-  t.match(res.body, `guardrail_triggers_total{kind="pii_iban"} ${before + 1}`)
+  t.match(res.body, `policy_rag_guardrail_triggers_total{kind="pii_iban"} ${before + 1}`)
 })

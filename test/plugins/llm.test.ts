@@ -33,7 +33,7 @@ test('without a key for OpenRouter the LLM is not configured', async (t) => {
   const { app, logs } = await build(t, { LLM_BASE_URL: 'https://openrouter.ai/api/v1', OPENROUTER_API_KEY: '' })
   t.equal(app.llm.client, null)
   t.equal(app.llm.status(), 'not_configured')
-  t.match(logs.join(''), /OPENROUTER_API_KEY is not set/)
+  t.match(logs.join(''), /LLM_API_KEY is not set/)
 })
 
 test('missing config keys take defaults', async (t) => {

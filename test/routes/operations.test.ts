@@ -1,13 +1,13 @@
 import t from 'tap'
 import { build, captureLogs } from '../helper.js'
 
-t.test('GET /health reports every component honestly without loading the model', async (t) => {
+t.test('GET /health reports every component honestly without loading the model; no LLM configured is healthy', async (t) => {
   const app = await build(t)
   const res = await app.inject('/health')
   t.equal(res.statusCode, 200)
   const body = res.json()
   t.match(body, {
-    status: 'degraded',
+    status: 'healthy',
     version: /^\d+\.\d+\.\d+/,
     components: { vector_store: 'operational', embedding_service: 'not_loaded', llm_service: 'not_configured', memory_manager: 'operational' },
     performance: { memory_usage_mb: Number, response_time_avg_ms: Number, uptime_hours: Number }
@@ -28,6 +28,46 @@ t.test('GET /health says healthy when an LLM is configured and everything works'
   const body = (await app.inject('/health')).json()
   t.equal(body.components.llm_service, 'operational')
   t.equal(body.status, 'healthy')
+})
+
+t.test('GET /health/live answers while the process runs, whatever the components say', async (t) => {
+  const app = await build(t, { VECTOR_STORE_PATH: '/nonexistent/policies.sqlite', API_KEYS: 'k1' })
+  const res = await app.inject('/health/live')
+  t.equal(res.statusCode, 200, 'no key needed, and an unreadable index is not a reason to restart')
+  t.same(res.json(), { status: 'alive' })
+})
+
+t.test('GET /health/ready: 200 when search and chat would be answered, 503 with the reason otherwise', async (t) => {
+  const app = await build(t, { API_KEYS: 'k1' })
+  const ready = await app.inject('/health/ready')
+  t.equal(ready.statusCode, 200, 'no key needed')
+  t.same(ready.json(), { status: 'ready' })
+
+  const noIndex = await build(t, { VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' })
+  const missing = await noIndex.inject('/health/ready')
+  t.equal(missing.statusCode, 503)
+  t.same(missing.json(), { status: 'not_ready', reason: 'index_unavailable' })
+
+  const pressured = await build(t, { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10 })
+  await pressured.ready()
+  let shed = await pressured.inject('/health/ready')
+  for (let i = 0; i < 50 && shed.statusCode === 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    shed = await pressured.inject('/health/ready')
+  }
+  t.equal(shed.statusCode, 503)
+  t.same(shed.json(), { status: 'not_ready', reason: 'memory_pressure' })
+  t.equal((await pressured.inject('/health/live')).statusCode, 200, 'still alive')
+  t.equal((await pressured.inject('/health')).json().status, 'degraded')
+})
+
+t.test('the probes are not rate-limited', async (t) => {
+  const app = await build(t, { RATE_LIMIT_MAX: 2 })
+  for (const url of ['/health', '/health/live', '/health/ready']) {
+    const codes = new Set<number>()
+    for (let i = 0; i < 5; i++) codes.add((await app.inject(url)).statusCode)
+    t.same([...codes], [200], `${url}: never 429`)
+  }
 })
 
 t.test('one log line per request, except successful probes (/health, /metrics), which log at debug', async (t) => {
@@ -100,9 +140,9 @@ t.test('GET /metrics is Prometheus text with request counts and latency by route
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/plain/)
   t.match(res.body, /# TYPE process_resident_memory_bytes gauge/)
-  t.match(res.body, /http_requests_total\{method="GET",route="\/health",status_code="200"\} \d+/)
-  t.match(res.body, /http_requests_total\{method="GET",route="unmatched",status_code="404"\} \d+/)
-  t.match(res.body, /http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/health",status_code="200"\}/)
+  t.match(res.body, /^policy_rag_http_requests_total\{method="GET",route="\/health",status_code="200"\} \d+/m)
+  t.match(res.body, /^policy_rag_http_requests_total\{method="GET",route="unmatched",status_code="404"\} \d+/m)
+  t.match(res.body, /^policy_rag_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/health",status_code="200"\}/m)
 })
 
 t.test('GET /openapi.json is an OpenAPI 3 document listing every route with schemas', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { build } from '../helper.js'
 
 function metricValue (text: string, name: string, labels: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))
+  const line = text.split('\n').find((l) => l.startsWith(`policy_rag_${name}{${labels}}`))
   return line === undefined ? 0 : Number(line.split(' ').at(-1))
 }
 
@@ -42,10 +42,10 @@ t.test('usage counters move in /metrics and /stats after requests of each kind',
   t.ok(moved('citations_total', 'document_id="pto-policy"') >= 1, 'citations by document id')
   t.equal(moved('searches_total', 'mode="keyword"'), 1)
   t.ok(moved('searches_total', 'mode="hybrid"') >= 3, 'the search and the chat retrievals')
-  t.match(after, /retrieval_top_similarity_bucket\{le="0.5"\} \d+/)
-  t.match(after, /^memory_limit_bytes \d+/m)
-  t.match(after, /^llm_circuit_state 0/m)
-  t.match(after, /^index_model_mismatch 0/m)
+  t.match(after, /^policy_rag_retrieval_top_similarity_bucket\{le="0.5"\} \d+/m)
+  t.match(after, /^policy_rag_memory_limit_bytes \d+/m)
+  t.match(after, /^policy_rag_llm_circuit_state 0/m)
+  t.match(after, /^policy_rag_index_model_mismatch 0/m)
   t.notMatch(after, /jane\.doe|gmail|Lindqvist/, 'no question text in the metrics')
 
   const stats = (await app.inject('/stats')).json()

@@ -3,7 +3,7 @@ import { DEFAULT_LLM_BASE_URL } from '../../../lib/llm/client.js'
 import { describeBaseUrl, isOpenRouter, llmSettings } from '../../../lib/llm/settings.js'
 
 test('OpenRouter without a key is not configured', async (t) => {
-  t.same(llmSettings({}), { configured: false, reason: 'OPENROUTER_API_KEY is not set' })
+  t.same(llmSettings({}), { configured: false, reason: 'LLM_API_KEY is not set' })
   t.same(llmSettings({ LLM_BASE_URL: DEFAULT_LLM_BASE_URL, OPENROUTER_API_KEY: '  ' }).configured, false)
 })
 
