@@ -1,32 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { overallStatus, type Components } from '../lib/health.js'
 import { toMb } from '../lib/memory.js'
 import { version } from '../lib/version.js'
-
-const HealthSchema = Type.Object({
-  status: Type.Enum(['healthy', 'degraded', 'unhealthy']),
-  version: Type.String(),
-  components: Type.Object({
-    vector_store: Type.Enum(['operational', 'model_mismatch', 'unavailable']),
-    embedding_service: Type.Enum(['operational', 'not_loaded', 'unavailable']),
-    llm_service: Type.Enum(['operational', 'not_configured', 'circuit_open']),
-    memory_manager: Type.Enum(['operational', 'pressure'])
-  }),
-  performance: Type.Object({
-    memory_usage_mb: Type.Number(),
-    response_time_avg_ms: Type.Number(),
-    uptime_hours: Type.Number()
-  })
-})
+import { HealthSchema } from '../schemas/operations.js'
+import { ref } from '../schemas/shared.js'
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health', {
     config: { rateLimit: false, quietLog: true },
     schema: {
       tags: ['operations'],
-      summary: 'Health for platform checks: 200 healthy or degraded, 503 unhealthy; never loads the model',
-      response: { 200: HealthSchema, 503: HealthSchema }
+      operationId: 'getHealth',
+      summary: 'Service health',
+      description: 'For platform health checks: 200 when healthy or degraded (answers are possible), 503 when unhealthy, with each component\'s state. Cheap, never loads the model, not rate limited and never needs a key.',
+      response: {
+        200: ref(HealthSchema, { description: 'healthy or degraded: the service answers' }),
+        503: ref(HealthSchema, { description: 'unhealthy: the service cannot answer (e.g. the index is unreadable)' })
+      }
     }
   }, async (_request, reply) => {
     const components: Components = {

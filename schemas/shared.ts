@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from 'typebox'
+import { Type, type Static, type TObject, type TSchema } from 'typebox'
 
 /**
  * A reference to a named schema (registered by plugins/schemas.ts with fastify.addSchema), typed
@@ -8,6 +8,17 @@ export function ref<T extends TSchema> (schema: T, options: { description?: stri
   const id = (schema as { $id?: unknown }).$id
   if (typeof id !== 'string') throw new Error('ref() needs a schema with an $id')
   return Type.Unsafe<Static<T>>({ $ref: id, ...options })
+}
+
+/**
+ * The object schema with the fields that have a `default` left out of `required`: clients may omit
+ * them. Typed as the object with every field present, because ajv (useDefaults) fills them in
+ * before the handler runs.
+ */
+export function defaultsOptional<T extends TObject> (schema: T) {
+  const properties = schema.properties as Record<string, { default?: unknown }>
+  const required = (schema.required ?? []).filter((key) => !('default' in (properties[key] ?? {})))
+  return Type.Unsafe<Static<T>>({ ...schema, required })
 }
 
 /** Any text with at least one non-space character. */
