@@ -16,19 +16,24 @@ export interface OperationTraits {
   shed: boolean
   /** It has path or query parameters that are validated. */
   hasParams: boolean
+  /** Its path has parameters: the router refuses one longer than maxParamLength with a 414. */
+  pathParams: boolean
 }
 
 type Schema = Record<string, unknown>
 
 const errorRef = (description: string, headers?: Schema): Schema => ({ $ref: 'Error', description, ...(headers ? { headers } : {}) })
 
+// @fastify/swagger copies a response header's schema as given: REQUIRED marks the headers that are
+// always sent, and liftRequiredHeaders() turns the mark into the header object's `required: true`.
+const REQUIRED = 'x-required'
 const retryAfter = { type: 'integer', minimum: 0, description: 'Seconds to wait before retrying' }
 
 export const RATE_LIMIT_HEADERS: Schema = {
-  'Retry-After': retryAfter,
-  'X-RateLimit-Limit': { type: 'integer', minimum: 0, description: 'Requests allowed per window' },
-  'X-RateLimit-Remaining': { type: 'integer', minimum: 0, description: 'Requests left in this window' },
-  'X-RateLimit-Reset': { type: 'integer', minimum: 0, description: 'Seconds until the window resets' }
+  'Retry-After': { ...retryAfter, [REQUIRED]: true },
+  'X-RateLimit-Limit': { type: 'integer', minimum: 0, description: 'Requests allowed per window', [REQUIRED]: true },
+  'X-RateLimit-Remaining': { type: 'integer', minimum: 0, description: 'Requests left in this window', [REQUIRED]: true },
+  'X-RateLimit-Reset': { type: 'integer', minimum: 0, description: 'Seconds until the window resets', [REQUIRED]: true }
 }
 
 /** The route's schema plus `security` and the responses its traits imply; declared responses are kept. */
@@ -38,7 +43,8 @@ export function documentOperation (schema: Schema, traits: OperationTraits): Sch
   added[400] = traits.takesBody || traits.hasParams
     ? errorRef('The request is invalid: the message says which field and why')
     : errorRef('The HTTP request could not be parsed (a malformed header, say); answered before routing')
-  if (traits.keyRequired) added[401] = errorRef('No valid API key: send "Authorization: Bearer <key>"', { 'WWW-Authenticate': { type: 'string', const: 'Bearer' } })
+  if (traits.keyRequired) added[401] = errorRef('No valid API key: send "Authorization: Bearer <key>"', { 'WWW-Authenticate': { type: 'string', const: 'Bearer', [REQUIRED]: true } })
+  if (traits.pathParams) added[414] = errorRef('A path parameter is longer than the router accepts (100 characters)')
   if (traits.takesBody) {
     added[413] = errorRef('The body is larger than the service accepts (BODY_LIMIT_BYTES)')
     added[415] = errorRef('The body is not JSON: send Content-Type: application/json')
@@ -47,7 +53,7 @@ export function documentOperation (schema: Schema, traits: OperationTraits): Sch
   const response: Schema = { ...added, ...declared }
   if (traits.shed) {
     const own = declared[503] as Schema | undefined
-    response[503] = { ...(own ?? errorRef('Overloaded: retry after Retry-After seconds')), headers: { 'Retry-After': retryAfter } }
+    response[503] = { ...(own ?? errorRef('Overloaded: retry after Retry-After seconds')), headers: { 'Retry-After': { ...retryAfter, description: 'Seconds to wait; sent when the service sheds load' } } }
   }
   return { ...schema, response: sortByStatus(response), security: traits.keyRequired ? [{ bearerAuth: [] }] : [] }
 }
@@ -85,4 +91,22 @@ export function pruneUnusedComponents<T extends Document> (doc: T): T {
     securitySchemes: keep(securitySchemes, (name) => restText.includes(`{"${name}":[`))
   }
   return { ...rest, components } as T
+}
+
+/** Moves the REQUIRED mark from a response header's schema to the header object (`required: true`). */
+export function liftRequiredHeaders<T extends { paths?: unknown }> (doc: T): T {
+  const operations = Object.values((doc.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, { headers?: Record<string, Schema> }> }>>)
+    .flatMap((ops) => Object.values(ops))
+  for (const operation of operations) {
+    for (const response of Object.values(operation.responses ?? {})) {
+      for (const header of Object.values(response.headers ?? {})) {
+        const schema = header.schema as Schema | undefined
+        if (schema?.[REQUIRED] === true) {
+          delete schema[REQUIRED]
+          header.required = true
+        }
+      }
+    }
+  }
+  return doc
 }

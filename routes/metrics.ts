@@ -10,8 +10,16 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getMetrics',
       summary: 'Prometheus metrics',
       description: 'Process and runtime metrics, requests by route and status, retrieval, LLM and usage counters in the Prometheus text exposition format. Open unless METRICS_REQUIRE_KEY is set.',
-      produces: ['text/plain'],
-      response: { 200: Type.String({ description: 'Prometheus text format', examples: ['# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 148013056\n'] }) }
+      response: {
+        200: {
+          description: 'The metrics in the Prometheus text format',
+          content: {
+            'text/plain': {
+              schema: Type.String({ examples: ['# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 148013056\n'] })
+            }
+          }
+        }
+      }
     }
   }, async (_request, reply) => {
     reply.type(registry.contentType)

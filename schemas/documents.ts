@@ -40,5 +40,5 @@ export const DocumentDetailSchema = Type.Object({
 })
 
 export const DocumentParamsSchema = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 200, description: 'A document id from GET /documents', examples: ['pto-policy'] })
+  id: Type.String({ minLength: 1, maxLength: 100, description: 'A document id from GET /documents (the router accepts at most 100 characters)', examples: ['pto-policy'] })
 })

@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifySchema, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { parseApiKeys } from '../../lib/api-keys.js'
-import { documentOperation, pruneUnusedComponents, type OperationTraits } from '../../lib/openapi-contract.js'
+import { documentOperation, liftRequiredHeaders, pruneUnusedComponents, type OperationTraits } from '../../lib/openapi-contract.js'
 import { version } from '../../lib/version.js'
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
@@ -26,7 +26,8 @@ export default fp(async function openapi (fastify) {
       rateLimited: RATE_LIMIT_MAX > 0 && config.rateLimit !== false,
       takesBody: methods.some((m) => BODY_METHODS.has(m)),
       shed: config.shedUnderPressure === true,
-      hasParams: schema.params !== undefined || schema.querystring !== undefined
+      hasParams: schema.params !== undefined || schema.querystring !== undefined,
+      pathParams: route.url.includes(':')
     }
   }
 
@@ -57,7 +58,7 @@ export default fp(async function openapi (fastify) {
       if (schema === undefined || schema.hide === true) return { schema, url }
       return { schema: documentOperation(schema as Record<string, unknown>, traitsOf(route)) as FastifySchema, url }
     },
-    transformObject: (documentObject) => pruneUnusedComponents('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject)
+    transformObject: (documentObject) => liftRequiredHeaders(pruneUnusedComponents('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject))
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 

@@ -71,5 +71,5 @@ t.test('the routes are described in the OpenAPI document', async (t) => {
   t.equal(res.statusCode, 200)
   const paths = (res.json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }).paths
   t.same(Object.keys(paths['/documents']?.get?.responses ?? {}).sort(), ['200', '400', '503'])
-  t.same(Object.keys(paths['/documents/{id}']?.get?.responses ?? {}).sort(), ['200', '400', '404', '503'])
+  t.same(Object.keys(paths['/documents/{id}']?.get?.responses ?? {}).sort(), ['200', '400', '404', '414', '503'])
 })
