@@ -7,3 +7,5 @@ export const EmbedderUnavailableError = createError('FST_EMBEDDER_UNAVAILABLE', 
 export const DocumentNotFoundError = createError('FST_DOCUMENT_NOT_FOUND', 'No policy document with id "%s"', 404)
 export const InvalidInputError = createError('FST_INVALID_INPUT', '%s', 400)
 export const UnknownCategoryError = createError('FST_UNKNOWN_CATEGORY', 'Unknown category "%s": the index has %s', 400)
+export const ModelNotFoundError = createError('FST_MODEL_NOT_FOUND', 'The model "%s" does not exist: this service answers as "policy-rag"', 404)
+export const InvalidMessagesError = createError('FST_INVALID_MESSAGES', '%s', 400)

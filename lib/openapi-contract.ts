@@ -29,7 +29,7 @@ const errorRef = (description: string, headers?: Schema): Schema => ({ $ref: 'Er
 const REQUIRED = 'x-required'
 const retryAfter = { type: 'integer', minimum: 0, description: 'Seconds to wait before retrying' }
 
-export const RATE_LIMIT_HEADERS: Schema = {
+const RATE_LIMIT_HEADERS: Schema = {
   'Retry-After': { ...retryAfter, [REQUIRED]: true },
   'X-RateLimit-Limit': { type: 'integer', minimum: 0, description: 'Requests allowed per window', [REQUIRED]: true },
   'X-RateLimit-Remaining': { type: 'integer', minimum: 0, description: 'Requests left in this window', [REQUIRED]: true },
@@ -49,8 +49,10 @@ export function documentOperation (schema: Schema, traits: OperationTraits): Sch
     added[413] = errorRef('The body is larger than the service accepts (BODY_LIMIT_BYTES)')
     added[415] = errorRef('The body is not JSON: send Content-Type: application/json')
   }
-  if (traits.rateLimited) added[429] = errorRef('Too many requests from this client: wait Retry-After seconds', RATE_LIMIT_HEADERS)
+  if (traits.rateLimited) added[429] = errorRef('Too many requests from this client: wait Retry-After seconds')
   const response: Schema = { ...added, ...declared }
+  // A route that declares its own 429 (another error shape) still gets the limiter's headers.
+  if (traits.rateLimited) response[429] = { ...(response[429] as Schema), headers: RATE_LIMIT_HEADERS }
   if (traits.shed) {
     const own = declared[503] as Schema | undefined
     response[503] = { ...(own ?? errorRef('Overloaded: retry after Retry-After seconds')), headers: { 'Retry-After': { ...retryAfter, description: 'Seconds to wait; sent when the service sheds load' } } }

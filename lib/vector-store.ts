@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { statSync } from 'node:fs'
 import * as sqliteVec from 'sqlite-vec'
 import { toFtsQuery } from './fts-query.js'
-import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, type IndexMeta } from './index-schema.js'
+import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
 
 export type { IndexMeta } from './index-schema.js'
 
@@ -13,6 +13,8 @@ export interface ChunkHit {
   document_id: string
   document_title: string
   category: string
+  version: string
+  effective_date: string
   heading: string
   text: string
   /** 1-based position in this result list. */
@@ -55,6 +57,10 @@ export interface VectorStore {
   listDocuments(): DocumentSummary[]
   getDocument(id: string): DocumentDetail | undefined
   getChunk(id: string): ChunkRecord | undefined
+  /** The lower-cased words the policies use. */
+  vocabulary(): ReadonlySet<string>
+  /** Stored vectors of answer-unit texts (see lib/answer-units), undefined where the index has none. */
+  unitVectors(texts: readonly string[]): Array<Float32Array | undefined>
   close(): void
 }
 
@@ -168,12 +174,14 @@ interface HitRow {
   document_id: string
   document_title: string
   category: string
+  version: string
+  effective_date: string
   heading: string
   text: string
   value: number
 }
 
-const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text'
+const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, d.version, d.effective_date, c.heading, c.text'
 const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
 
 function vectorSql (filter: string): string {
@@ -195,8 +203,10 @@ function prepareStatements (db: Database.Database) {
       WHERE chunks_fts MATCH @query AND (@category IS NULL OR d.category = @category)
         AND (@document_id IS NULL OR c.document_id = @document_id)
       ORDER BY value, c.rowid LIMIT @k`),
+    markdown: db.prepare<[], { markdown: string }>('SELECT markdown FROM documents'),
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
     document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
+    unitVector: hasTable(db, 'unit_vectors') ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?') : null,
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`)
   }
@@ -205,6 +215,7 @@ function prepareStatements (db: Database.Database) {
 function createStore (db: Database.Database, path: string, meta: IndexMeta, expected: string | undefined): VectorStore {
   const sql = prepareStatements(db)
   const status = expected === undefined ? 'operational' : checkModel(meta, expected)
+  let vocabulary: Set<string> | undefined
   const toHits = (rows: HitRow[], score: (value: number) => number): ChunkHit[] =>
     rows.map(({ value, ...row }, index) => ({ ...row, rank: index + 1, score: score(value) }))
   return {
@@ -237,8 +248,24 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     listDocuments: () => sql.documents.all(),
     getDocument: (id) => sql.document.get(id),
     getChunk: (id) => sql.chunk.get(id),
+    vocabulary () {
+      vocabulary ??= new Set(sql.markdown.all().flatMap((row) => row.markdown.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []))
+      return vocabulary
+    },
+    unitVectors (texts) {
+      const statement = sql.unitVector
+      if (statement === null || status !== 'operational') return texts.map(() => undefined)
+      return texts.map((text) => {
+        const row = statement.get(unitTextKey(text))
+        return row === undefined ? undefined : decodeUnitVector(row.embedding)
+      })
+    },
     close: () => { db.close() }
   }
+}
+
+function hasTable (db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
 }
 
 function checkK (k: number): number {

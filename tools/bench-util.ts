@@ -151,7 +151,7 @@ function baseEnv (): Record<string, string> {
   return { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_MAX: '0', OPENROUTER_API_KEY: '', API_KEYS: '' }
 }
 
-const SERVICE_KEYS = /^(PORT|HOST|LOG_\w+|OPENROUTER_API_KEY|LLM_\w+|MAX_TOKENS|GUARDRAILS_LEVEL|VECTOR_STORE_PATH|EMBEDDING_\w+|RRF_K|RETRIEVAL_CANDIDATES|MEMORY_\w+|MAX_EVENT_LOOP_DELAY_MS|PRESSURE_SAMPLE_INTERVAL_MS|RETRY_AFTER_S|API_KEYS|METRICS_REQUIRE_KEY|RATE_LIMIT_\w+|CORS_ORIGIN|BODY_LIMIT_BYTES|REQUEST_TIMEOUT_MS|KEEP_ALIVE_TIMEOUT_MS|SHUTDOWN_GRACE_MS|NODE_OPTIONS)$/
+const SERVICE_KEYS = /^(PORT|HOST|LOG_\w+|OPENROUTER_API_KEY|LLM_\w+|MAX_TOKENS|GUARDRAILS_LEVEL|VECTOR_STORE_PATH|EMBEDDING_\w+|RRF_\w+|RETRIEVAL_CANDIDATES|MEMORY_\w+|MAX_EVENT_LOOP_DELAY_MS|PRESSURE_SAMPLE_INTERVAL_MS|RETRY_AFTER_S|API_KEYS|METRICS_REQUIRE_KEY|RATE_LIMIT_\w+|CORS_ORIGIN|BODY_LIMIT_BYTES|REQUEST_TIMEOUT_MS|KEEP_ALIVE_TIMEOUT_MS|SHUTDOWN_GRACE_MS|NODE_OPTIONS)$/
 
 function lines (stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   let rest = ''
@@ -198,6 +198,20 @@ export function rssMb (pid: number): number | undefined {
   try {
     const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
     return kb === undefined ? undefined : Number(kb) / 1024
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat (Linux, 100 ticks a
+ * second); undefined once the process is gone. Per request it compares routes even on a busy machine.
+ */
+export function cpuMs (pid: number): number | undefined {
+  try {
+    // Fields after the parenthesised command name: state is [0], utime [11], stime [12].
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 10
   } catch {
     return undefined
   }

@@ -15,7 +15,8 @@ import * as sqliteVec from 'sqlite-vec'
 import { CHUNKER_PARAMS, chunkDocument, embeddingTexts, type Chunk, type ChunkerParams } from '../lib/chunking.js'
 import { readCorpus, type PolicyDocument } from '../lib/corpus.js'
 import { createEmbedder, modelFingerprint, type Embedder } from '../lib/embedding/embedder.js'
-import { metaRows, schemaStatements, SCHEMA_VERSION, type IndexMeta } from '../lib/index-schema.js'
+import { passageUnitTexts } from '../lib/extractive.js'
+import { metaRows, schemaStatements, SCHEMA_VERSION, encodeUnitVector, unitTextKey, type IndexMeta } from '../lib/index-schema.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
 
 export const defaultCorpusDir = join(repoRoot, 'index-data', 'policies')
@@ -41,6 +42,8 @@ interface IndexContents {
   documents: PolicyDocument[]
   chunks: Chunk[]
   vectors: Float32Array[]
+  /** Answer-unit vectors by unitTextKey, in key order. */
+  unitVectors: Array<[string, Float32Array]>
 }
 
 export async function buildIndex (options: BuildIndexOptions): Promise<BuildReport> {
@@ -59,6 +62,7 @@ export async function buildIndex (options: BuildIndexOptions): Promise<BuildRepo
   log(`chunks: ${chunks.length} (max ${params.maxTokens} estimated tokens, overlap ${params.overlapTokens})`)
 
   const vectors = await embedAll(options.embedder, chunks, params, options.batchSize ?? 64, log)
+  const unitVectors = await embedUnits(options.embedder, chunks, options.batchSize ?? 64, log)
   const embed = clock()
 
   const meta: IndexMeta = {
@@ -70,7 +74,7 @@ export async function buildIndex (options: BuildIndexOptions): Promise<BuildRepo
     chunker_params: { ...params },
     corpus_sha256: corpus.sha256
   }
-  writeIndexAtomically(options.outPath, { meta, documents: corpus.documents, chunks, vectors })
+  writeIndexAtomically(options.outPath, { meta, documents: corpus.documents, chunks, vectors, unitVectors })
   const write = clock()
   const bytes = statSync(options.outPath).size
   log(`wrote ${options.outPath} (${(bytes / 1024).toFixed(0)} KiB)`)
@@ -113,6 +117,20 @@ async function embedAll (embedder: Pick<Embedder, 'card' | 'embed'>, chunks: Chu
   return sums.map(normalise)
 }
 
+/** The vector of every answer unit the extractive answerer can quote, so answering embeds only the question. */
+async function embedUnits (embedder: Pick<Embedder, 'embed'>, chunks: Chunk[], batchSize: number,
+  log: (line: string) => void): Promise<Array<[string, Float32Array]>> {
+  const texts = [...new Set(chunks.flatMap((c) => passageUnitTexts(c.text, c.heading)))]
+  const byKey = new Map<string, Float32Array>()
+  for (let i = 0; i < texts.length; i += batchSize) {
+    const batch = texts.slice(i, i + batchSize)
+    const embedded = await embedder.embed(batch)
+    batch.forEach((text, k) => byKey.set(unitTextKey(text), embedded[k] as Float32Array))
+  }
+  log(`embedded ${texts.length} answer units`)
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
 function addInto (sum: Float32Array, vector: Float32Array): void {
   if (vector.length !== sum.length) throw new Error(`the embedder returned ${vector.length} dimensions, its card says ${sum.length}`)
   for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] ?? 0) + (vector[i] ?? 0)
@@ -139,7 +157,7 @@ function writeIndexAtomically (outPath: string, contents: IndexContents): void {
   }
 }
 
-function writeIndex (path: string, { meta, documents, chunks, vectors }: IndexContents): void {
+function writeIndex (path: string, { meta, documents, chunks, vectors, unitVectors }: IndexContents): void {
   const db = new Database(path)
   try {
     db.pragma('journal_mode = DELETE')
@@ -162,6 +180,8 @@ function writeIndex (path: string, { meta, documents, chunks, vectors }: IndexCo
         insertChunk.run(rowid, c.id, c.document_id, c.ordinal, c.heading, c.text, c.start, c.end)
         insertVec.run(rowid, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), categories.get(c.document_id), c.document_id)
       })
+      const insertUnit = db.prepare('INSERT INTO unit_vectors (key, embedding) VALUES (?, ?)')
+      for (const [key, v] of unitVectors) insertUnit.run(key, encodeUnitVector(v))
       db.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')")
       db.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('optimize')")
     })()

@@ -26,7 +26,7 @@ interface OpenApi {
 }
 
 const KEY = 'openapi-test-key'
-const PROTECTED = ['POST /chat', 'POST /search', 'GET /documents', 'GET /documents/{id}', 'POST /admin/reload']
+const PROTECTED = ['POST /chat', 'POST /search', 'GET /documents', 'GET /documents/{id}', 'POST /admin/reload', 'GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions']
 const execFileAsync = promisify(execFile)
 
 async function documentFor (t: Test, config: Partial<AppConfig>): Promise<OpenApi> {
@@ -57,7 +57,10 @@ t.test('the document is OpenAPI 3.1 with names, servers, license, contact and ta
     'GET /memory': 'getMemory',
     'GET /metrics': 'getMetrics',
     'POST /search': 'searchPolicies',
-    'GET /stats': 'getStats'
+    'GET /stats': 'getStats',
+    'GET /v1/models': 'listModels',
+    'GET /v1/models/{model}': 'retrieveModel',
+    'POST /v1/chat/completions': 'createChatCompletion'
   })
   for (const name of ['Error', 'Citation', 'ChatResponse', 'ChatEvent', 'SearchHit', 'SearchResponse', 'Document', 'DocumentList', 'DocumentDetail', 'Health', 'Memory', 'Stats', 'ReloadResult']) {
     t.ok(doc.components.schemas[name], `components.schemas.${name}`)
