@@ -70,13 +70,17 @@ function coerce (value: string): unknown {
   return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value
 }
 
-/** Server-Sent Events as {event, data} with data parsed, the shape the ChatEvent schema describes. */
+/**
+ * Server-Sent Events as the document describes them: named events (/chat) as {event, data} with
+ * data parsed, unnamed ones (/v1's chunks) as their data, without OpenAI's closing [DONE].
+ */
 function parseEvents (body: string): unknown[] {
-  return body.split('\n\n').filter((block) => block.trim() !== '').map((block) => {
+  return body.split('\n\n').filter((block) => block.trim() !== '').flatMap((block) => {
     const lines = block.split('\n')
     const event = lines.find((l) => l.startsWith('event: '))?.slice(7)
     const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n')
-    return { event, data: JSON.parse(data) }
+    if (event !== undefined) return [{ event, data: JSON.parse(data) }]
+    return data === '[DONE]' ? [] : [JSON.parse(data)]
   })
 }
 
@@ -99,6 +103,7 @@ const chat = ['POST', '/chat'] as const
 const search = ['POST', '/search'] as const
 const QUESTION = { question: 'Can I carry unused PTO into next year?' }
 const QUERY = { query: 'how many vacation days do I get' }
+const COMPLETION = { model: 'policy-rag', messages: [{ role: 'user', content: 'Can I carry unused PTO into next year?' }] }
 
 await check(t, 'with API keys: successes, 400, 401, 404, 409, 413, 415', { API_KEYS: KEY, BODY_LIMIT_BYTES: 2048 }, async () => [
   { name: 'chat', op: [...chat], request: { method: 'POST', url: '/chat', ...json(QUESTION) }, expect: 200 },
@@ -130,6 +135,14 @@ await check(t, 'with API keys: successes, 400, 401, 404, 409, 413, 415', { API_K
   { name: 'stats', op: ['GET', '/stats'], request: { url: '/stats' }, expect: 200 },
   { name: 'reload', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload', headers: auth }, expect: 200 },
   { name: 'reload without key', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload' }, expect: 401 },
+  { name: 'v1 models', op: ['GET', '/v1/models'], request: { url: '/v1/models', headers: auth }, expect: 200 },
+  { name: 'v1 models without key', op: ['GET', '/v1/models'], request: { url: '/v1/models' }, expect: 401 },
+  { name: 'v1 model', op: ['GET', '/v1/models/{model}'], request: { url: '/v1/models/policy-rag', headers: auth }, expect: 200 },
+  { name: 'v1 unknown model', op: ['GET', '/v1/models/{model}'], request: { url: '/v1/models/gpt-4o', headers: auth }, expect: 404 },
+  { name: 'v1 completion', op: ['POST', '/v1/chat/completions'], request: { method: 'POST', url: '/v1/chat/completions', ...json(COMPLETION) }, expect: 200 },
+  { name: 'v1 completion streamed', op: ['POST', '/v1/chat/completions'], request: { method: 'POST', url: '/v1/chat/completions', ...json({ ...COMPLETION, stream: true }) }, expect: 200 },
+  { name: 'v1 completion without messages', op: ['POST', '/v1/chat/completions'], request: { method: 'POST', url: '/v1/chat/completions', ...json({ model: 'policy-rag' }) }, expect: 400 },
+  { name: 'v1 completion as text', op: ['POST', '/v1/chat/completions'], request: { method: 'POST', url: '/v1/chat/completions', payload: 'hello', headers: { 'content-type': 'text/plain', ...auth } }, expect: 415 },
   { name: 'reload with a body that is not JSON', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload', payload: 'now', headers: { 'content-type': 'text/plain', ...auth } }, expect: 415 }
 ])
 
@@ -147,7 +160,9 @@ await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', { API
     [['GET', '/documents/{id}'], { url: '/documents/pto-policy', headers: auth }],
     [['GET', '/memory'], { url: '/memory' }],
     [['GET', '/stats'], { url: '/stats' }],
-    [['POST', '/admin/reload'], { method: 'POST', url: '/admin/reload', headers: auth }]
+    [['POST', '/admin/reload'], { method: 'POST', url: '/admin/reload', headers: auth }],
+    [['GET', '/v1/models'], { url: '/v1/models', headers: auth }],
+    [['POST', '/v1/chat/completions'], { method: 'POST', url: '/v1/chat/completions', ...json(COMPLETION) }]
   ]
   // One bucket per client: fetching the document used it up.
   return limited.map(([op, request]) => ({ name: op.join(' '), op, request, expect: 429 }))
