@@ -6,6 +6,7 @@ export const ModelMismatchError = createError('FST_MODEL_MISMATCH', 'Vector sear
 export const EmbedderUnavailableError = createError('FST_EMBEDDER_UNAVAILABLE', 'Vector search is unavailable: %s; use mode "keyword"', 503)
 export const DocumentNotFoundError = createError('FST_DOCUMENT_NOT_FOUND', 'No policy document with id "%s"', 404)
 export const InvalidInputError = createError('FST_INVALID_INPUT', '%s', 400)
+export const UnknownCategoryError = createError('FST_UNKNOWN_CATEGORY', 'Unknown category "%s": the index has %s', 400)
 export const ModelNotFoundError = createError('FST_MODEL_NOT_FOUND', 'The model "%s" does not exist: this service answers as "policy-rag"', 404)
 export const InvalidMessagesError = createError('FST_INVALID_MESSAGES', '%s', 400)
 export const AuthFailuresError = createError('FST_AUTH_RATE_LIMITED', 'Too many failed API-key attempts from this client: retry in %d seconds', 429)

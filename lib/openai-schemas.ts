@@ -6,7 +6,7 @@
  * route adds OPENAI_SCHEMAS to its instance.
  */
 import { Type, type Static, type TSchema, type TUnsafe } from 'typebox'
-import { CitationSchema } from './chat-schemas.js'
+import { CitationSchema } from '../schemas/chat.js'
 
 /** A `$ref` to a schema with an `$id`, typed as that schema. */
 export function named<T extends TSchema> (schema: T): TUnsafe<Static<T>> {
@@ -53,7 +53,7 @@ export const ChatCompletionUsageSchema = Type.Object({
 }, { $id: 'ChatCompletionUsage', description: 'Tokens the LLM reported; 0 for extractive answers and refusals' })
 
 const AnswerFields = {
-  citations: Type.Array(CitationSchema, { description: 'Extra field: the sources the [n] markers in the content refer to' }),
+  citations: Type.Array(named(CitationSchema), { description: 'Extra field: the sources the [n] markers in the content refer to' }),
   mode: Type.Enum(['llm', 'extractive', 'refused'], { description: 'Extra field: who wrote the answer, as /chat\'s mode' }),
   reason: Type.Optional(Type.String({ description: 'Extra field: why the answer is extractive although an LLM is configured, or why it was refused, as /chat\'s reason' }))
 }

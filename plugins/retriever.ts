@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { checkCategory } from '../lib/categories.js'
 import { EmbedderUnavailableError as EmbedderLoadError } from '../lib/embedding/embedder.js'
 import { EmbedderUnavailableError, IndexUnavailableError, ModelMismatchError } from '../lib/errors.js'
 import { counter, histogram, stateGauge } from '../lib/metric.js'
@@ -51,6 +52,7 @@ export default fp(async function retriever (fastify) {
     async retrieve (request) {
       const store = fastify.vectorStore.store
       if (store === undefined) throw new IndexUnavailableError('it could not be opened (see the service log)')
+      checkCategory(store, request.filters?.category)
       let mode = request.mode
       if (mode !== 'keyword' && !vectorsUsable()) {
         if (mode === 'vector') throw refusalFor(fastify.vectorStore.status)

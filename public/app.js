@@ -3,6 +3,8 @@
 
 const MAX_HISTORY_MESSAGES = 10
 const MAX_HISTORY_CHARS = 2000
+// sessionStorage: the key lasts as long as the tab, never reaches disk history or other tabs.
+const KEY_STORAGE = 'policy-rag.api-key'
 
 const MODE_LABELS = {
   llm: {
@@ -42,6 +44,14 @@ const stopButton = document.getElementById('stop-button')
 const resetButton = document.getElementById('reset-button')
 const conversation = document.getElementById('conversation')
 const statusLine = document.getElementById('status')
+const keyField = document.getElementById('key-field')
+const keyBox = document.getElementById('api-key')
+
+const storedKey = readStoredKey()
+if (storedKey !== '') {
+  keyBox.value = storedKey
+  keyField.hidden = false
+}
 
 /** Completed exchanges only, oldest first, as sent in `history`. */
 let history = []
@@ -54,6 +64,11 @@ form.addEventListener('submit', (event) => {
   if (question === '') {
     setStatus('Type a question first.')
     questionBox.focus()
+    return
+  }
+  if (!keyField.hidden && keyBox.value.trim() === '') {
+    setStatus('Enter the API key first.')
+    keyBox.focus()
     return
   }
   if (inFlight === null) ask(question)
@@ -99,6 +114,7 @@ async function ask (question) {
   } catch (err) {
     const message = controller.signal.aborted ? 'Stopped before the answer was finished.' : describeError(err)
     view.fail(message)
+    if (err instanceof KeyNeededError) askForKey()
     // A reset removed this exchange: nothing left to report or restore.
     if (view.item.isConnected) {
       const restore = questionBox.value === ''
@@ -110,7 +126,7 @@ async function ask (question) {
     inFlight = null
     setBusy(false)
     // Disabling Ask or hiding Stop drops the focus: give it back to the question box, and only then.
-    if ([document.body, sendButton, stopButton, null].includes(document.activeElement)) questionBox.focus()
+    if ([document.body, sendButton, stopButton, null].includes(document.activeElement)) (keyNeeded() ? keyBox : questionBox).focus()
   }
 }
 
@@ -120,7 +136,7 @@ async function postChat (body, signal, onToken) {
   try {
     response = await fetch('/chat', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...authorization() },
       body: JSON.stringify(body),
       signal
     })
@@ -219,6 +235,40 @@ function parseJson (text) {
 }
 
 class ChatError extends Error {}
+class KeyNeededError extends ChatError {}
+
+/** The Authorization header for the key typed in (and remembered for this tab), if any. */
+function authorization () {
+  const key = keyField.hidden ? '' : keyBox.value.trim()
+  storeKey(key)
+  return key === '' ? {} : { authorization: `Bearer ${key}` }
+}
+
+function askForKey () {
+  keyField.hidden = false
+  keyBox.select()
+}
+
+function keyNeeded () {
+  return !keyField.hidden && keyBox.value.trim() === ''
+}
+
+function readStoredKey () {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE) ?? ''
+  } catch {
+    return '' // Storage disabled: the key has to be typed in again after a reload.
+  }
+}
+
+function storeKey (key) {
+  try {
+    if (key === '') sessionStorage.removeItem(KEY_STORAGE)
+    else sessionStorage.setItem(KEY_STORAGE, key)
+  } catch {
+    // Storage disabled: the key still works for this page.
+  }
+}
 
 async function httpError (response) {
   let message = ''
@@ -233,7 +283,11 @@ async function httpError (response) {
   if (response.status === 429) return new ChatError(`Too many questions at once. Please wait ${wait || 'a moment'} and try again${detail}.`)
   if (response.status === 503) return new ChatError(`The service is busy or temporarily unavailable. Please try again ${wait ? `in ${wait}` : 'shortly'}${detail}.`)
   if (response.status === 400) return new ChatError(`The question could not be sent: ${message || 'the request was rejected'}.`)
-  if (response.status === 401 || response.status === 403) return new ChatError(`The service refused the request: ${message || 'not authorised'}.`)
+  if (response.status === 401) {
+    const known = !keyField.hidden && keyBox.value.trim() !== ''
+    return new KeyNeededError(known ? 'The service did not accept this API key. Check it and ask again.' : 'This service needs an API key. Enter it in the API key box and ask again.')
+  }
+  if (response.status === 403) return new ChatError(`The service refused the request: ${message || 'not authorised'}.`)
   return new ChatError(`Something went wrong on the server (HTTP ${response.status})${detail}.`)
 }
 

@@ -1,16 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { parseApiKeys } from '../lib/api-keys.js'
-import { ErrorSchema } from '../lib/schemas.js'
-
-const ReloadResponseSchema = Type.Object({
-  ok: Type.Boolean({ description: 'true when the file was opened and now serves' }),
-  status: Type.Enum(['operational', 'model_mismatch', 'unavailable'], {
-    description: 'Status of the file just opened; when ok is false it was rejected and the index already open keeps serving'
-  }),
-  code: Type.Optional(Type.String({ description: 'Why, as a code: INDEX_NOT_FOUND, INDEX_CORRUPT, INDEX_SCHEMA, INDEX_MODEL_MISMATCH or INDEX_UNAVAILABLE' })),
-  reason: Type.Optional(Type.String({ description: 'Why the status is not operational, or why the file was rejected, in a short sentence (the detail is in the service log)' }))
-}, { additionalProperties: false })
+import { ReloadResultSchema } from '../schemas/operations.js'
+import { ref } from '../schemas/shared.js'
 
 // What a caller is told; paths and SQLite's own output stay in the log.
 const SHORT_REASONS: Record<string, string> = {
@@ -32,9 +23,13 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: 'key' },
     schema: {
       tags: ['operations'],
-      summary: 'Reopen the index file after it was replaced (rename a new file over it); a broken file is rejected with 409',
-      security: [{ bearerAuth: [] }],
-      response: { 200: ReloadResponseSchema, 401: ErrorSchema, 409: ReloadResponseSchema, 429: ErrorSchema }
+      operationId: 'reloadIndex',
+      summary: 'Reopen the index file',
+      description: 'Reopens VECTOR_STORE_PATH after a new index file was renamed over it, as SIGHUP does. The new file is validated first: a broken one is rejected with 409 and the index already open keeps serving. Exists only when API_KEYS is set.',
+      response: {
+        200: ref(ReloadResultSchema, { description: 'The new file was opened and now serves' }),
+        409: ref(ReloadResultSchema, { description: 'The new file was rejected; the index already open keeps serving' })
+      }
     }
   }, async (request, reply) => {
     const result = fastify.vectorStore.reload()

@@ -1,30 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { knownCategories } from '../lib/categories.js'
 import { DocumentNotFoundError, IndexUnavailableError } from '../lib/errors.js'
-import { ErrorSchema } from '../lib/schemas.js'
 import type { VectorStore } from '../lib/vector-store.js'
+import { DocumentDetailSchema, DocumentListSchema, DocumentParamsSchema } from '../schemas/documents.js'
+import { errorResponse, ref } from '../schemas/shared.js'
 
-const DocumentSummarySchema = Type.Object({
-  id: Type.String({ description: 'Document id, e.g. pto-policy' }),
-  title: Type.String(),
-  category: Type.String({ description: 'hr, workplace, finance, conduct, it-security, privacy or safety' }),
-  effective_date: Type.String({ format: 'date' }),
-  version: Type.String(),
-  chunk_count: Type.Integer({ minimum: 0, description: 'Chunks of this document in the index' })
-}, { additionalProperties: false })
-
-const DocumentListSchema = Type.Object({
-  documents: Type.Array(DocumentSummarySchema)
-}, { additionalProperties: false })
-
-const DocumentDetailSchema = Type.Object({
-  ...DocumentSummarySchema.properties,
-  markdown: Type.String({ description: 'The policy text as Markdown, without its front matter' })
-}, { additionalProperties: false })
-
-const DocumentParamsSchema = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 200 })
-})
+const INDEX_UNAVAILABLE = 'The policy index is unavailable (see /health)'
 
 /** The corpus the answers come from: GET /documents and GET /documents/:id. */
 const documents: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -39,18 +20,32 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: 'key' },
     schema: {
       tags: ['corpus'],
-      summary: 'List the policy documents in the index',
-      response: { 200: DocumentListSchema, 503: ErrorSchema }
+      operationId: 'listDocuments',
+      summary: 'List the policy documents',
+      description: 'Every policy document in the index (id, title, category, effective date, version, chunk count), and the categories they belong to: the values search\'s `category` filter accepts.',
+      response: {
+        200: ref(DocumentListSchema, { description: 'The documents, by id' }),
+        503: errorResponse(INDEX_UNAVAILABLE)
+      }
     }
-  }, async () => ({ documents: store().listDocuments() }))
+  }, async () => {
+    const current = store()
+    return { documents: current.listDocuments(), categories: [...knownCategories(current)] }
+  })
 
   fastify.get('/documents/:id', {
     config: { auth: 'key' },
     schema: {
       tags: ['corpus'],
-      summary: 'One policy document with its Markdown',
+      operationId: 'getDocument',
+      summary: 'Get one policy document',
+      description: 'The document\'s fields and its text as Markdown; 404 for an id GET /documents does not list.',
       params: DocumentParamsSchema,
-      response: { 200: DocumentDetailSchema, 404: ErrorSchema, 503: ErrorSchema }
+      response: {
+        200: ref(DocumentDetailSchema, { description: 'The document and its text' }),
+        404: errorResponse('No document has this id'),
+        503: errorResponse(INDEX_UNAVAILABLE)
+      }
     }
   }, async (request) => {
     const document = store().getDocument(request.params.id)

@@ -1,31 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { notReadyReason, overallStatus, type Components } from '../lib/health.js'
 import { toMb } from '../lib/memory.js'
 import { version } from '../lib/version.js'
-
-const HealthSchema = Type.Object({
-  status: Type.Enum(['healthy', 'degraded', 'unhealthy']),
-  version: Type.String(),
-  components: Type.Object({
-    vector_store: Type.Enum(['operational', 'model_mismatch', 'unavailable']),
-    embedding_service: Type.Enum(['operational', 'not_loaded', 'unavailable']),
-    llm_service: Type.Enum(['operational', 'not_configured', 'circuit_open']),
-    memory_manager: Type.Enum(['operational', 'pressure'])
-  }),
-  performance: Type.Object({
-    memory_usage_mb: Type.Number(),
-    response_time_avg_ms: Type.Number(),
-    uptime_hours: Type.Number()
-  })
-})
-
-const LiveSchema = Type.Object({ status: Type.Literal('alive') })
-
-const ReadySchema = Type.Object({
-  status: Type.Enum(['ready', 'not_ready']),
-  reason: Type.Optional(Type.Enum(['index_unavailable', 'memory_pressure']))
-})
+import { HealthSchema, LivenessSchema, ReadinessSchema } from '../schemas/operations.js'
+import { ref } from '../schemas/shared.js'
 
 const probe = { rateLimit: false, quietLog: true } as const
 
@@ -34,8 +12,10 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     config: probe,
     schema: {
       tags: ['operations'],
-      summary: 'Liveness: the process runs and its event loop answers; restart the machine only when this fails',
-      response: { 200: LiveSchema }
+      operationId: 'getLiveness',
+      summary: 'Liveness probe',
+      description: 'The process runs and its event loop answers: restart the machine only when this fails. Not rate limited, never needs a key.',
+      response: { 200: ref(LivenessSchema, { description: 'alive' }) }
     }
   }, async () => ({ status: 'alive' as const }))
 
@@ -43,8 +23,13 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     config: probe,
     schema: {
       tags: ['operations'],
-      summary: 'Readiness: 200 when the index is open and search and chat would be answered, else 503 with the reason',
-      response: { 200: ReadySchema, 503: ReadySchema }
+      operationId: 'getReadiness',
+      summary: 'Readiness probe',
+      description: '200 when the index is open and search and chat would be answered, else 503 with the reason. Not rate limited, never needs a key.',
+      response: {
+        200: ref(ReadinessSchema, { description: 'ready: route traffic here' }),
+        503: ref(ReadinessSchema, { description: 'not ready: the index is unavailable or memory is under pressure' })
+      }
     }
   }, async (_request, reply) => {
     const reason = notReadyReason({
@@ -60,8 +45,13 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     config: probe,
     schema: {
       tags: ['operations'],
-      summary: 'Health for platform checks: 200 healthy or degraded, 503 unhealthy; never loads the model',
-      response: { 200: HealthSchema, 503: HealthSchema }
+      operationId: 'getHealth',
+      summary: 'Service health',
+      description: 'For platform health checks: 200 when healthy or degraded (answers are possible), 503 when unhealthy, with each component\'s state. Cheap, never loads the model, not rate limited and never needs a key.',
+      response: {
+        200: ref(HealthSchema, { description: 'healthy or degraded: the service answers' }),
+        503: ref(HealthSchema, { description: 'unhealthy: the service cannot answer (e.g. the index is unreadable)' })
+      }
     }
   }, async (_request, reply) => {
     const components: Components = {

@@ -1,26 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { statSync } from 'node:fs'
-import { Type } from 'typebox'
 import { toMb } from '../lib/memory.js'
-
-const MemorySchema = Type.Object({
-  memory_usage_mb: Type.Number({ description: 'Resident set size' }),
-  memory_available_mb: Type.Number(),
-  memory_utilization: Type.Number({ minimum: 0, maximum: 1 }),
-  memory_limit_mb: Type.Number(),
-  limit_source: Type.Enum(['cgroup', 'config', 'default']),
-  heap_used_mb: Type.Number(),
-  heap_total_mb: Type.Number(),
-  external_mb: Type.Number(),
-  gc_collections: Type.Integer(),
-  embedding_model: Type.String(),
-  embedding_model_loaded: Type.Boolean(),
-  vector_db_size_mb: Type.Number()
-})
+import { MemorySchema } from '../schemas/operations.js'
+import { ref } from '../schemas/shared.js'
 
 const memory: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/memory', {
-    schema: { tags: ['operations'], summary: 'Memory figures of the process', response: { 200: MemorySchema } }
+    schema: {
+      tags: ['operations'],
+      operationId: 'getMemory',
+      summary: 'Memory figures',
+      description: 'The memory monitor\'s figures: RSS, heap, the memory limit and where it comes from (cgroup, config or default), utilisation, and the sizes of the model and the index.',
+      response: { 200: ref(MemorySchema, { description: 'RSS, heap, the limit and its source' }) }
+    }
   }, async () => {
     const m = fastify.memoryMonitor.snapshot()
     return {

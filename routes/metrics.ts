@@ -7,9 +7,19 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { rateLimit: false, auth: 'metrics', quietLog: true },
     schema: {
       tags: ['operations'],
-      summary: 'Prometheus metrics (text exposition format)',
-      produces: ['text/plain'],
-      response: { 200: Type.String({ description: 'Prometheus text format' }) }
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics',
+      description: 'Process and runtime metrics, requests by route and status, retrieval, LLM and usage counters in the Prometheus text exposition format. Open unless METRICS_REQUIRE_KEY is set.',
+      response: {
+        200: {
+          description: 'The metrics in the Prometheus text format',
+          content: {
+            'text/plain': {
+              schema: Type.String({ examples: ['# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 148013056\n'] })
+            }
+          }
+        }
+      }
     }
   }, async (_request, reply) => {
     reply.type(registry.contentType)

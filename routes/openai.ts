@@ -48,8 +48,9 @@ const openai: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['answers'],
       operationId: 'listModels',
       summary: 'OpenAI-compatible: the one model this service answers as, policy-rag',
+      description: 'OpenAI\'s model list, with the one model this service answers as: policy-rag.',
       security,
-      response: { 200: named(ModelListSchema), ...openAIErrorResponses }
+      response: { 200: { ...named(ModelListSchema), description: 'The models: policy-rag' }, ...openAIErrorResponses }
     }
   }, async () => ({ object: 'list' as const, data: [model] }))
 
@@ -59,9 +60,10 @@ const openai: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['answers'],
       operationId: 'retrieveModel',
       summary: 'OpenAI-compatible: one model; 404 for any id but policy-rag',
+      description: 'OpenAI\'s model object for policy-rag; any other id is a 404 in OpenAI\'s error shape.',
       security,
       params: ModelParamsSchema,
-      response: { 200: named(ModelSchema), ...openAIErrorResponses }
+      response: { 200: { ...named(ModelSchema), description: 'The model' }, ...openAIErrorResponses }
     }
   }, async (request) => {
     if (request.params.model !== MODEL_ID) throw withParam(new ModelNotFoundError(request.params.model), 'model')

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core'
 import t from 'tap'
 import { repoRoot } from '../../lib/paths.js'
-import { build } from '../helper.js'
+import { build, captureLogs } from '../helper.js'
 import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -186,6 +186,44 @@ if (!existsSync(CHROMIUM)) {
     const closed = await Promise.race([request.closed.then(() => true), delay(5000, false, { ref: false })])
     t.ok(closed && request.aborted, 'closing the stream cancelled the LLM request within 5 s')
     t.equal(await page.evaluate(() => document.activeElement?.id), 'question', 'focus returns to the question box')
+    t.same(problems, [])
+  })
+
+  t.test('with API keys the page asks for a key after the 401, keeps it for the tab and sends it as a bearer token', async (t) => {
+    const KEY = 'page-test-key-3f9c'
+    const logs = captureLogs()
+    const keyed = await build(t, { API_KEYS: KEY, LOG_LEVEL: 'debug' }, { logger: true, logStream: logs.stream })
+    await keyed.listen({ port: 0, host: '127.0.0.1' })
+    const { page, problems } = await openPage(t, context, `http://127.0.0.1:${listeningPort(keyed)}/`)
+    const sent: Array<string | undefined> = []
+    page.on('request', (request) => { if (request.url().endsWith('/chat')) sent.push(request.headers().authorization) })
+    t.ok(await page.locator('#key-field').isHidden(), 'no key field until the service asks for one')
+
+    const question = 'How many days of paid time off do I get each year?'
+    await ask(page, question)
+    t.equal(await page.locator('.answer').last().getByRole('alert').textContent(), 'This service needs an API key. Enter it in the API key box and ask again.')
+    t.ok(await page.locator('#key-field').isVisible(), 'the 401 brings up the key field')
+    t.equal(await page.evaluate(() => document.activeElement?.id), 'api-key', 'with the focus in it')
+    t.equal(await page.locator('#api-key').getAttribute('type'), 'password')
+    t.equal(await page.locator('#question').inputValue(), question, 'the question waits in its box')
+
+    await page.locator('#api-key').fill('not-the-key')
+    await ask(page, question)
+    t.equal(await page.locator('.answer').last().getByRole('alert').textContent(), 'The service did not accept this API key. Check it and ask again.')
+
+    await page.locator('#api-key').fill(KEY)
+    await ask(page, question)
+    const answer = page.locator('.answer').last()
+    t.equal(await answer.getAttribute('data-state'), 'done')
+    t.equal(await answer.getAttribute('data-mode'), 'extractive')
+    t.same(sent, [undefined, 'Bearer not-the-key', `Bearer ${KEY}`], 'sent as Authorization: Bearer, once typed in')
+    t.equal(await page.evaluate(() => sessionStorage.getItem('policy-rag.api-key')), KEY, 'kept in sessionStorage')
+    t.equal(await page.evaluate(() => localStorage.length), 0, 'not in localStorage')
+
+    await page.reload()
+    t.ok(await page.locator('#key-field').isVisible(), 'after a reload the field is back')
+    t.equal(await page.locator('#api-key').inputValue(), KEY, 'with the key of this tab')
+    t.notOk(logs.text().includes(KEY), 'the key never reaches the service log')
     t.same(problems, [])
   })
 

@@ -61,7 +61,7 @@ t.test('POST /admin/reload needs the key and is described in OpenAPI', async (t)
   const spec = (await app.inject('/openapi.json')).json() as { paths: Record<string, { post?: { responses: Record<string, unknown>, security?: unknown } }> }
   const op = spec.paths['/admin/reload']?.post
   t.ok(op, 'listed')
-  t.same(Object.keys(op?.responses ?? {}).sort(), ['200', '401', '409', '429'])
+  t.same(Object.keys(op?.responses ?? {}).sort(), ['200', '400', '401', '409', '413', '415'], 'a POST body can be malformed, too large or not JSON')
   t.same(op?.security, [{ bearerAuth: [] }])
 })
 

@@ -21,6 +21,22 @@ t.test('GET /documents lists every policy with its chunk count', async (t) => {
   t.ok(total >= 95 && total <= 101, `${total} chunks`)
 })
 
+t.test('GET /documents reports the categories the index holds; search accepts only those', async (t) => {
+  const app = await build(t)
+  const { categories } = (await app.inject('/documents')).json() as { categories: string[] }
+  t.same(categories, [...new Set(corpus.documents.map((d) => d.category))].sort(), 'sorted, each once')
+
+  const unknown = await app.inject({ method: 'POST', url: '/search', payload: { query: 'vacation days', category: 'holidays' } })
+  t.equal(unknown.statusCode, 400)
+  t.match(unknown.json(), { statusCode: 400, error: 'Bad Request', code: 'FST_UNKNOWN_CATEGORY' })
+  t.equal(unknown.json().message, `Unknown category "holidays": the index has ${categories.join(', ')}`)
+
+  const known = await app.inject({ method: 'POST', url: '/search', payload: { query: 'vacation days', category: 'hr', mode: 'keyword' } })
+  t.equal(known.statusCode, 200)
+  const results = (known.json() as { results: Array<{ category: string }> }).results
+  t.ok(results.length > 0 && results.every((r) => r.category === 'hr'), 'only hr passages')
+})
+
 t.test('GET /documents/:id returns the document with its Markdown', async (t) => {
   const app = await build(t)
   const res = await app.inject('/documents/pto-policy')
@@ -54,6 +70,6 @@ t.test('the routes are described in the OpenAPI document', async (t) => {
   const res = await app.inject('/openapi.json')
   t.equal(res.statusCode, 200)
   const paths = (res.json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }).paths
-  t.same(Object.keys(paths['/documents']?.get?.responses ?? {}).sort(), ['200', '503'])
-  t.same(Object.keys(paths['/documents/{id}']?.get?.responses ?? {}).sort(), ['200', '404', '503'])
+  t.same(Object.keys(paths['/documents']?.get?.responses ?? {}).sort(), ['200', '400', '503'])
+  t.same(Object.keys(paths['/documents/{id}']?.get?.responses ?? {}).sort(), ['200', '400', '404', '414', '503'])
 })
