@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { QueryText } from './search-schemas.js'
+import { DocumentVersionFields, QueryText } from './search-schemas.js'
 
 export const TurnSchema = Type.Object({
   role: Type.Enum(['user', 'assistant']),
@@ -21,7 +21,8 @@ export const CitationSchema = Type.Object({
   document_id: Type.String(),
   document_title: Type.String(),
   heading: Type.String(),
-  snippet: Type.String()
+  snippet: Type.String(),
+  ...DocumentVersionFields
 })
 
 export const ChatResponseSchema = Type.Object({

@@ -7,6 +7,9 @@ export interface PromptSource {
   document_title: string
   heading: string
   text: string
+  /** Shown as the source's attributes, so an answer can say which edition it quotes. */
+  version?: string | null
+  effective_date?: string | null
 }
 
 export interface HistoryTurn {
@@ -55,7 +58,7 @@ export function buildMessages (input: BuildMessagesInput): ChatMessage[] {
 export function formatSources (sources: readonly PromptSource[]): string {
   if (sources.length === 0) return '<sources>\n(no sources were found)\n</sources>'
   const quoted = sources.map((source) =>
-    `<source n="${source.n}" document="${attribute(source.document_title)}" section="${attribute(source.heading)}">\n` +
+    `<source n="${source.n}" document="${attribute(source.document_title)}" section="${attribute(source.heading)}"${editionAttributes(source)}>\n` +
     `${neutraliseTags(source.text.trim())}\n</source>`)
   return `<sources>\n${quoted.join('\n')}\n</sources>`
 }
@@ -98,6 +101,12 @@ function historyContent (role: 'user' | 'assistant', content: string): string {
 /** Stops quoted text from closing or opening a <source> block of its own. */
 function neutraliseTags (text: string): string {
   return text.replace(/<(\/?\s*sources?\b)/gi, '‹$1')
+}
+
+function editionAttributes (source: PromptSource): string {
+  const version = source.version ? ` version="${attribute(source.version)}"` : ''
+  const effective = source.effective_date ? ` effective="${attribute(source.effective_date)}"` : ''
+  return version + effective
 }
 
 function attribute (value: string): string {

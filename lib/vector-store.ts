@@ -15,6 +15,10 @@ export interface ChunkHit {
   category: string
   heading: string
   text: string
+  /** The document's version, effective date and source, where the policy states them: citations carry them. */
+  version: string | null
+  effective_date: string | null
+  source_url: string | null
   /** 1-based position in this result list. */
   rank: number
   /** Vector search: cosine similarity (1 - distance). Keyword search: -bm25 (higher is better). */
@@ -36,8 +40,11 @@ export interface DocumentSummary {
   id: string
   title: string
   category: string
-  effective_date: string
-  version: string
+  effective_date: string | null
+  version: string | null
+  owner: string | null
+  review_date: string | null
+  source_url: string | null
   chunk_count: number
 }
 
@@ -170,11 +177,14 @@ interface HitRow {
   category: string
   heading: string
   text: string
+  version: string | null
+  effective_date: string | null
+  source_url: string | null
   value: number
 }
 
-const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text'
-const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
+const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text, d.version, d.effective_date, d.source_url'
+const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, d.owner, d.review_date, d.source_url, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
 
 function vectorSql (filter: string): string {
   return `SELECT ${HIT_COLUMNS}, v.distance AS value

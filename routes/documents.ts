@@ -1,20 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { DocumentNotFoundError, IndexUnavailableError } from '../lib/errors.js'
+import { isPastReview } from '../lib/policy-review.js'
 import { ErrorSchema } from '../lib/schemas.js'
-import type { VectorStore } from '../lib/vector-store.js'
+import type { DocumentSummary, VectorStore } from '../lib/vector-store.js'
 
 const DocumentSummarySchema = Type.Object({
   id: Type.String({ description: 'Document id, e.g. pto-policy' }),
   title: Type.String(),
-  category: Type.String({ description: 'hr, workplace, finance, conduct, it-security, privacy or safety' }),
-  effective_date: Type.String({ format: 'date' }),
-  version: Type.String(),
-  chunk_count: Type.Integer({ minimum: 0, description: 'Chunks of this document in the index' })
+  category: Type.String({ description: 'Free text, or one of the list the index was built with (see categories)' }),
+  effective_date: Type.Union([Type.String({ format: 'date' }), Type.Null()], { description: 'null when the policy states none' }),
+  version: Type.Union([Type.String(), Type.Null()], { description: 'null when the policy states none' }),
+  chunk_count: Type.Integer({ minimum: 0, description: 'Chunks of this document in the index' }),
+  review_date: Type.Optional(Type.String({ format: 'date', description: 'When the policy is due for review, where it says' })),
+  review_overdue: Type.Boolean({ description: 'True once review_date has passed: the policy may be stale' }),
+  owner: Type.Optional(Type.String()),
+  source_url: Type.Optional(Type.String({ description: 'Where the original policy is published, where known' }))
 }, { additionalProperties: false })
 
 const DocumentListSchema = Type.Object({
-  documents: Type.Array(DocumentSummarySchema)
+  documents: Type.Array(DocumentSummarySchema),
+  categories: Type.Array(Type.String(), { description: 'The categories the index holds, sorted' })
 }, { additionalProperties: false })
 
 const DocumentDetailSchema = Type.Object({
@@ -42,7 +48,11 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'List the policy documents in the index',
       response: { 200: DocumentListSchema, 503: ErrorSchema }
     }
-  }, async () => ({ documents: store().listDocuments() }))
+  }, async () => {
+    const documents = store().listDocuments()
+    const now = new Date()
+    return { documents: documents.map((d) => present(d, now)), categories: [...new Set(documents.map((d) => d.category))].sort() }
+  })
 
   fastify.get('/documents/:id', {
     config: { auth: 'key' },
@@ -55,8 +65,19 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const document = store().getDocument(request.params.id)
     if (document === undefined) throw new DocumentNotFoundError(request.params.id)
-    return document
+    return present(document, new Date())
   })
+}
+
+/** Optional fields appear only where the policy has them; the review flag always. */
+function present<T extends DocumentSummary> ({ owner, review_date: reviewDate, source_url: sourceUrl, ...rest }: T, now: Date) {
+  return {
+    ...rest,
+    ...(owner === null ? {} : { owner }),
+    ...(reviewDate === null ? {} : { review_date: reviewDate }),
+    ...(sourceUrl === null ? {} : { source_url: sourceUrl }),
+    review_overdue: isPastReview(reviewDate, now)
+  }
 }
 
 export default documents

@@ -122,12 +122,12 @@ t.test('a failed build leaves the previous index untouched and no temporary file
       return embedder.embed(texts)
     }
   }
-  await t.rejects(buildIndex({ corpusDir: fixtures, outPath: join(out, 'policies.sqlite'), embedder: failing, batchSize: 4 }), /model crashed/)
+  await t.rejects(buildIndex({ corpusDir: fixtures, outPath: join(out, 'policies.sqlite'), embedder: failing, batchSize: 4, previousPath: null }), /model crashed/)
   t.ok(readFileSync(join(out, 'policies.sqlite')).equals(before))
   const broken = join(dir, 'broken-corpus')
   cpSync(fixtures, broken, { recursive: true })
-  writeFileSync(join(broken, 'bad.md'), '---\nid: bad\n---\n# Bad\n')
-  await t.rejects(buildIndex({ corpusDir: broken, outPath: join(out, 'policies.sqlite'), embedder }), /bad\.md: field "title": is required/)
+  writeFileSync(join(broken, 'bad.md'), '---\neffective_date: someday\n---\n# Bad\n')
+  await t.rejects(buildIndex({ corpusDir: broken, outPath: join(out, 'policies.sqlite'), embedder }), /bad\.md: field "effective_date": must be a calendar date/)
   t.same(readdirSync(out), ['policies.sqlite'])
   t.ok(readFileSync(join(out, 'policies.sqlite')).equals(before))
 
