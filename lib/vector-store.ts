@@ -60,6 +60,8 @@ export interface VectorStore {
   vectorSearch(vector: Float32Array, k: number, filters?: SearchFilters): ChunkHit[]
   keywordSearch(query: string, k: number, filters?: SearchFilters): ChunkHit[]
   listDocuments(): DocumentSummary[]
+  /** The distinct categories of the documents, sorted: what a category filter may name. */
+  categories(): string[]
   getDocument(id: string): DocumentDetail | undefined
   getChunk(id: string): ChunkRecord | undefined
   close(): void
@@ -206,6 +208,7 @@ function prepareStatements (db: Database.Database) {
         AND (@document_id IS NULL OR c.document_id = @document_id)
       ORDER BY value, c.rowid LIMIT @k`),
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
+    categories: db.prepare<[], { category: string }>('SELECT DISTINCT category FROM documents ORDER BY category'),
     document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`)
@@ -215,6 +218,7 @@ function prepareStatements (db: Database.Database) {
 function createStore (db: Database.Database, path: string, meta: IndexMeta, expected: string | undefined): VectorStore {
   const sql = prepareStatements(db)
   const status = expected === undefined ? 'operational' : checkModel(meta, expected)
+  const categories = sql.categories.all().map((r) => r.category)
   const toHits = (rows: HitRow[], score: (value: number) => number): ChunkHit[] =>
     rows.map(({ value, ...row }, index) => ({ ...row, rank: index + 1, score: score(value) }))
   return {
@@ -245,6 +249,7 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
       return toHits(rows, (bm25) => -bm25)
     },
     listDocuments: () => sql.documents.all(),
+    categories: () => [...categories],
     getDocument: (id) => sql.document.get(id),
     getChunk: (id) => sql.chunk.get(id),
     close: () => { db.close() }

@@ -51,7 +51,7 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async () => {
     const documents = store().listDocuments()
     const now = new Date()
-    return { documents: documents.map((d) => present(d, now)), categories: [...new Set(documents.map((d) => d.category))].sort() }
+    return { documents: documents.map((d) => present(d, now)), categories: store().categories() }
   })
 
   fastify.get('/documents/:id', {

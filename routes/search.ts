@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { InvalidInputError } from '../lib/errors.js'
 import { errorResponses } from '../lib/schemas.js'
 import { SearchRequestSchema, SearchResponseSchema } from '../lib/search-schemas.js'
 
@@ -13,6 +14,11 @@ const search: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { query, top_k: topK, mode, category, document_id: documentId } = request.body
+    // Categories are whatever the index was built with, so the schema cannot list them.
+    const known = category === undefined ? [] : fastify.retriever.store()?.categories() ?? []
+    if (category !== undefined && known.length > 0 && !known.includes(category)) {
+      throw new InvalidInputError(`unknown category ${JSON.stringify(category)}; the index holds: ${known.join(', ')}`)
+    }
     const filters = { ...(category ? { category } : {}), ...(documentId ? { document_id: documentId } : {}) }
     const result = await fastify.retriever.retrieve({ query, topK, mode, filters })
     return {

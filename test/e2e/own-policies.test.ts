@@ -124,6 +124,12 @@ t.test('search hits, documents, the review flag, the gauge and the streamed answ
 
   const listed = (await app.inject('/documents')).json() as { documents: Array<Record<string, unknown>>, categories: string[] }
   t.same(listed.categories, ['facilities', 'finance', 'it', 'security'])
+  const unknown = await app.inject({ method: 'POST', url: '/search', payload: { query: 'fuel card', category: 'hr' } })
+  t.equal(unknown.statusCode, 400)
+  t.match(unknown.json(), { statusCode: 400, message: 'unknown category "hr"; the index holds: facilities, finance, it, security' })
+  const filtered = await app.inject({ method: 'POST', url: '/search', payload: { query: 'fuel card', category: 'finance' } })
+  const categories = (filtered.json() as { results: Array<{ category: string }> }).results.map((r) => r.category)
+  t.ok(categories.length > 0 && categories.every((c) => c === 'finance'), categories.join(', '))
   t.match(listed.documents.find((d) => d.id === 'mobile-phones'), { review_date: '2020-01-01', review_overdue: true, owner: 'IT', category: 'it' })
   t.same(listed.documents.filter((d) => d.review_overdue === true).map((d) => d.id), ['mobile-phones'])
   t.match((await app.inject('/documents/company-cars')).json(), { title: 'Company Car Policy', markdown: /^# Company Car Policy\n\nVersion: 3\.0\n\nEffective date: 1 April 2026\n\nCategory: finance\n\n## Fuel\n/ })
