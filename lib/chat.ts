@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { CitationStream, checkCitations } from './citations.js'
+import { contextTurn } from './follow-up.js'
 import { answerExtractively, type ExtractiveOptions } from './extractive.js'
 import { plainText } from './markdown-text.js'
 import { buildMessages } from './prompt.js'
@@ -46,6 +47,8 @@ export interface ChatDeps {
   checkOutput(answer: string, sourcesText: string): OutputVerdict
   retrieve(question: string, topK: number): Promise<Retrieval>
   embed(texts: string[]): Promise<Float32Array[]>
+  /** Vectors of passage units (the index stores them at build time); defaults to embed. */
+  embedPassageUnits?: (texts: string[]) => Promise<Float32Array[]>
   /** False when the embedding model is unavailable: extractive answers then judge sentences by their words (default true). */
   canEmbed?: () => boolean
   llm: LlmPort | null
@@ -108,7 +111,9 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
 
   if (input.refusal) return finish({ answer: input.refusal.answer, mode: 'refused', reason: input.refusal.reason }, { retrieval: 0, llm: 0 })
 
-  const retrieval = await deps.retrieve(input.question, request.topK)
+  const context = contextTurn(input.question, input.history)
+  const query = context === null ? input.question : `${context} ${input.question}`
+  const retrieval = await deps.retrieve(query, request.topK)
   const retrievalMs = retrieval.timings_ms.total
   const offTopic = deps.offTopic({ question: input.question, topSimilarity: retrieval.topSimilarity, topKeywordScore: retrieval.topKeywordScore, results: retrieval.results.length })
   if (offTopic || retrieval.results.length === 0) {
@@ -133,14 +138,15 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
     fallbackReason = 'llm_circuit_open'
   }
 
-  const extractive = await answerFromPassages(deps, input.question, retrieval, sources)
+  const extractive = await answerFromPassages(deps, input.question, context, retrieval)
   if (extractive === null) {
     return finish({ answer: deps.noAnswer, mode: 'refused', reason: 'no_relevant' }, { retrieval: retrievalMs, llm: llmMs })
   }
+  const numbered = checkCitations(extractive.answer, sources.length)
   return finish({
-    answer: extractive.answer,
+    answer: numbered.answer,
     mode: 'extractive',
-    citations: citationsFor(extractive.cited, retrieval.results),
+    citations: citationsFor(numbered.cited, retrieval.results),
     model: `extractive (${deps.embeddingModel})`,
     ...(fallbackReason ? { reason: fallbackReason } : {})
   }, { retrieval: retrievalMs, llm: llmMs })
@@ -198,10 +204,15 @@ async function answerWithLlm (
   }
 }
 
-async function answerFromPassages (deps: ChatDeps, question: string, retrieval: Retrieval, sources: Source[]): Promise<{ answer: string, cited: number[] } | null> {
+async function answerFromPassages (deps: ChatDeps, question: string, context: string | null, retrieval: Retrieval): Promise<{ answer: string, cited: number[] } | null> {
   const canEmbed = deps.canEmbed?.() ?? true
-  const questionVector = retrieval.queryVector ?? (canEmbed ? (await deps.embed([question]))[0] as Float32Array : null)
-  return answerExtractively(question, questionVector, sources, deps.embed, deps.extractive)
+  const query = context === null ? question : `${context} ${question}`
+  const questionVector = retrieval.queryVector ?? (canEmbed ? (await deps.embed([query]))[0] as Float32Array : null)
+  const passages = retrieval.results.map((r, i) => ({
+    n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id, document_title: r.document_title, version: r.version, effective_date: r.effective_date
+  }))
+  return answerExtractively({ question, context, questionVector, embedQuestion: canEmbed ? deps.embed : null },
+    passages, deps.embedPassageUnits ?? deps.embed, deps.extractive)
 }
 
 function answerBase (input: InputVerdict): Omit<ChatAnswer, 'answer' | 'mode' | 'timings_ms'> {
@@ -216,12 +227,13 @@ function answerBase (input: InputVerdict): Omit<ChatAnswer, 'answer' | 'mode' | 
   }
 }
 
+/** `cited` holds source numbers in order of first appearance; the answer shows `cited[i]` as [i + 1]. */
 export function citationsFor (cited: readonly number[], results: readonly RetrievedChunk[]): Citation[] {
-  return cited.flatMap((n) => {
+  return cited.flatMap((n, i) => {
     const r = results[n - 1]
     if (r === undefined) return []
     return [{
-      id: n,
+      id: i + 1,
       chunk_id: r.chunk_id,
       document_id: r.document_id,
       document_title: r.document_title,

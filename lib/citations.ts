@@ -7,14 +7,16 @@
  * rewritten to adjacent single markers (`[1][2][3]`) so clients can match
  * `\[(\d+)\]`; numbers outside 1..sourceCount are dropped, and a group left
  * empty is removed along with the space before it when punctuation, a line
- * end or another space follows. Source numbers are kept as citation ids (no
- * renumbering), so text already streamed stays consistent with the citations.
+ * end or another space follows. Markers are renumbered in order of first
+ * appearance (the first source cited becomes [1], the next new one [2], ...),
+ * so the citations list is 1..k with no gaps; text is rewritten left to right,
+ * so a streamed prefix never changes its numbers later.
  */
 
 export interface CitationCheck {
   /** The answer with every marker canonical and every invalid one removed. */
   answer: string
-  /** Valid source numbers, unique, in order of first appearance. */
+  /** Valid source numbers, unique, in order of first appearance: `cited[i]` is shown as [i + 1]. */
   cited: number[]
   /** Out-of-range numbers, unique, in order of first appearance. */
   invalid: number[]
@@ -93,7 +95,7 @@ class CitationTracker {
   rewrite (text: string): string {
     return text.replace(GROUP_WITH_SPACE, (match: string, space: string, group: string, offset: number) => {
       const valid = this.#classify(group)
-      if (valid.length > 0) return space + valid.map((n) => `[${n}]`).join('')
+      if (valid.length > 0) return space + valid.map((n) => `[${this.#id(n)}]`).join('')
       const next = text.charAt(offset + match.length)
       return DROPS_SPACE_BEFORE.test(next) ? '' : space
     })
@@ -102,6 +104,10 @@ class CitationTracker {
   result (answer: string): CitationCheck {
     const invalid = [...this.#invalid]
     return { answer, cited: [...this.#cited], invalid, valid: invalid.length === 0 }
+  }
+
+  #id (source: number): number {
+    return [...this.#cited].indexOf(source) + 1
   }
 
   #classify (group: string): number[] {

@@ -1,53 +1,61 @@
 /**
- * The extractive answerer: without an LLM, answer with the retrieved passages' own sentences
- * that best match the question (embedding similarity plus term overlap), each cited [n].
+ * The extractive answerer: without an LLM, answer with the retrieved passages' own words. It
+ * quotes one contiguous span (one to three adjacent units: sentences, a list item with its
+ * lead-in, a table row with its header) from the passage that answers best, in document order,
+ * and opens with the policy it quotes. Units are judged by meaning (embedding similarity) and
+ * by the question's words, and preferred when they give the kind of answer the question asks
+ * for: the deciding sentence of a yes/no question, the action and contact of an instruction
+ * question, a figure for a quantity question. A question asking two things gets one span per part.
  */
-import { cleanLine } from './markdown-text.js'
+import { answerUnits, unitEmbeddingText, type AnswerUnit } from './answer-units.js'
+import { questionKind, type QuestionKind } from './question-kind.js'
+import { workplaceSynonyms } from './synonyms.js'
 import { contentTerms } from './terms.js'
 
 export interface Passage {
-  /** The source number shown to the user as [n]. */
+  /** The source number, cited as [n]. */
   n: number
   text: string
-  /** Heading path ("Sick Leave > Reporting an Absence"): context for judging a sentence out of its passage. */
+  /** Heading path ("Sick Leave > Reporting an Absence"). */
   heading?: string
+  document_id?: string
+  document_title?: string
+  version?: string | null
+  effective_date?: string | null
 }
 
 export interface ExtractiveOptions {
-  /** At most this many sentences in the answer. */
-  maxSentences: number
-  /** Sentences scoring below this fraction of the best one are left out. */
-  relativeCutoff: number
-  /** A best sentence scoring below this means nothing relevant was found. */
+  /** A best unit scoring below this means nothing relevant was found. */
   minScore: number
-  /** How many sentences of each passage are considered (passages are short, so all of them by default). */
-  maxSentencesPerPassage: number
   similarityWeight: number
-  /** Added to sentences with a number when the question asks how much, how long, when... */
-  quantityBoost: number
-  /** Added in proportion to 1/rank of the sentence's passage. */
+  /** Added to units that give the kind of answer the question asks for. */
+  kindBoost: number
+  /** Added in proportion to 1/rank of the unit's passage. */
   rankWeight: number
-  /** Sentences from another document than the best one's must score at least this fraction of it. */
-  otherDocumentCutoff: number
+  /** A neighbour joins the span when it scores at least this fraction of the best unit. */
+  neighbourCutoff: number
+  /** A neighbour that continues the best unit's subject ("It ...") joins at this fraction. */
+  continuationCutoff: number
+  /** At most this many units in one span. */
+  maxSpanUnits: number
+  /** Weight of a synonym's words (index-data/synonyms.json) against the question's own words. */
+  synonymWeight: number
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
-  maxSentences: 3,
-  relativeCutoff: 0.7,
   minScore: 0.3,
-  maxSentencesPerPassage: 24,
-  similarityWeight: 0.6,
-  quantityBoost: 0.2,
-  rankWeight: 0.05,
-  otherDocumentCutoff: 0.8
+  similarityWeight: 0.55,
+  kindBoost: 0.12,
+  rankWeight: 0.08,
+  neighbourCutoff: 0.9,
+  continuationCutoff: 0.35,
+  maxSpanUnits: 3,
+  synonymWeight: 0.5
 })
 
-export interface ScoredSentence {
+export interface ScoredUnit extends AnswerUnit {
   n: number
-  /** The document the sentence comes from (the heading path's first part). */
-  document: string
-  text: string
-  position: number
+  passage: number
   similarity: number
   overlap: number
   score: number
@@ -55,127 +63,220 @@ export interface ScoredSentence {
 
 export interface ExtractiveAnswer {
   answer: string
+  /** Source numbers cited, in order of first appearance. */
   cited: number[]
-  /** The best sentence's score: how sure the answerer is that the passages answer the question. */
+  /** The best unit's score: how sure the answerer is that the passages answer the question. */
   confidence: number
-  sentences: ScoredSentence[]
+  units: ScoredUnit[]
 }
 
+/** Vectors for unit texts (see `unitEmbeddingText`), from the index when it has them. */
 export type EmbedFn = (texts: string[]) => Promise<Float32Array[]>
 
-/** With a null questionVector (no embedding model) sentences are judged by term overlap alone. */
+interface Candidate extends AnswerUnit { n: number, passage: number, terms: Set<string>, vectorText: string }
+
+/** The texts whose vectors an answer over these passages needs: what the index stores at build time. */
+export function passageUnitTexts (markdown: string, heading = ''): string[] {
+  return answerUnits(markdown, heading).map(unitEmbeddingText)
+}
+
+export interface ExtractiveQuestion {
+  question: string
+  /** The earlier question a follow-up leans on: its words count, its kind does not. */
+  context?: string | null
+  /** The embedding of the question (with its context); null without an embedding model. */
+  questionVector: Float32Array | null
+  /** Embeds the parts of a two-part question; null without an embedding model. */
+  embedQuestion?: EmbedFn | null
+}
+
+/** With a null questionVector (no embedding model) units are judged by the question's words alone. */
 export async function answerExtractively (
-  question: string,
-  questionVector: Float32Array | null,
+  input: ExtractiveQuestion,
   passages: readonly Passage[],
   embed: EmbedFn,
   options: Partial<ExtractiveOptions> = {}
 ): Promise<ExtractiveAnswer | null> {
   const opts = { ...EXTRACTIVE_DEFAULTS, ...options }
-  const candidates = passages.flatMap((p, rank) =>
-    splitSentences(p.text).slice(0, opts.maxSentencesPerPassage).map((text, position) => ({ n: p.n, document: p.heading?.split(' > ')[0] ?? '', text, position, rank, context: lastHeading(p.heading) })))
+  const { question, questionVector } = input
+  const context = input.context ?? ''
+  const candidates = passages.flatMap((p, passage) => answerUnits(p.text, p.heading).map((u) => ({
+    ...u, n: p.n, passage, terms: contentTerms(`${u.heading} ${u.text}`), vectorText: unitEmbeddingText(u)
+  })))
   if (candidates.length === 0) return null
+  const vectors = questionVector === null ? [] : await embed(candidates.map((c) => c.vectorText))
+  const kind = questionKind(question)
+  const partVectors = kind.parts.length > 1 && questionVector !== null && input.embedQuestion
+    ? await input.embedQuestion(kind.parts.map((part) => `${context} ${part}`.trim()))
+    : [questionVector]
+  const partSpans = kind.parts.map((part, i) => {
+    const partKind = kind.parts.length === 1 ? kind : { ...questionKind(part), parts: [part] }
+    const text = `${context} ${kind.parts.length === 1 ? question : part}`
+    return scoreUnits(candidates, vectors, partVectors[i] ?? questionVector, text, partKind, opts)
+  })
+  const best = partSpans[0]?.[0]
+  if (best === undefined || best.score < opts.minScore) return null
+  const spans: ScoredUnit[][] = []
+  for (const scored of partSpans) {
+    const top = scored[0]
+    if (top === undefined || top.score < opts.minScore) continue
+    if (spans.some((s) => s.some((u) => u.n === top.n && u.index === top.index))) continue
+    spans.push(spanAround(top, scored, opts))
+  }
+  spans.sort((a, b) => (a[0]?.passage ?? 0) - (b[0]?.passage ?? 0) || (a[0]?.index ?? 0) - (b[0]?.index ?? 0))
+  const answer = formatAnswer(spans, passages)
+  const cited: number[] = []
+  for (const span of spans) for (const u of span) if (!cited.includes(u.n)) cited.push(u.n)
+  return { answer, cited, confidence: best.score, units: spans.flat() }
+}
 
-  const vectors = questionVector === null ? [] : await embed(candidates.map((c) => c.context ? `${c.context}: ${c.text}` : c.text))
-  const weight = questionVector === null ? 0 : opts.similarityWeight
+function scoreUnits (candidates: readonly Candidate[], vectors: readonly Float32Array[], questionVector: Float32Array | null,
+  question: string, kind: QuestionKind, opts: ExtractiveOptions): ScoredUnit[] {
   const questionTerms = contentTerms(question)
-  const wantsQuantity = QUANTITY_QUESTION.test(question)
-  const scored = candidates.map(({ context: _context, rank, ...c }, i) => {
+  const idf = inverseFrequencies(candidates)
+  const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question).join(' '))].filter((t) => !questionTerms.has(t)))
+  const weight = questionVector === null ? 0 : opts.similarityWeight
+  return candidates.map((c, i) => {
     const similarity = questionVector === null ? 0 : dot(questionVector, vectors[i] as Float32Array)
-    const overlap = termOverlap(questionTerms, contentTerms(`${_context} ${c.text}`))
-    const score = weight * similarity + (1 - weight) * overlap +
-      (wantsQuantity && /\d/.test(c.text) ? opts.quantityBoost : 0) + opts.rankWeight / (rank + 1)
-    return { ...c, similarity, overlap, score }
-  }).sort((a, b) => b.score - a.score || a.n - b.n || a.position - b.position)
-
-  const best = scored[0] as ScoredSentence
-  if (best.score < opts.minScore) return null
-  const chosen = pick(scored, best, opts)
-  return {
-    answer: chosen.map((s) => cite(s.text, s.n)).join(' '),
-    cited: [...new Set(chosen.map((s) => s.n))],
-    confidence: best.score,
-    sentences: chosen
-  }
+    const overlap = Math.min(1, weightedOverlap(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf) / Math.max(1e-9, totalWeight(questionTerms, idf)))
+    const score = weight * similarity + (1 - weight) * overlap + opts.rankWeight / (c.passage + 1) +
+      opts.kindBoost * kindFit(c.text, kind) - opts.kindBoost * genericity(c.text, c.heading)
+    const { terms: _t, vectorText: _v, ...unit } = c
+    return { ...unit, similarity, overlap, score }
+  }).sort((a, b) => b.score - a.score || a.passage - b.passage || a.index - b.index)
 }
 
-const QUANTITY_QUESTION = /\b(how\s+(much|many|long|soon|often|quickly|fast|far|early|late)|when|what\s+time|which\s+day|deadline|by\s+when|limit|maximum|minimum|number|phone|extension|rate|percent|amount)\b/i
+const NUMBER_WITH_UNIT = /(?:\$\s?\d|\d\s?%|\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?(?:days?|weeks?|months?|years?|hours?|minutes?|times?|km|per cent|percent|nights?|shifts?|sessions?|people|employees|characters?)\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b)/i
+const IMPERATIVE = /^(?:(?:[\w\s,'-]{0,60}?,\s*)?(?:please\s+)?)(?:tell|report|send|contact|call|email|e-mail|notify|inform|record|submit|request|ask|complete|raise|log|book|file|use|speak|talk|keep|return|bring|leave|go|follow|lock|change|reset|forward|delete|escalate|apply|register|attach|upload|enrol|enroll|sign|agree|discuss|make|get|check|write|fill|phone|message|reach out)\b/i
+const OBLIGATION = /\b(?:must|should|need to|needs to|is required to|are required to|have to|has to)\s+(?:\w+\s+){0,2}(?:tell|report|send|contact|notify|inform|submit|request|ask|complete|raise|log|book|file|record|return|email|call|speak|agree|discuss|apply|get|obtain|give)\b/i
+const CONTACT = /[\w.+-]+@[\w-]+\.[\w.-]+|\bext(?:ension)?\.?\s*\d+|\b\d{3}[\s.-]\d{3,4}(?:[\s.-]\d{4})?\b|\b(?:in|through|via|using|on|to)\s+(?:the\s+)?[A-Z][a-z]+[A-Z]?\w*\b/
+const DECIDES = /\b(?:may|may not|must|must not|cannot|can't|can|not|never|only|no|allowed|permitted|prohibited|forbidden|required|eligible|entitled|unless|except|does not|do not|are not|is not|need not)\b/i
+const DEFINITION = /^(?:an?|the)?\s*[\w\s'-]{1,40}?\b(?:is|are|means|include|includes)\s+(?:any|an?|the|all|every)\b/i
+const GENERIC = /^(?:this policy|these rules|the purpose of this|it applies to|this document|this section)\b|\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b/i
 
-function lastHeading (heading: string | undefined): string {
-  return heading?.split(' > ').at(-1)?.trim() ?? ''
+/** 1 when the unit gives the kind of answer the question asks for (several kinds add up to at most 1). */
+function kindFit (text: string, kind: QuestionKind): number {
+  let fit = 0
+  if (kind.quantity && NUMBER_WITH_UNIT.test(text)) fit += 1
+  if (kind.instruction) {
+    if (IMPERATIVE.test(text) || OBLIGATION.test(text)) fit += 0.6
+    if (CONTACT.test(text)) fit += 0.5
+    if (DEFINITION.test(text)) fit -= 0.8
+  }
+  if (kind.yesNo && DECIDES.test(text)) fit += 0.5
+  return Math.max(-1, Math.min(1, fit))
 }
 
-function pick (scored: readonly ScoredSentence[], best: ScoredSentence, opts: ExtractiveOptions): ScoredSentence[] {
-  const chosen: ScoredSentence[] = []
-  for (const s of scored) {
-    if (chosen.length >= opts.maxSentences || s.score < best.score * opts.relativeCutoff) break
-    if (s.document !== best.document && s.score < best.score * opts.otherDocumentCutoff) continue
-    if (chosen.some((c) => nearDuplicate(c.text, s.text))) continue
-    chosen.push(s)
+/** Sentences that introduce or point elsewhere rather than state anything. */
+function genericity (text: string, heading: string): number {
+  return (GENERIC.test(text) ? 1 : 0) + (/^purpose|^scope|^introduction/i.test(heading) ? 0.3 : 0)
+}
+
+/** A sentence that goes on about the one before it ("It may be used at most twice a year."). */
+const CONTINUES = /^(?:it|they|this|these|those|such|each|both|the (?:same|note|form|request|claim|plan|report|card|allowance|budget|day|days))\b/i
+const ANAPHOR = /^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|both|either|neither|here|there|otherwise|however|instead|also|in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)/i
+
+/** The best unit and the neighbours it needs: the one before an anaphor, and close runners-up next to it. */
+function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], opts: ExtractiveOptions): ScoredUnit[] {
+  const block = scored.filter((u) => u.n === top.n && u.block === top.block).sort((a, b) => a.index - b.index)
+  const at = block.findIndex((u) => u.index === top.index)
+  let from = at
+  let to = at
+  const needsBefore = (u: ScoredUnit | undefined): boolean => u !== undefined && ANAPHOR.test(u.text)
+  while (to - from + 1 < opts.maxSpanUnits && from > 0 && needsBefore(block[from])) from--
+  while (to - from + 1 < opts.maxSpanUnits && to + 1 < block.length) {
+    const next = block[to + 1] as ScoredUnit
+    const continues = CONTINUES.test(next.text) && next.score >= top.score * opts.continuationCutoff
+    if (!continues && next.score < top.score * opts.neighbourCutoff) break
+    to++
   }
-  return chosen
+  return block.slice(from, to + 1)
+}
+
+function formatAnswer (spans: readonly ScoredUnit[][], passages: readonly Passage[]): string {
+  const parts: string[] = []
+  let lastDocument: string | undefined
+  for (const span of spans) {
+    const first = span[0]
+    if (first === undefined) continue
+    const passage = passages[first.passage]
+    const document = passage?.document_id ?? passage?.heading?.split(' > ')[0] ?? ''
+    const quote = cite(quoteSpan(span), first.n)
+    parts.push(document === lastDocument ? quote : `${attribution(passage)}${quote}`)
+    lastDocument = document
+  }
+  return parts.join(' ')
+}
+
+/** Adjacent list items under one lead-in read as one list: "Lead-in: a; b; c." */
+function quoteSpan (span: readonly ScoredUnit[]): string {
+  const out: string[] = []
+  let lead: string | undefined
+  for (const u of span) {
+    if (u.leadIn !== undefined && u.leadIn === lead) {
+      out[out.length - 1] = `${(out[out.length - 1] ?? '').replace(/[.;]$/, '')}; ${u.body.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}`
+    } else out.push(u.text)
+    lead = u.leadIn
+  }
+  return out.join(' ')
+}
+
+function attribution (passage: Passage | undefined): string {
+  const title = passage?.document_title ?? passage?.heading?.split(' > ')[0]?.trim()
+  if (title === undefined || title === '') return ''
+  const name = /\b(?:policy|code of conduct)$/i.test(title) ? `the ${title}` : `the ${title} policy`
+  const details = [passage?.version ? `v${passage.version}` : '', passage?.effective_date ? `effective ${readableDate(passage.effective_date)}` : '']
+    .filter((d) => d !== '')
+  return `From ${name}${details.length > 0 ? ` (${details.join(', ')})` : ''}: `
+}
+
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+
+function readableDate (iso: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso)
+  if (m === null) return iso
+  return `${Number(m[3])} ${MONTH_NAMES[Number(m[2]) - 1] ?? m[2]} ${m[1]}`
+}
+
+/** Bracketed numbers inside a policy's own text must not read as citations. */
+function unbracket (text: string): string {
+  return text.trim().replace(/\[(\s*\^?\d[\d\s,;–-]*)\]/g, '($1)')
 }
 
 function cite (sentence: string, n: number): string {
-  const trimmed = sentence.trim()
-  const end = /[.!?:;]$/.exec(trimmed)
-  return end ? `${trimmed.slice(0, -1)} [${n}]${end[0] === ':' || end[0] === ';' ? '.' : end[0]}` : `${trimmed} [${n}].`
+  const trimmed = unbracket(sentence)
+  const end = /[.!?:;]["”)]?$/.exec(trimmed)
+  if (end === null) return `${trimmed} [${n}].`
+  const stop = end[0].startsWith(':') || end[0].startsWith(';') ? '.' : end[0]
+  return `${trimmed.slice(0, -end[0].length)} [${n}]${stop}`
 }
 
-/** Markdown passage → plain sentences: list items, table rows and paragraphs, split at sentence ends. */
-export function splitSentences (markdown: string): string[] {
-  const sentences: string[] = []
-  for (const line of joinListLeadIns(markdown.split('\n'))) {
-    if (line === '') continue
-    for (const part of line.split(/(?<=[.!?])\s+(?=[A-Z0-9"“(])/)) {
-      const sentence = part.trim()
-      if (sentence.split(/\s+/).length >= 4) sentences.push(sentence)
-    }
-  }
-  return sentences
+/** How rare each term is among the candidate units: a word every unit shares says little about which one answers. */
+function inverseFrequencies (candidates: ReadonlyArray<{ terms: ReadonlySet<string> }>): (term: string) => number {
+  const df = new Map<string, number>()
+  for (const c of candidates) for (const t of c.terms) df.set(t, (df.get(t) ?? 0) + 1)
+  const n = candidates.length
+  return (term) => Math.log(1 + n / (1 + (df.get(term) ?? 0)))
 }
 
-/** "…any of the following:" followed by list items becomes one line, so the answer keeps what the lead-in announces. */
-function joinListLeadIns (rawLines: string[]): string[] {
-  const lines: string[] = []
-  let leadIn: string | null = null
-  let items: string[] = []
-  const flush = (): void => {
-    if (leadIn !== null) lines.push(items.length > 0 ? `${leadIn} ${items.join('; ').replace(/[;.]\s*;/g, ';')}` : leadIn)
-    leadIn = null
-    items = []
-  }
-  for (const raw of rawLines) {
-    const isItem = /^\s*([-*+]|\d+[.)])\s+/.test(raw)
-    const line = cleanLine(raw)
-    if (leadIn !== null && isItem && line !== '') {
-      items.push(line.replace(/[;.]$/, ''))
-      continue
-    }
-    flush()
-    if (line.endsWith(':') && !line.startsWith('|')) leadIn = line
-    else lines.push(line)
-  }
-  flush()
-  return lines
+function totalWeight (terms: ReadonlySet<string>, idf: (term: string) => number): number {
+  let sum = 0
+  for (const t of terms) sum += idf(t)
+  return sum
 }
 
-function termOverlap (question: ReadonlySet<string>, sentence: ReadonlySet<string>): number {
-  if (question.size === 0) return 0
-  let shared = 0
-  for (const term of question) if (sentence.has(term)) shared++
-  return shared / question.size
+function weightedShared (a: ReadonlySet<string>, b: ReadonlySet<string>, idf: (term: string) => number): number {
+  let sum = 0
+  for (const t of a) if (b.has(t)) sum += idf(t)
+  return sum
 }
 
-function nearDuplicate (a: string, b: string): boolean {
-  const ta = contentTerms(a)
-  const tb = contentTerms(b)
-  const smaller = Math.min(ta.size, tb.size)
-  if (smaller === 0) return a === b
-  let shared = 0
-  for (const t of ta) if (tb.has(t)) shared++
-  return shared / smaller > 0.8
+/** The share of the question's term weight that the unit holds. */
+function weightedOverlap (question: ReadonlySet<string>, unit: ReadonlySet<string>, idf: (term: string) => number): number {
+  const total = totalWeight(question, idf)
+  return total === 0 ? 0 : weightedShared(question, unit, idf) / total
 }
+
 
 function dot (a: Float32Array, b: Float32Array): number {
   let sum = 0

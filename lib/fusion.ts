@@ -1,4 +1,4 @@
-/** Reciprocal rank fusion (Cormack et al., 2009): score = Σ 1 / (k + rank) over the lists a chunk appears in. */
+/** Reciprocal rank fusion (Cormack et al., 2009): score = Σ weight / (k + rank) over the lists a chunk appears in. */
 
 export const DEFAULT_RRF_K = 60
 
@@ -19,6 +19,8 @@ export interface FusedResult {
 export interface FusionOptions {
   k?: number
   limit?: number
+  /** Weighted RRF: each list's terms are multiplied by its weight (default 1). */
+  weights?: { vector?: number, keyword?: number }
 }
 
 export function reciprocalRankFusion (lists: RankedLists, options: FusionOptions = {}): FusedResult[] {
@@ -36,7 +38,7 @@ export function reciprocalRankFusion (lists: RankedLists, options: FusionOptions
   add(lists.vector, 'vector_rank')
   add(lists.keyword, 'keyword_rank')
   for (const entry of fused.values()) {
-    entry.score = rrfTerm(entry.vector_rank, k) + rrfTerm(entry.keyword_rank, k)
+    entry.score = (options.weights?.vector ?? 1) * rrfTerm(entry.vector_rank, k) + (options.weights?.keyword ?? 1) * rrfTerm(entry.keyword_rank, k)
   }
   const ranked = [...fused.values()].sort(compare)
   return options.limit === undefined ? ranked : ranked.slice(0, Math.max(0, options.limit))

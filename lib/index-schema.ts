@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import { createHash } from 'node:crypto'
 import type { ChunkerParams } from './chunking.js'
 
 /** Bump when tables or their meaning change; readers refuse other versions. */
@@ -36,6 +37,9 @@ export function schemaStatements (dimensions: number): string[] {
       UNIQUE (document_id, ordinal)
     )`,
     `CREATE VIRTUAL TABLE chunks_fts USING fts5(heading, text, content='chunks', content_rowid='rowid', tokenize='${FTS_TOKENIZER}')`,
+    // The vectors of the passages' answer units (lib/answer-units), keyed by unitTextKey(text): the
+    // extractive answerer then embeds only the question. Optional: without it units are embedded at answer time.
+    'CREATE TABLE unit_vectors (key TEXT PRIMARY KEY, embedding BLOB NOT NULL) WITHOUT ROWID',
     `CREATE VIRTUAL TABLE chunks_vec USING vec0(
       chunk_rowid INTEGER PRIMARY KEY, embedding float[${dimensions}] distance_metric=cosine,
       category TEXT, document_id TEXT, chunk_size=${VEC_CHUNK_SIZE}
@@ -103,4 +107,30 @@ export function missingTables (db: Database.Database): string[] {
   const rows = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>
   const present = new Set(rows.map((r) => r.name))
   return REQUIRED_TABLES.filter((name) => !present.has(name))
+}
+
+/** The unit_vectors key of a unit's embedding text. */
+export function unitTextKey (text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22)
+}
+
+/**
+ * Unit vectors are stored as int8 with one float32 scale (516 bytes for 512 dimensions instead of 2048):
+ * several fit a page, and the cosine to the float vector stays above 0.999, which only ranks sentences.
+ */
+export function encodeUnitVector (vector: Float32Array): Buffer {
+  let max = 0
+  for (const x of vector) max = Math.max(max, Math.abs(x))
+  const scale = max === 0 ? 1 : max / 127
+  const out = Buffer.alloc(4 + vector.length)
+  out.writeFloatLE(scale, 0)
+  vector.forEach((x, i) => { out.writeInt8(Math.round(x / scale), 4 + i) })
+  return out
+}
+
+export function decodeUnitVector (blob: Buffer): Float32Array {
+  const scale = blob.readFloatLE(0)
+  const vector = new Float32Array(blob.length - 4)
+  for (let i = 0; i < vector.length; i++) vector[i] = blob.readInt8(4 + i) * scale
+  return vector
 }

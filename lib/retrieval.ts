@@ -3,6 +3,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { reciprocalRankFusion } from './fusion.js'
+import type { SynonymMap } from './synonyms.js'
 import type { ChunkHit, SearchFilters, VectorStore } from './vector-store.js'
 
 export type SearchMode = 'hybrid' | 'vector' | 'keyword'
@@ -16,6 +17,8 @@ export interface RetrieveRequest {
 
 export interface RetrievalSettings {
   rrfK: number
+  /** Weight of the keyword ranking in the fusion (the vector ranking's is 1; default 1). */
+  keywordWeight?: number
   /** How many candidates each of vector and keyword search contributes before fusion. */
   candidates: number
 }
@@ -42,6 +45,8 @@ export interface Retrieval {
 export interface RetrievalDeps {
   store: VectorStore
   embedQuery: (text: string) => Promise<Float32Array>
+  /** Workplace synonyms added to keyword queries (none when absent). */
+  synonyms?: SynonymMap
 }
 
 export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, settings: RetrievalSettings): Promise<Retrieval> {
@@ -58,7 +63,8 @@ export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, s
   }
   let keywordHits: ChunkHit[] = []
   if (request.mode !== 'vector') {
-    keywordHits = await timed(timings, 'keyword', async () => deps.store.keywordSearch(request.query, depth, request.filters))
+    const expanded = [request.query, ...(deps.synonyms?.expansions(request.query) ?? [])].join(' ')
+    keywordHits = await timed(timings, 'keyword', async () => deps.store.keywordSearch(expanded, depth, request.filters))
   }
 
   const results = fuse(vectorHits, keywordHits, request, settings)
@@ -79,7 +85,7 @@ function fuse (vectorHits: ChunkHit[], keywordHits: ChunkHit[], request: Retriev
   const fused = reciprocalRankFusion({
     vector: vectorHits.map((h) => h.chunk_id),
     keyword: keywordHits.map((h) => h.chunk_id)
-  }, { k: settings.rrfK, limit: request.topK })
+  }, { k: settings.rrfK, limit: request.topK, weights: { keyword: settings.keywordWeight ?? 1 } })
   return fused.map((f, i) => {
     const { rank: _rank, score: _score, ...hit } = byId.get(f.chunk_id) as ChunkHit
     return {

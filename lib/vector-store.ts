@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { statSync } from 'node:fs'
 import * as sqliteVec from 'sqlite-vec'
 import { toFtsQuery } from './fts-query.js'
-import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, type IndexMeta } from './index-schema.js'
+import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
 
 export type { IndexMeta } from './index-schema.js'
 
@@ -64,6 +64,8 @@ export interface VectorStore {
   categories(): string[]
   getDocument(id: string): DocumentDetail | undefined
   getChunk(id: string): ChunkRecord | undefined
+  /** Stored vectors of answer-unit texts (see lib/answer-units), undefined where the index has none. */
+  unitVectors(texts: readonly string[]): Array<Float32Array | undefined>
   close(): void
 }
 
@@ -210,6 +212,7 @@ function prepareStatements (db: Database.Database) {
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
     categories: db.prepare<[], { category: string }>('SELECT DISTINCT category FROM documents ORDER BY category'),
     document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
+    unitVector: hasTable(db, 'unit_vectors') ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?') : null,
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`)
   }
@@ -252,8 +255,20 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     categories: () => [...categories],
     getDocument: (id) => sql.document.get(id),
     getChunk: (id) => sql.chunk.get(id),
+    unitVectors (texts) {
+      const statement = sql.unitVector
+      if (statement === null || status !== 'operational') return texts.map(() => undefined)
+      return texts.map((text) => {
+        const row = statement.get(unitTextKey(text))
+        return row === undefined ? undefined : decodeUnitVector(row.embedding)
+      })
+    },
     close: () => { db.close() }
   }
+}
+
+function hasTable (db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
 }
 
 function checkK (k: number): number {

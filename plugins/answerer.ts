@@ -76,6 +76,8 @@ export default fp(async function answerer (fastify) {
     },
     retrieve: async (question, topK) => fastify.retriever.retrieve({ query: question, topK, mode: 'hybrid' }),
     embed: async (texts) => fastify.embedder.embed(texts),
+    embedPassageUnits: async (texts) => storedOrEmbedded(fastify.retriever.store()?.unitVectors(texts) ?? texts.map(() => undefined), texts,
+      async (missing) => fastify.embedder.embed(missing)),
     canEmbed: () => fastify.embedder.status() !== 'unavailable',
     llm: fastify.llm.client === null ? null : llmPort(fastify.llm.client, () => fastify.llm.status() === 'operational'),
     streamLive: level !== 'strict',
@@ -123,4 +125,13 @@ function llmPort (client: LlmClient, available: () => boolean): LlmPort {
     complete: async (messages, signal) => client.complete({ messages, signal }),
     stream: (messages, signal) => client.stream({ messages, signal })
   }
+}
+
+/** Stored vectors where the index has them; the rest embedded in one batch. */
+async function storedOrEmbedded (stored: Array<Float32Array | undefined>, texts: readonly string[],
+  embed: (texts: string[]) => Promise<Float32Array[]>): Promise<Float32Array[]> {
+  const missing = texts.filter((_, i) => stored[i] === undefined)
+  const embedded = missing.length === 0 ? [] : await embed(missing)
+  let next = 0
+  return stored.map((v) => v ?? embedded[next++] as Float32Array)
 }

@@ -19,10 +19,11 @@ import { CHUNKER_PARAMS, chunkDocument, embeddingTexts, type Chunk, type Chunker
 import { parseCategoryList } from '../lib/corpus/config.js'
 import { CONFIG_FILE, CorpusReadError, DEFAULT_MAX_FILE_BYTES, readCorpus, type PolicyDocument, type ReadCorpusOptions, type SkippedFile } from '../lib/corpus.js'
 import { createEmbedder, modelFingerprint, type Embedder } from '../lib/embedding/embedder.js'
-import { metaRows, schemaStatements, SCHEMA_VERSION, type IndexMeta } from '../lib/index-schema.js'
+import { passageUnitTexts } from '../lib/extractive.js'
+import { metaRows, schemaStatements, SCHEMA_VERSION, encodeUnitVector, unitTextKey, type IndexMeta } from '../lib/index-schema.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
 import { openVectorStore } from '../lib/vector-store.js'
-import { chunkContentHash, openPreviousIndex, previousChunkVectors, type VectorsByHash } from './lib/previous-index.js'
+import { chunkContentHash, openPreviousIndex, previousChunkVectors, previousUnitVectors, type VectorsByHash } from './lib/previous-index.js'
 
 export const defaultCorpusDir = join(repoRoot, 'index-data', 'policies')
 /** The committed corpus's settings (its categories); a folder given with --docs reads its own corpus.json. */
@@ -53,6 +54,8 @@ export interface BuildReport {
   skipped: SkippedFile[]
   /** Chunk vectors taken from the previous index, and computed. */
   vectors: { reused: number, embedded: number }
+  /** The same for answer-unit vectors. */
+  unit_vectors: { reused: number, embedded: number }
   timings_ms: { read: number, chunk: number, embed: number, write: number, total: number }
 }
 
@@ -61,6 +64,8 @@ interface IndexContents {
   documents: PolicyDocument[]
   chunks: Chunk[]
   vectors: Float32Array[]
+  /** Answer-unit vectors by unitTextKey, in key order, encoded (encodeUnitVector). */
+  unitVectors: Array<[string, Buffer]>
 }
 
 export async function buildIndex (options: BuildIndexOptions): Promise<BuildReport> {
@@ -80,7 +85,8 @@ export async function buildIndex (options: BuildIndexOptions): Promise<BuildRepo
   log(`chunks: ${chunks.length} (max ${params.maxTokens} estimated tokens, overlap ${params.overlapTokens})`)
 
   const reusable = previousVectors(options, modelFingerprint(card), params, log)
-  const { vectors, reused } = await embedAll(options.embedder, chunks, params, reusable, options.batchSize ?? 64, log)
+  const { vectors, reused } = await embedAll(options.embedder, chunks, params, reusable.chunks, options.batchSize ?? 64, log)
+  const units = await embedUnits(options.embedder, chunks, reusable.units, log)
   const embed = clock()
 
   const meta: IndexMeta = {
@@ -92,7 +98,7 @@ export async function buildIndex (options: BuildIndexOptions): Promise<BuildRepo
     chunker_params: { ...params },
     corpus_sha256: corpus.sha256
   }
-  writeIndexAtomically(options.outPath, { meta, documents: corpus.documents, chunks, vectors })
+  writeIndexAtomically(options.outPath, { meta, documents: corpus.documents, chunks, vectors, unitVectors: units.vectors })
   const write = clock()
   const bytes = statSync(options.outPath).size
   log(`wrote ${options.outPath} (${(bytes / 1024).toFixed(0)} KiB)`)
@@ -102,6 +108,7 @@ export async function buildIndex (options: BuildIndexOptions): Promise<BuildRepo
     bytes,
     skipped: corpus.skipped,
     vectors: { reused, embedded: chunks.length - reused },
+    unit_vectors: { reused: units.reused, embedded: units.vectors.length - units.reused },
     timings_ms: { read, chunk, embed, write, total: read + chunk + embed + write }
   }
 }
@@ -116,13 +123,13 @@ function corpusOptions (options: BuildIndexOptions): ReadCorpusOptions {
   }
 }
 
-function previousVectors (options: BuildIndexOptions, fingerprint: string, params: Readonly<ChunkerParams>, log: (line: string) => void): VectorsByHash {
+function previousVectors (options: BuildIndexOptions, fingerprint: string, params: Readonly<ChunkerParams>,
+  log: (line: string) => void): { chunks: VectorsByHash, units: Map<string, Buffer> } {
   const path = options.previousPath === undefined ? options.outPath : options.previousPath
-  if (path === null) return new Map()
-  const db = openPreviousIndex(path, fingerprint, (reason) => log(`not reusing vectors from ${path}: ${reason}`))
-  if (db === undefined) return new Map()
+  const db = path === null ? undefined : openPreviousIndex(path, fingerprint, (reason) => log(`not reusing vectors from ${path}: ${reason}`))
+  if (db === undefined) return { chunks: new Map(), units: new Map() }
   try {
-    return previousChunkVectors(db, params)
+    return { chunks: previousChunkVectors(db, params), units: previousUnitVectors(db) }
   } finally {
     db.close()
   }
@@ -169,6 +176,26 @@ async function embedAll (embedder: Pick<Embedder, 'card' | 'embed'>, chunks: Chu
   return { vectors, reused }
 }
 
+/**
+ * The vector of every answer unit the extractive answerer can quote, so answering embeds only the
+ * question. Each unit is embedded alone (its int8 encoding must not depend on its batch) unless the
+ * previous index holds it under the same key: then its stored bytes are kept as they are.
+ */
+async function embedUnits (embedder: Pick<Embedder, 'embed'>, chunks: Chunk[], reusable: Map<string, Buffer>,
+  log: (line: string) => void): Promise<{ vectors: Array<[string, Buffer]>, reused: number }> {
+  const texts = [...new Set(chunks.flatMap((c) => passageUnitTexts(c.text, c.heading)))]
+  const byKey = new Map<string, Buffer>()
+  let reused = 0
+  for (const text of texts) {
+    const key = unitTextKey(text)
+    const previous = reusable.get(key)
+    if (previous !== undefined) reused++
+    byKey.set(key, previous ?? encodeUnitVector((await embedder.embed([text]))[0] as Float32Array))
+  }
+  log(`embedded ${texts.length - reused} answer units, reused ${reused}`)
+  return { vectors: [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), reused }
+}
+
 function addInto (sum: Float32Array, vector: Float32Array): void {
   if (vector.length !== sum.length) throw new Error(`the embedder returned ${vector.length} dimensions, its card says ${sum.length}`)
   for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] ?? 0) + (vector[i] ?? 0)
@@ -206,7 +233,7 @@ function checkWritten (path: string, fingerprint: string): void {
   }
 }
 
-function writeIndex (path: string, { meta, documents, chunks, vectors }: IndexContents): void {
+function writeIndex (path: string, { meta, documents, chunks, vectors, unitVectors }: IndexContents): void {
   const db = new Database(path)
   try {
     db.pragma('journal_mode = DELETE')
@@ -229,6 +256,8 @@ function writeIndex (path: string, { meta, documents, chunks, vectors }: IndexCo
         insertChunk.run(rowid, c.id, c.document_id, c.ordinal, c.heading, c.text, c.start, c.end)
         insertVec.run(rowid, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), categories.get(c.document_id), c.document_id)
       })
+      const insertUnit = db.prepare('INSERT INTO unit_vectors (key, embedding) VALUES (?, ?)')
+      for (const [key, blob] of unitVectors) insertUnit.run(key, blob)
       db.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')")
       db.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('optimize')")
     })()

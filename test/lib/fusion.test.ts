@@ -38,3 +38,9 @@ t.test('property: the order never depends on the order lists arrive or on duplic
   }), { numRuns: 500, seed: 3 })
   t.pass('500 random pairs of lists')
 })
+
+t.test('weighted fusion: a list with weight w contributes w / (k + rank)', async (t) => {
+  const fused = reciprocalRankFusion({ vector: ['a', 'b'], keyword: ['b', 'a'] }, { k: 10, weights: { keyword: 2 } })
+  t.equal(fused[0]?.chunk_id, 'b', 'the keyword ranking decides a tie of ranks')
+  t.equal(fused[0]?.score, 1 / 12 + 2 / 11)
+})

@@ -61,7 +61,7 @@ t.test('bad options are refused before anything is read', async (t) => {
   t.same(readdirSync(dir).filter((f) => f.startsWith('never')), [])
 })
 
-t.test('editing one of the 22 policies re-embeds its changed chunks only, and gives the bytes of a full build', async (t) => {
+t.test('editing one of the 22 policies re-embeds only what changed', async (t) => {
   const docs = join(dir, 'edited-corpus')
   cpSync(defaultCorpusDir, docs, { recursive: true })
   copyFileSync(defaultConfigPath, join(docs, 'corpus.json'))
@@ -74,11 +74,30 @@ t.test('editing one of the 22 policies re-embeds its changed chunks only, and gi
   t.equal(report.documents, 22)
   t.ok(report.vectors.embedded >= 1 && report.vectors.embedded <= 2, `${report.vectors.embedded} chunks embedded`)
   t.equal(report.vectors.reused, report.chunks - report.vectors.embedded)
+  t.ok(report.unit_vectors.embedded >= 1 && report.unit_vectors.embedded <= 3, `${report.unit_vectors.embedded} answer units embedded`)
+  t.ok(report.unit_vectors.reused > 700, `${report.unit_vectors.reused} answer units reused`)
   t.match(lines.join('\n'), /embedded [12] chunks, reused \d+ vectors from the previous index/)
+  const store = openVectorStore(incremental)
+  t.teardown(() => store.close())
+  t.match(store.getDocument('pto-policy')?.markdown, /Accrual is reviewed every year\./)
+})
 
-  const full = join(dir, 'full.sqlite')
+t.test('an incremental build writes the bytes of a full build', async (t) => {
+  const docs = join(dir, 'edited-fixtures')
+  cpSync(fixtures, docs, { recursive: true })
+  const previous = join(dir, 'fixtures.sqlite')
+  await buildIndex({ corpusDir: docs, outPath: previous, embedder })
+  const file = join(docs, 'remote-work.md')
+  writeFileSync(file, readFileSync(file, 'utf8').replace('three days', 'four days').concat('\n## Review\nThis policy is reviewed every year by People Operations.\n'))
+  const incremental = join(dir, 'fixtures-incremental.sqlite')
+  copyFileSync(previous, incremental)
+  const report = await buildIndex({ corpusDir: docs, outPath: incremental, embedder })
+  t.ok(report.vectors.reused > 0 && report.vectors.embedded > 0, JSON.stringify(report.vectors))
+  t.ok(report.unit_vectors.reused > 0 && report.unit_vectors.embedded > 0, JSON.stringify(report.unit_vectors))
+  const full = join(dir, 'fixtures-full.sqlite')
   const fullReport = await buildIndex({ corpusDir: docs, outPath: full, embedder, previousPath: null })
   t.same(fullReport.vectors, { reused: 0, embedded: report.chunks })
+  t.equal(fullReport.unit_vectors.reused, 0)
   t.ok(readFileSync(incremental).equals(readFileSync(full)), 'incremental and full builds are byte-identical')
 })
 

@@ -1,8 +1,8 @@
 /**
  * An incremental build reuses the vectors of the index it replaces: a vector depends only on the
  * exact texts embedded and the model, so it is found again by a hash of those texts. The previous
- * index is opened once and its model checked; each vector table is then read into its own map
- * (chunk vectors here; another table keyed by a content hash reads the same way).
+ * index is opened once and its model checked; each vector table is then read into its own map:
+ * chunk vectors by chunkContentHash, answer-unit vectors by their stored key (unitTextKey).
  */
 import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
@@ -54,4 +54,12 @@ export function previousChunkVectors (db: Database.Database, params: Readonly<Ch
 function toFloats (blob: Buffer): Float32Array {
   const copy = new Uint8Array(blob)
   return new Float32Array(copy.buffer, 0, copy.byteLength / 4)
+}
+
+/** The previous index's answer-unit vectors, encoded as stored, by unitTextKey (none when it has no such table). */
+export function previousUnitVectors (db: Database.Database): Map<string, Buffer> {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'unit_vectors'").get()
+  if (table === undefined) return new Map()
+  const rows = db.prepare('SELECT key, embedding FROM unit_vectors').all() as Array<{ key: string, embedding: Buffer }>
+  return new Map(rows.map((r) => [r.key, r.embedding]))
 }

@@ -1,0 +1,50 @@
+/**
+ * Tunes the extractive answerer's weights on the dev split only: retrieves once per question,
+ * then grades the answers of each option set in a one-at-a-time sweep around the defaults.
+ *   npx tsx tools/sweep-extractive.ts
+ */
+import { buildApp } from '../app.js'
+import { EXTRACTIVE_DEFAULTS, answerExtractively, type ExtractiveOptions } from '../lib/extractive.js'
+import { contextTurn } from '../lib/follow-up.js'
+import { checkCitations } from '../lib/citations.js'
+import { loadQuestions } from './eval.js'
+import { grade } from './lib/grade.js'
+
+const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
+await app.ready()
+const questions = loadQuestions().filter((q) => q.split === 'dev' && q.style !== 'unanswerable')
+const prepared: Array<{ q: (typeof questions)[number], context: string | null, retrieval: Awaited<ReturnType<typeof app.retriever.retrieve>>, passages: Array<{ n: number, text: string, heading: string, document_id: string, document_title: string, version: string | null, effective_date: string | null }> }> = []
+for (const q of questions) {
+  const context = contextTurn(q.question, q.history ?? [])
+  const query = context === null ? q.question : `${context} ${q.question}`
+  const retrieval = await app.retriever.retrieve({ query, topK: 5, mode: 'hybrid' })
+  const passages = retrieval.results.map((r, i) => ({ n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id, document_title: r.document_title, version: r.version, effective_date: r.effective_date }))
+  prepared.push({ q, context, retrieval, passages })
+}
+const embed = async (texts: string[]) => app.embedder.embed(texts)
+async function score (options: Partial<ExtractiveOptions>): Promise<number> {
+  let correct = 0
+  for (const { q, context, retrieval, passages } of prepared) {
+    const a = await answerExtractively({ question: q.question, context, questionVector: retrieval.queryVector, embedQuestion: embed }, passages, embed, options)
+    if (a === null) continue
+    const numbered = checkCitations(a.answer, passages.length)
+    const docs = numbered.cited.map((n) => passages[n - 1]?.document_id ?? '')
+    if (grade(numbered.answer, q.facts, docs, q.document_ids).grade === 'correct') correct++
+  }
+  return correct
+}
+console.log('defaults', await score({}), 'of', prepared.length)
+const grid: Partial<Record<keyof ExtractiveOptions, number[]>> = {
+  similarityWeight: [0.3, 0.45, 0.65, 0.75],
+  kindBoost: [0, 0.05, 0.08, 0.18, 0.25],
+  rankWeight: [0, 0.04, 0.12, 0.2],
+  neighbourCutoff: [0.75, 0.85, 0.95, 1.5],
+  continuationCutoff: [0.2, 0.5, 0.7, 5],
+  synonymWeight: [0, 0.25, 0.75, 1]
+}
+for (const [key, values] of Object.entries(grid)) {
+  const row = []
+  for (const v of values ?? []) row.push(`${v}:${await score({ [key]: v })}`)
+  console.log(key, `(default ${EXTRACTIVE_DEFAULTS[key as keyof ExtractiveOptions]})`, row.join(' '))
+}
+await app.close()
