@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DestinationStream } from 'pino'
 import { loadConfig, type AppConfig } from './lib/config.js'
+import { errorReply } from './lib/error-reply.js'
 import configPlugin from './plugins/config.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -25,18 +26,11 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method} ${request.url} not found` })
   })
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
-    if (status >= 500 && fastify.hasDecorator('vectorStore') && fastify.vectorStore.reportFailure(error)) {
-      reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'The policy index is unavailable: the file is damaged (see the service log)', code: 'FST_INDEX_UNAVAILABLE' })
-      return
-    }
-    if (status >= 500 && error.code?.startsWith('FST_') !== true) {
-      request.log.error({ err: error }, 'request failed')
-      reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong on our side; the error has been logged.' })
-      return
-    }
-    if (status >= 500) request.log.warn({ code: error.code, message: error.message }, 'request refused')
-    reply.code(status).send({ statusCode: status, error: httpReason(status), message: error.message, ...(error.code ? { code: error.code } : {}) })
+    const { status, message, code } = errorReply(error, {
+      reportFailure: (err) => fastify.hasDecorator('vectorStore') && fastify.vectorStore.reportFailure(err),
+      log: request.log
+    })
+    reply.code(status).send({ statusCode: status, error: httpReason(status), message, ...(code ? { code } : {}) })
   })
   // The API speaks JSON only: a text/plain body gets a 415 rather than a confusing schema error.
   fastify.removeContentTypeParser('text/plain')

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks'
 import { CitationStream, checkCitations } from './citations.js'
 import { contextTurn } from './follow-up.js'
+import { knownTo } from './synonyms.js'
 import { answerExtractively, type ExtractiveOptions } from './extractive.js'
 import { plainText } from './markdown-text.js'
 import { buildMessages } from './prompt.js'
@@ -47,6 +48,8 @@ export interface ChatDeps {
   checkOutput(answer: string, sourcesText: string): OutputVerdict
   retrieve(question: string, topK: number): Promise<Retrieval>
   embed(texts: string[]): Promise<Float32Array[]>
+  /** The words the policies use (synonyms are added only for others). */
+  vocabulary?: () => ReadonlySet<string> | undefined
   /** Vectors of passage units (the index stores them at build time); defaults to embed. */
   embedPassageUnits?: (texts: string[]) => Promise<Float32Array[]>
   /** False when the embedding model is unavailable: extractive answers then judge sentences by their words (default true). */
@@ -211,7 +214,8 @@ async function answerFromPassages (deps: ChatDeps, question: string, context: st
   const passages = retrieval.results.map((r, i) => ({
     n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id, document_title: r.document_title, version: r.version, effective_date: r.effective_date
   }))
-  return answerExtractively({ question, context, questionVector, embedQuestion: canEmbed ? deps.embed : null },
+  const vocabulary = deps.vocabulary?.()
+  return answerExtractively({ question, context, questionVector, embedQuestion: canEmbed ? deps.embed : null, ...(vocabulary ? { knownPhrase: knownTo(vocabulary) } : {}) },
     passages, deps.embedPassageUnits ?? deps.embed, deps.extractive)
 }
 

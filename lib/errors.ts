@@ -6,3 +6,5 @@ export const ModelMismatchError = createError('FST_MODEL_MISMATCH', 'Vector sear
 export const EmbedderUnavailableError = createError('FST_EMBEDDER_UNAVAILABLE', 'Vector search is unavailable: %s; use mode "keyword"', 503)
 export const DocumentNotFoundError = createError('FST_DOCUMENT_NOT_FOUND', 'No policy document with id "%s"', 404)
 export const InvalidInputError = createError('FST_INVALID_INPUT', '%s', 400)
+export const ModelNotFoundError = createError('FST_MODEL_NOT_FOUND', 'The model "%s" does not exist: this service answers as "policy-rag"', 404)
+export const InvalidMessagesError = createError('FST_INVALID_MESSAGES', '%s', 400)

@@ -34,30 +34,40 @@ export interface ExtractiveOptions {
   rankWeight: number
   /** A neighbour joins the span when it scores at least this fraction of the best unit. */
   neighbourCutoff: number
+  /** For an instruction, the next unit giving a further step or contact joins at this fraction of the best score. */
+  nextStepCutoff: number
   /** A neighbour that continues the best unit's subject ("It ...") joins at this fraction. */
   continuationCutoff: number
   /** At most this many units in one span. */
   maxSpanUnits: number
+  /** Added to a second part's units from the document that answered the first part. */
+  sameDocumentBoost: number
   /** Weight of a synonym's words (index-data/synonyms.json) against the question's own words. */
   synonymWeight: number
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
-  minScore: 0.3,
+  minScore: 0.2,
   similarityWeight: 0.55,
-  kindBoost: 0.12,
+  kindBoost: 0.18,
   rankWeight: 0.08,
   neighbourCutoff: 0.9,
-  continuationCutoff: 0.35,
+  continuationCutoff: 0,
+  nextStepCutoff: 0.6,
   maxSpanUnits: 3,
-  synonymWeight: 0.5
+  synonymWeight: 0.5,
+  sameDocumentBoost: 0.1
 })
 
 export interface ScoredUnit extends AnswerUnit {
   n: number
   passage: number
+  /** The policy the unit comes from. */
+  document: string
   similarity: number
   overlap: number
+  /** Similarity and the share of the question's words the unit holds: the confidence that it answers at all. */
+  evidence: number
   score: number
 }
 
@@ -73,7 +83,7 @@ export interface ExtractiveAnswer {
 /** Vectors for unit texts (see `unitEmbeddingText`), from the index when it has them. */
 export type EmbedFn = (texts: string[]) => Promise<Float32Array[]>
 
-interface Candidate extends AnswerUnit { n: number, passage: number, terms: Set<string>, vectorText: string }
+interface Candidate extends AnswerUnit { n: number, passage: number, document: string, terms: Set<string>, vectorText: string }
 
 /** The texts whose vectors an answer over these passages needs: what the index stores at build time. */
 export function passageUnitTexts (markdown: string, heading = ''): string[] {
@@ -88,6 +98,8 @@ export interface ExtractiveQuestion {
   questionVector: Float32Array | null
   /** Embeds the parts of a two-part question; null without an embedding model. */
   embedQuestion?: EmbedFn | null
+  /** Whether the policies use a phrase: synonyms are added only for words they do not use. */
+  knownPhrase?: (phrase: string) => boolean
 }
 
 /** With a null questionVector (no embedding model) units are judged by the question's words alone. */
@@ -101,7 +113,7 @@ export async function answerExtractively (
   const { question, questionVector } = input
   const context = input.context ?? ''
   const candidates = passages.flatMap((p, passage) => answerUnits(p.text, p.heading).map((u) => ({
-    ...u, n: p.n, passage, terms: contentTerms(`${u.heading} ${u.text}`), vectorText: unitEmbeddingText(u)
+    ...u, n: p.n, passage, document: p.document_id ?? p.heading?.split(' > ')[0] ?? '', terms: contentTerms(`${u.heading} ${u.text}`), vectorText: unitEmbeddingText(u)
   })))
   if (candidates.length === 0) return null
   const vectors = questionVector === null ? [] : await embed(candidates.map((c) => c.vectorText))
@@ -109,40 +121,50 @@ export async function answerExtractively (
   const partVectors = kind.parts.length > 1 && questionVector !== null && input.embedQuestion
     ? await input.embedQuestion(kind.parts.map((part) => `${context} ${part}`.trim()))
     : [questionVector]
+  const kinds = kind.parts.map((part) => kind.parts.length === 1 ? kind : { ...questionKind(part), parts: [part] })
   const partSpans = kind.parts.map((part, i) => {
-    const partKind = kind.parts.length === 1 ? kind : { ...questionKind(part), parts: [part] }
+    const partKind = kinds[i] ?? kind
     const text = `${context} ${kind.parts.length === 1 ? question : part}`
-    return scoreUnits(candidates, vectors, partVectors[i] ?? questionVector, text, partKind, opts)
+    return scoreUnits(candidates, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase)
   })
   const best = partSpans[0]?.[0]
-  if (best === undefined || best.score < opts.minScore) return null
+  if (best === undefined || best.evidence < opts.minScore) return null
   const spans: ScoredUnit[][] = []
-  for (const scored of partSpans) {
+  for (const [i, ranked] of partSpans.entries()) {
+    // Both parts of one question are usually about one policy: the second part prefers the first's.
+    const firstDocument = i === 0 ? undefined : spans[0]?.[0]?.document
+    const scored = firstDocument === undefined
+      ? ranked
+      : ranked.map((u) => u.document === firstDocument ? { ...u, score: u.score + opts.sameDocumentBoost } : u).sort((a, b) => b.score - a.score)
     const top = scored[0]
-    if (top === undefined || top.score < opts.minScore) continue
+    if (top === undefined || top.evidence < opts.minScore) continue
     if (spans.some((s) => s.some((u) => u.n === top.n && u.index === top.index))) continue
-    spans.push(spanAround(top, scored, opts))
+    spans.push(spanAround(top, scored, kinds[i] ?? kind, opts))
   }
   spans.sort((a, b) => (a[0]?.passage ?? 0) - (b[0]?.passage ?? 0) || (a[0]?.index ?? 0) - (b[0]?.index ?? 0))
   const answer = formatAnswer(spans, passages)
   const cited: number[] = []
   for (const span of spans) for (const u of span) if (!cited.includes(u.n)) cited.push(u.n)
-  return { answer, cited, confidence: best.score, units: spans.flat() }
+  return { answer, cited, confidence: best.evidence, units: spans.flat() }
 }
 
 function scoreUnits (candidates: readonly Candidate[], vectors: readonly Float32Array[], questionVector: Float32Array | null,
-  question: string, kind: QuestionKind, opts: ExtractiveOptions): ScoredUnit[] {
+  question: string, kind: QuestionKind, opts: ExtractiveOptions, known?: (phrase: string) => boolean): ScoredUnit[] {
   const questionTerms = contentTerms(question)
   const idf = inverseFrequencies(candidates)
-  const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question).join(' '))].filter((t) => !questionTerms.has(t)))
+  const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question, known).join(' '))].filter((t) => !questionTerms.has(t)))
   const weight = questionVector === null ? 0 : opts.similarityWeight
+  const raw = candidates.map((c) => weightedShared(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
+  const top = Math.max(1e-9, ...raw)
   return candidates.map((c, i) => {
     const similarity = questionVector === null ? 0 : dot(questionVector, vectors[i] as Float32Array)
-    const overlap = Math.min(1, weightedOverlap(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf) / Math.max(1e-9, totalWeight(questionTerms, idf)))
+    // Ranking compares units with each other; evidence (how much of the question a unit covers) decides whether to answer at all.
+    const overlap = (raw[i] as number) / top
+    const evidence = weight * similarity + (1 - weight) * Math.min(1, (raw[i] as number) / Math.max(1e-9, totalWeight(questionTerms, idf)))
     const score = weight * similarity + (1 - weight) * overlap + opts.rankWeight / (c.passage + 1) +
       opts.kindBoost * kindFit(c.text, kind) - opts.kindBoost * genericity(c.text, c.heading)
     const { terms: _t, vectorText: _v, ...unit } = c
-    return { ...unit, similarity, overlap, score }
+    return { ...unit, similarity, overlap, evidence, score }
   }).sort((a, b) => b.score - a.score || a.passage - b.passage || a.index - b.index)
 }
 
@@ -152,7 +174,7 @@ const OBLIGATION = /\b(?:must|should|need to|needs to|is required to|are require
 const CONTACT = /[\w.+-]+@[\w-]+\.[\w.-]+|\bext(?:ension)?\.?\s*\d+|\b\d{3}[\s.-]\d{3,4}(?:[\s.-]\d{4})?\b|\b(?:in|through|via|using|on|to)\s+(?:the\s+)?[A-Z][a-z]+[A-Z]?\w*\b/
 const DECIDES = /\b(?:may|may not|must|must not|cannot|can't|can|not|never|only|no|allowed|permitted|prohibited|forbidden|required|eligible|entitled|unless|except|does not|do not|are not|is not|need not)\b/i
 const DEFINITION = /^(?:an?|the)?\s*[\w\s'-]{1,40}?\b(?:is|are|means|include|includes)\s+(?:any|an?|the|all|every)\b/i
-const GENERIC = /^(?:this policy|these rules|the purpose of this|it applies to|this document|this section)\b|\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b/i
+const GENERIC = /^(?:this policy|these rules|the purpose of this|it applies to|this document|this section)\b|\b(?:is committed to|wants to|aims to|values are|we believe)\b|\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b/i
 
 /** 1 when the unit gives the kind of answer the question asks for (several kinds add up to at most 1). */
 function kindFit (text: string, kind: QuestionKind): number {
@@ -173,21 +195,25 @@ function genericity (text: string, heading: string): number {
 }
 
 /** A sentence that goes on about the one before it ("It may be used at most twice a year."). */
-const CONTINUES = /^(?:it|they|this|these|those|such|each|both|the (?:same|note|form|request|claim|plan|report|card|allowance|budget|day|days))\b/i
+const CONTINUES = /^(?:(?:it|they|this|these|those|such|each|both)\b|(?:report|send|forward|tell|return|submit|record|complete|raise|log|file|keep|email|call|notify|use|bring|delete|lock|change|request)\s+(?:it|them|this|these|those)\b)/i
+/** A phrase that refers to something said just before ("within that time", "above that value", "such a request"). */
+const POINTS_BACK = /\b(?:within|after|before|by|at|above|below|over|under|beyond|in|for|during|of) (?:that|this|these|those|such) (?:time|period|date|value|amount|limit|deadline|day|days|week|weeks|case|cases|threshold|request|requests|list)\b|\bsuch (?:a |an )?(?:request|case|report|claim|situation)s?\b/i
 const ANAPHOR = /^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|both|either|neither|here|there|otherwise|however|instead|also|in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)/i
 
 /** The best unit and the neighbours it needs: the one before an anaphor, and close runners-up next to it. */
-function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], opts: ExtractiveOptions): ScoredUnit[] {
+function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: QuestionKind, opts: ExtractiveOptions): ScoredUnit[] {
   const block = scored.filter((u) => u.n === top.n && u.block === top.block).sort((a, b) => a.index - b.index)
   const at = block.findIndex((u) => u.index === top.index)
   let from = at
   let to = at
-  const needsBefore = (u: ScoredUnit | undefined): boolean => u !== undefined && ANAPHOR.test(u.text)
+  const needsBefore = (u: ScoredUnit | undefined): boolean => u !== undefined && (ANAPHOR.test(u.text) || POINTS_BACK.test(u.text))
   while (to - from + 1 < opts.maxSpanUnits && from > 0 && needsBefore(block[from])) from--
   while (to - from + 1 < opts.maxSpanUnits && to + 1 < block.length) {
     const next = block[to + 1] as ScoredUnit
-    const continues = CONTINUES.test(next.text) && next.score >= top.score * opts.continuationCutoff
-    if (!continues && next.score < top.score * opts.neighbourCutoff) break
+    const continues = CONTINUES.test(next.text) && next.score >= top.score * opts.continuationCutoff && to === at
+    // An instruction goes on with its next step or contact ("Report a theft to the police as well.").
+    const nextStep = kind.instruction && kindFit(next.text, kind) > 0 && next.score >= top.score * opts.nextStepCutoff
+    if (!continues && !nextStep && next.score < top.score * opts.neighbourCutoff) break
     to++
   }
   return block.slice(from, to + 1)
@@ -271,11 +297,6 @@ function weightedShared (a: ReadonlySet<string>, b: ReadonlySet<string>, idf: (t
   return sum
 }
 
-/** The share of the question's term weight that the unit holds. */
-function weightedOverlap (question: ReadonlySet<string>, unit: ReadonlySet<string>, idf: (term: string) => number): number {
-  const total = totalWeight(question, idf)
-  return total === 0 ? 0 : weightedShared(question, unit, idf) / total
-}
 
 
 function dot (a: Float32Array, b: Float32Array): number {

@@ -8,3 +8,8 @@ export function sseEvent (event: string, data: unknown): string {
 export function tokenize (answer: string): string[] {
   return answer.match(/\S+\s*/g) ?? []
 }
+
+/** One unnamed Server-Sent Event (`data:` only), as OpenAI's streams send them; `[DONE]` goes as is. */
+export function sseData (data: unknown): string {
+  return `data: ${data === '[DONE]' ? data : JSON.stringify(data)}\n\n`
+}

@@ -11,18 +11,22 @@ import { repoRoot } from './paths.js'
 interface SynonymFile { groups: string[][] }
 
 export interface SynonymMap {
-  /** The phrases the text does not hold, from every group one of its phrases matched. */
-  expansions(text: string): string[]
+  /**
+   * The phrases the text does not hold, from every group one of its phrases matched. With `known`
+   * (does the corpus use this phrase?), only phrases the policies do not use are expanded: "sick"
+   * finds itself, "roll over" needs "carry over".
+   */
+  expansions(text: string, known?: (phrase: string) => boolean): string[]
 }
 
 export function createSynonymMap (groups: readonly (readonly string[])[]): SynonymMap {
   const compiled = groups.map((group) => group.map((phrase) => ({ phrase, pattern: wholeWords(phrase) })))
   return {
-    expansions (text) {
+    expansions (text, known = () => false) {
       const lower = text.toLowerCase().normalize('NFKC')
       const out: string[] = []
       for (const group of compiled) {
-        if (!group.some(({ pattern }) => pattern.test(lower))) continue
+        if (!group.some(({ phrase, pattern }) => pattern.test(lower) && !known(phrase))) continue
         for (const { phrase, pattern } of group) if (!pattern.test(lower) && !out.includes(phrase)) out.push(phrase)
       }
       return out
@@ -33,6 +37,11 @@ export function createSynonymMap (groups: readonly (readonly string[])[]): Synon
 function wholeWords (phrase: string): RegExp {
   const escaped = phrase.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '[\\s-]+')
   return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'u')
+}
+
+/** A phrase is known to a vocabulary when every word of it is. */
+export function knownTo (vocabulary: ReadonlySet<string>): (phrase: string) => boolean {
+  return (phrase) => (phrase.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).every((word) => vocabulary.has(word))
 }
 
 let shared: SynonymMap | undefined

@@ -64,6 +64,8 @@ export interface VectorStore {
   categories(): string[]
   getDocument(id: string): DocumentDetail | undefined
   getChunk(id: string): ChunkRecord | undefined
+  /** The lower-cased words the policies use. */
+  vocabulary(): ReadonlySet<string>
   /** Stored vectors of answer-unit texts (see lib/answer-units), undefined where the index has none. */
   unitVectors(texts: readonly string[]): Array<Float32Array | undefined>
   close(): void
@@ -209,6 +211,7 @@ function prepareStatements (db: Database.Database) {
       WHERE chunks_fts MATCH @query AND (@category IS NULL OR d.category = @category)
         AND (@document_id IS NULL OR c.document_id = @document_id)
       ORDER BY value, c.rowid LIMIT @k`),
+    markdown: db.prepare<[], { markdown: string }>('SELECT markdown FROM documents'),
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
     categories: db.prepare<[], { category: string }>('SELECT DISTINCT category FROM documents ORDER BY category'),
     document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
@@ -222,6 +225,7 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
   const sql = prepareStatements(db)
   const status = expected === undefined ? 'operational' : checkModel(meta, expected)
   const categories = sql.categories.all().map((r) => r.category)
+  let vocabulary: Set<string> | undefined
   const toHits = (rows: HitRow[], score: (value: number) => number): ChunkHit[] =>
     rows.map(({ value, ...row }, index) => ({ ...row, rank: index + 1, score: score(value) }))
   return {
@@ -255,6 +259,10 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     categories: () => [...categories],
     getDocument: (id) => sql.document.get(id),
     getChunk: (id) => sql.chunk.get(id),
+    vocabulary () {
+      vocabulary ??= new Set(sql.markdown.all().flatMap((row) => row.markdown.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []))
+      return vocabulary
+    },
     unitVectors (texts) {
       const statement = sql.unitVector
       if (statement === null || status !== 'operational') return texts.map(() => undefined)

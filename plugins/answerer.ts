@@ -76,6 +76,7 @@ export default fp(async function answerer (fastify) {
     },
     retrieve: async (question, topK) => fastify.retriever.retrieve({ query: question, topK, mode: 'hybrid' }),
     embed: async (texts) => fastify.embedder.embed(texts),
+    vocabulary: () => fastify.retriever.store()?.vocabulary(),
     embedPassageUnits: async (texts) => storedOrEmbedded(fastify.retriever.store()?.unitVectors(texts) ?? texts.map(() => undefined), texts,
       async (missing) => fastify.embedder.embed(missing)),
     canEmbed: () => fastify.embedder.status() !== 'unavailable',

@@ -3,6 +3,7 @@ import { EmbedderUnavailableError as EmbedderLoadError } from '../lib/embedding/
 import { EmbedderUnavailableError, IndexUnavailableError, ModelMismatchError } from '../lib/errors.js'
 import { counter, histogram, stateGauge } from '../lib/metric.js'
 import { retrieve, type Retrieval, type RetrieveRequest, type SearchMode } from '../lib/retrieval.js'
+import { workplaceSynonyms } from '../lib/synonyms.js'
 import type { VectorStore } from '../lib/vector-store.js'
 
 declare module 'fastify' {
@@ -23,7 +24,8 @@ export interface Retriever {
  * index (fastify.vectorStore) and fuses the two rankings, recording timings in /metrics.
  */
 export default fp(async function retriever (fastify) {
-  const { RRF_K: rrfK, RETRIEVAL_CANDIDATES: candidates } = fastify.config
+  const synonyms = workplaceSynonyms()
+  const { RRF_K: rrfK, RRF_KEYWORD_WEIGHT: keywordWeight, RETRIEVAL_CANDIDATES: candidates } = fastify.config
   const searches = counter({ name: 'searches_total', help: 'Retrievals by mode actually run', labelNames: ['mode'] })
   const stageSeconds = histogram({
     name: 'retrieval_stage_duration_seconds',
@@ -55,7 +57,7 @@ export default fp(async function retriever (fastify) {
         mode = 'keyword'
       }
       const run = async (as: SearchMode): Promise<Retrieval> =>
-        retrieve({ store, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array }, { ...request, mode: as }, { rrfK, candidates })
+        retrieve({ store, synonyms, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array }, { ...request, mode: as }, { rrfK, keywordWeight, candidates })
       let result: Retrieval
       try {
         result = await run(mode)

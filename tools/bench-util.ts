@@ -203,6 +203,20 @@ export function rssMb (pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat (Linux, 100 ticks a
+ * second); undefined once the process is gone. Per request it compares routes even on a busy machine.
+ */
+export function cpuMs (pid: number): number | undefined {
+  try {
+    // Fields after the parenthesised command name: state is [0], utime [11], stime [12].
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
 export interface RssSample { t_ms: number, mb: number }
 
 /** Samples a process's RSS every intervalMs until stopped. */

@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (run `npm run build` first): the compiled server as `npm start` runs it (tools/server-command), driven by
- * autocannon. GET /health, POST /search (hybrid) and POST /chat (extractive: no LLM) on one
- * server; POST /chat with an LLM on a second one, whose LLM is a local OpenAI-compatible server
+ * autocannon. GET /health, POST /search (hybrid), POST /chat (extractive: no LLM) and its
+ * OpenAI-compatible twin POST /v1/chat/completions (concurrency 1 and 10 only) on one server;
+ * POST /chat with an LLM on a second one, whose LLM is a local OpenAI-compatible server
  * answering after 300 ms. Each at concurrency 1, 10 and 50 for --duration seconds (default 5).
  * The server's RSS is sampled from /proc every 100 ms. Writes bench/results.json and prints a
  * Markdown table beside the original deployment's published figures.
@@ -23,7 +24,7 @@ import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
 import { openVectorStore } from '../lib/vector-store.js'
 import { buildIndex, defaultCorpusDir } from './build-index.js'
 import { loadQuestions } from './eval.js'
-import { freePort, markdownTable, numberFlags, percentile, round, runLoad, RssSampler, ServerProcess, startFakeLlm, waitFor200, type LoadResult } from './bench-util.js'
+import { cpuMs, freePort, markdownTable, numberFlags, percentile, round, runLoad, RssSampler, ServerProcess, startFakeLlm, waitFor200, type LoadResult } from './bench-util.js'
 
 const LLM_DELAY_MS = 300
 const CONCURRENCY = [1, 10, 50]
@@ -40,13 +41,15 @@ export const PUBLISHED = {
 export const BUDGETS = { health_p99_ms: 5, rss_steady_mb: 150, rss_peak_mb: 200, startup_ms: 300, first_query_ms: 500, search_c1_p50_ms: 10 }
 
 interface Scenario {
-  name: 'health' | 'search' | 'chat_extractive' | 'chat_llm'
+  name: 'health' | 'search' | 'chat_extractive' | 'openai_extractive' | 'chat_llm'
   label: string
   method: 'GET' | 'POST'
   path: string
   body?: (n: number) => unknown
   published: string
   server: 'plain' | 'llm'
+  /** Default CONCURRENCY. */
+  concurrency?: number[]
 }
 
 export interface ScenarioResult extends LoadResult {
@@ -55,6 +58,8 @@ export interface ScenarioResult extends LoadResult {
   connections: number
   seconds: number
   rss_peak_mb: number
+  /** Server CPU time per answered request (user + system). */
+  cpu_ms_per_request?: number
 }
 
 // Real questions in a fixed rotation: the embedding cache helps only as much as it would in use.
@@ -65,6 +70,16 @@ const SCENARIOS: Scenario[] = [
   { name: 'health', label: 'GET /health', method: 'GET', path: '/health', published: PUBLISHED.health, server: 'plain' },
   { name: 'search', label: 'POST /search (hybrid)', method: 'POST', path: '/search', body: (n) => ({ query: pick(n), mode: 'hybrid' }), published: PUBLISHED.search, server: 'plain' },
   { name: 'chat_extractive', label: 'POST /chat (extractive)', method: 'POST', path: '/chat', body: (n) => ({ question: pick(n) }), published: PUBLISHED.chat, server: 'plain' },
+  {
+    name: 'openai_extractive',
+    label: 'POST /v1/chat/completions (extractive)',
+    method: 'POST',
+    path: '/v1/chat/completions',
+    body: (n) => ({ model: 'policy-rag', messages: [{ role: 'user', content: pick(n) }] }),
+    published: PUBLISHED.chat,
+    server: 'plain',
+    concurrency: [1, 10]
+  },
   { name: 'chat_llm', label: `POST /chat (LLM, ${LLM_DELAY_MS} ms)`, method: 'POST', path: '/chat', body: (n) => ({ question: pick(n) }), published: PUBLISHED.chat, server: 'llm' }
 ]
 
@@ -110,9 +125,12 @@ async function call (url: string, method: string, path: string, body?: unknown):
 
 async function runScenario (running: Running, s: Scenario, connections: number, seconds: number): Promise<ScenarioResult> {
   const from = running.sampler.elapsed()
+  const cpuBefore = cpuMs(running.server.pid)
   const result = await runLoad({ url: running.url + s.path, method: s.method, connections, seconds, ...(s.body ? { body: s.body } : {}) })
+  const cpuAfter = cpuMs(running.server.pid)
   running.sampler.sample()
-  return { scenario: s.name, route: s.label, connections, seconds, ...result, rss_peak_mb: round(running.sampler.peak(from)) }
+  const cpu = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? {} : { cpu_ms_per_request: round((cpuAfter - cpuBefore) / result.requests, 3) }
+  return { scenario: s.name, route: s.label, connections, seconds, ...result, rss_peak_mb: round(running.sampler.peak(from)), ...cpu }
 }
 
 function rssSummary (sampler: RssSampler, warmedAt: number): { after_warm_up_mb: number, median_mb: number, peak_mb: number } {
@@ -123,8 +141,8 @@ function rssSummary (sampler: RssSampler, warmedAt: number): { after_warm_up_mb:
 function table (results: ScenarioResult[]): string {
   const published = new Map(SCENARIOS.map((s) => [s.name, s.published]))
   return markdownTable(
-    ['route', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'original (published)'],
-    results.map((r) => [r.route, r.connections, r.rps, r.p50_ms, r.p99_ms, r.errors, r.rss_peak_mb, published.get(r.scenario) ?? ''])
+    ['route', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'CPU ms/req', 'original (published)'],
+    results.map((r) => [r.route, r.connections, r.rps, r.p50_ms, r.p99_ms, r.errors, r.rss_peak_mb, r.cpu_ms_per_request ?? '', published.get(r.scenario) ?? ''])
   )
 }
 
@@ -260,7 +278,7 @@ async function main (): Promise<void> {
     const warmedAt = { plain: plain.sampler.elapsed(), llm: withLlm.sampler.elapsed() }
     const results: ScenarioResult[] = []
     for (const s of SCENARIOS) {
-      for (const c of CONCURRENCY) {
+      for (const c of s.concurrency ?? CONCURRENCY) {
         const r = await runScenario(running[s.server], s, c, duration)
         console.error(`${r.route} c${c}: ${r.rps} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ${r.errors} errors, RSS peak ${r.rss_peak_mb} MB`)
         results.push(r)
@@ -273,7 +291,8 @@ async function main (): Promise<void> {
       rss_steady_ok: Math.max(rss.plain.median_mb, rss.llm.median_mb) <= BUDGETS.rss_steady_mb,
       rss_peak_ok: Math.max(rss.plain.peak_mb, rss.llm.peak_mb) <= BUDGETS.rss_peak_mb
     }
-    writeResults('bench', { duration_s: duration, llm_delay_ms: LLM_DELAY_MS, startup_ms: round(plain.startupMs), first_query_ms: round(firstQueryMs), rss, checks, scenarios: results })
+    const openaiVsChat = compare(results, 'openai_extractive', 'chat_extractive')
+    writeResults('bench', { duration_s: duration, llm_delay_ms: LLM_DELAY_MS, startup_ms: round(plain.startupMs), first_query_ms: round(firstQueryMs), rss, checks, openai_vs_chat: openaiVsChat, scenarios: results })
 
     console.log(table(results))
     console.log(`\nRSS (no LLM server): after warm-up ${rss.plain.after_warm_up_mb} MB, median ${rss.plain.median_mb} MB, peak ${rss.plain.peak_mb} MB; ` +
@@ -281,10 +300,24 @@ async function main (): Promise<void> {
       `Original: ${PUBLISHED.rss}, ${PUBLISHED.concurrency}.`)
     console.log(`Budgets: health p99 <= ${BUDGETS.health_p99_ms} ms with 0 errors at c50: ${pass(checks.health_p99_c50_ok)}; ` +
       `RSS steady <= ${BUDGETS.rss_steady_mb} MB: ${pass(checks.rss_steady_ok)}; peak <= ${BUDGETS.rss_peak_mb} MB: ${pass(checks.rss_peak_ok)}.`)
+    console.log(`/v1/chat/completions against /chat (extractive), ratios of req/s, p50 and server CPU per request: ${
+      openaiVsChat.map((r) => `c${r.connections} ${r.rps_ratio} / ${r.p50_ratio} / ${r.cpu_ratio ?? '?'}`).join(', ')} (within 10 %: 0.9–1.1).`)
     console.log(`Results in ${RESULTS_PATH}`)
   } finally {
     await stop()
   }
+}
+
+interface Comparison { connections: number, rps_ratio: number, p50_ratio: number, cpu_ratio?: number }
+
+/** Per concurrency both ran at: req/s, p50 and server CPU per request of `name` divided by `baseline`'s. */
+function compare (results: ScenarioResult[], name: Scenario['name'], baseline: Scenario['name']): Comparison[] {
+  return results.filter((r) => r.scenario === name).flatMap((r) => {
+    const base = results.find((b) => b.scenario === baseline && b.connections === r.connections)
+    if (base === undefined) return []
+    const cpu = r.cpu_ms_per_request !== undefined && base.cpu_ms_per_request !== undefined ? { cpu_ratio: round(r.cpu_ms_per_request / base.cpu_ms_per_request, 2) } : {}
+    return [{ connections: r.connections, rps_ratio: round(r.rps / base.rps, 2), p50_ratio: round(r.p50_ms / base.p50_ms, 2), ...cpu }]
+  })
 }
 
 function pass (ok: boolean): string {

@@ -7,6 +7,7 @@ import { buildApp } from '../app.js'
 import { EXTRACTIVE_DEFAULTS, answerExtractively, type ExtractiveOptions } from '../lib/extractive.js'
 import { contextTurn } from '../lib/follow-up.js'
 import { checkCitations } from '../lib/citations.js'
+import { knownTo } from '../lib/synonyms.js'
 import { loadQuestions } from './eval.js'
 import { grade } from './lib/grade.js'
 
@@ -25,7 +26,7 @@ const embed = async (texts: string[]) => app.embedder.embed(texts)
 async function score (options: Partial<ExtractiveOptions>): Promise<number> {
   let correct = 0
   for (const { q, context, retrieval, passages } of prepared) {
-    const a = await answerExtractively({ question: q.question, context, questionVector: retrieval.queryVector, embedQuestion: embed }, passages, embed, options)
+    const a = await answerExtractively({ question: q.question, context, questionVector: retrieval.queryVector, embedQuestion: embed, knownPhrase: knownTo(app.retriever.store()?.vocabulary() ?? new Set()) }, passages, embed, options)
     if (a === null) continue
     const numbered = checkCitations(a.answer, passages.length)
     const docs = numbered.cited.map((n) => passages[n - 1]?.document_id ?? '')
@@ -35,6 +36,8 @@ async function score (options: Partial<ExtractiveOptions>): Promise<number> {
 }
 console.log('defaults', await score({}), 'of', prepared.length)
 const grid: Partial<Record<keyof ExtractiveOptions, number[]>> = {
+
+  nextStepCutoff: [0.4, 0.5, 0.7, 0.8],
   similarityWeight: [0.3, 0.45, 0.65, 0.75],
   kindBoost: [0, 0.05, 0.08, 0.18, 0.25],
   rankWeight: [0, 0.04, 0.12, 0.2],

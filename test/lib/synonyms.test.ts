@@ -12,3 +12,11 @@ t.test('a phrase of a group brings in the group\'s other phrases, on whole words
 t.test('the committed map parses and holds no phrase twice in one group', async (t) => {
   t.ok(workplaceSynonyms().expansions('can i roll over my vacation').includes('carry over'))
 })
+
+t.test('with a vocabulary, only phrases the policies do not use are expanded', async (t) => {
+  const { knownTo } = await import('../../lib/synonyms.js')
+  const map = createSynonymMap([['sick', 'illness'], ['roll over', 'carry over']])
+  const known = knownTo(new Set(['sick', 'carry', 'over']))
+  t.same(map.expansions('how many sick days', known), [], 'the policies say sick themselves')
+  t.same(map.expansions('can I roll over days', known), ['carry over'])
+})
