@@ -90,7 +90,9 @@ const maybeWrong = <T>(right: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneo
 
 // ---- Bodies ------------------------------------------------------------------------------------
 
-const category = fc.oneof(fc.constantFrom('hr', 'finance', 'privacy', 'it-security', 'nope'), ftsSyntax, sqlText, unicodeText)
+// A category the index does not hold is a 400 listing the known ones: known names come often enough that most well-typed bodies still reach retrieval.
+const category = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('hr', 'finance', 'privacy', 'it-security') },
+  { weight: 1, arbitrary: fc.constant('nope') }, { weight: 1, arbitrary: ftsSyntax }, { weight: 1, arbitrary: sqlText }, { weight: 1, arbitrary: unicodeText })
 const documentId = fc.oneof(fc.constantFrom('pto-policy', 'missing-doc'), sqlText, unicodeText)
 
 /** Well-typed bodies (they reach retrieval) and wild ones (wrong types, unknown keys: they must be refused cleanly). */
