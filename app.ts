@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DestinationStream } from 'pino'
+import { fastifyTrustProxy, parseTrustProxy } from './lib/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
 import { errorReply } from './lib/error-reply.js'
 import configPlugin from './plugins/config.js'
@@ -73,7 +74,8 @@ export function serverOptions (config: AppConfig): FastifyServerOptions {
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
-    trustProxy: true,
+    // X-Forwarded-For is the client's to write: only the proxies TRUST_PROXY names are believed.
+    trustProxy: fastifyTrustProxy(parseTrustProxy(config.TRUST_PROXY)),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } }
   }
 }

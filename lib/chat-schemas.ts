@@ -36,5 +36,5 @@ export const ChatResponseSchema = Type.Object({
   model: Type.String(),
   usage: Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer() }),
   timings_ms: Type.Object({ retrieval: Type.Number(), llm: Type.Number(), total: Type.Number() }),
-  reason: Type.Optional(Type.String({ description: 'Why the answer is extractive although an LLM is configured (e.g. llm_timeout), or why it was refused (off_topic, injection, pii, no_relevant)' }))
+  reason: Type.Optional(Type.String({ description: 'Why the answer is extractive although an LLM is configured (e.g. llm_timeout), or why it was refused (off_topic, injection, pii, other_person_data, language, no_relevant)' }))
 })

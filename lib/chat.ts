@@ -39,10 +39,26 @@ export interface LlmPort {
   stream(messages: Message[], signal: AbortSignal): AsyncIterable<{ type: 'token', text: string } | { type: 'done', model: string, usage: Usage }>
 }
 
+export interface StreamGuard {
+  push(text: string): string
+  end(): string
+  /** True once the answer was found repeating the system prompt. */
+  readonly stopped: boolean
+}
+
+export interface ScreenEvidence {
+  question: string
+  /** The question's vector from retrieval, when vectors were used. */
+  queryVector: Float32Array | null
+  topSimilarity: number | null
+  topKeywordScore: number | null
+  results: number
+}
+
 export interface ChatDeps {
   checkInput(question: string, history: Turn[]): InputVerdict
-  offTopic(evidence: { question: string, topSimilarity: number | null, topKeywordScore: number | null, results: number }): boolean
-  offTopicAnswer: string
+  /** The guardrail step after retrieval (language, other people's data, injection by meaning, off-topic): a refusal, or null to answer. */
+  screen(evidence: ScreenEvidence): { reason: string, answer: string } | null
   noAnswer: string
   /** Output checks on an LLM answer: PII not in the sources, a leaked system prompt, length. */
   checkOutput(answer: string, sourcesText: string): OutputVerdict
@@ -57,6 +73,8 @@ export interface ChatDeps {
   llm: LlmPort | null
   /** Tokens are streamed live unless guardrails must see the whole answer first (strict). */
   streamLive: boolean
+  /** Output checks for live tokens (standard): redacts as they pass, stops on an echoed system prompt. */
+  streamGuard?: (sourcesText: string) => StreamGuard
   extractive?: Partial<ExtractiveOptions>
   embeddingModel: string
 }
@@ -93,7 +111,8 @@ export interface ChatRequest {
   history: Turn[]
   topK: number
   signal: AbortSignal
-  onToken?: (text: string) => void
+  /** Streams the answer; awaited, so a slow client holds the LLM's stream back instead of piling up in memory. */
+  onToken?: (text: string) => void | Promise<void>
   /** Told why an LLM call failed, before the answer falls back to extractive (for the logs). */
   onLlmError?: (err: unknown) => void
 }
@@ -118,13 +137,21 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
   const query = context === null ? input.question : `${context} ${input.question}`
   const retrieval = await deps.retrieve(query, request.topK)
   const retrievalMs = retrieval.timings_ms.total
-  const offTopic = deps.offTopic({ question: input.question, topSimilarity: retrieval.topSimilarity, topKeywordScore: retrieval.topKeywordScore, results: retrieval.results.length })
-  if (offTopic || retrieval.results.length === 0) {
+  // A follow-up is judged with the turn it leans on ("and if it's about the CEO?" alone reads like a request about a person).
+  const refusal = deps.screen({
+    question: query,
+    queryVector: retrieval.queryVector,
+    topSimilarity: retrieval.topSimilarity,
+    topKeywordScore: retrieval.topKeywordScore,
+    results: retrieval.results.length
+  })
+  if (refusal !== null || retrieval.results.length === 0) {
+    const inputFindings = { ...base.guardrails.input, off_topic: refusal?.reason === 'off_topic', injection: input.injection || refusal?.reason === 'injection' }
     return finish({
-      answer: offTopic ? deps.offTopicAnswer : deps.noAnswer,
+      answer: refusal?.answer ?? deps.noAnswer,
       mode: 'refused',
-      reason: offTopic ? 'off_topic' : 'no_relevant',
-      guardrails: { input: { ...base.guardrails.input, off_topic: offTopic }, output: base.guardrails.output }
+      reason: refusal?.reason ?? 'no_relevant',
+      guardrails: { input: inputFindings, output: base.guardrails.output }
     }, { retrieval: retrievalMs, llm: 0 })
   }
 
@@ -161,24 +188,31 @@ async function answerWithLlm (
   deps: ChatDeps, llm: LlmPort, input: InputVerdict, sources: Source[], results: RetrievedChunk[], request: ChatRequest
 ): Promise<LlmAttempt> {
   const messages = buildMessages({ question: input.question, sources, history: input.history })
+  const sourcesText = sources.map((s) => s.text).join('\n')
   let text = ''
   let model = llm.model
   let usage = ZERO_USAGE
   try {
     if (request.onToken) {
-      // Invalid [n] references are removed as the tokens pass, exactly as checkCitations does at the end.
+      // Invalid [n] references are removed as the tokens pass, exactly as checkCitations does at the end;
+      // then the output guard redacts and watches for an echoed system prompt.
       const live = new CitationStream(sources.length)
-      const emit = (piece: string): void => { if (deps.streamLive && piece !== '') request.onToken?.(piece) }
+      const guard = deps.streamLive ? deps.streamGuard?.(sourcesText) : undefined
+      const emit = async (piece: string): Promise<void> => { if (deps.streamLive && piece !== '') await request.onToken?.(piece) }
       for await (const event of llm.stream(messages, request.signal)) {
         if (event.type === 'token') {
           text += event.text
-          emit(live.push(event.text))
+          const cited = live.push(event.text)
+          await emit(guard === undefined ? cited : guard.push(cited))
+          if (guard?.stopped === true) return { fallback: 'llm_output_rejected' }
         } else {
           model = event.model
           usage = event.usage
         }
       }
-      emit(live.end())
+      const rest = live.end()
+      await emit(guard === undefined ? rest : guard.push(rest) + guard.end())
+      if (guard?.stopped === true) return { fallback: 'llm_output_rejected' }
     } else {
       ({ text, model, usage } = await llm.complete(messages, request.signal))
     }
@@ -190,7 +224,7 @@ async function answerWithLlm (
 
   const cited = checkCitations(text, sources.length)
   if (cited.cited.length === 0) return { fallback: 'llm_uncited' }
-  const output = deps.checkOutput(cited.answer, sources.map((s) => s.text).join('\n'))
+  const output = deps.checkOutput(cited.answer, sourcesText)
   if (output.replaced) return { fallback: 'llm_output_rejected' }
   return {
     answer: {

@@ -43,10 +43,14 @@ export const ConfigSchema = Type.Object({
 
   API_KEYS: Type.String({ default: '', description: 'Comma-separated keys; when set, /search, /chat, /documents and /admin/reload need `Authorization: Bearer <key>`. Never logged.' }),
   METRICS_REQUIRE_KEY: Type.Boolean({ default: false, description: 'Also require an API key for /metrics and /stats (scrapers then send it).' }),
-  RATE_LIMIT_MAX: Type.Integer({ default: 120, minimum: 0, maximum: 1000000, description: 'Requests per client per window (0 turns rate limiting off); /health and /metrics are exempt.' }),
+  RATE_LIMIT_MAX: Type.Integer({ default: 120, minimum: 0, maximum: 1000000, description: 'Requests per client per window to /chat and /search (0 turns all rate limiting off); /health and /metrics are exempt.' }),
+  RATE_LIMIT_LIGHT_MAX: Type.Integer({ default: 600, minimum: 1, maximum: 1000000, description: 'Requests per client per window to every other route (/documents, /memory, /stats, /openapi.json, unknown paths): a bucket of its own.' }),
+  RATE_LIMIT_AUTH_FAILURES: Type.Integer({ default: 10, minimum: 0, maximum: 1000000, description: 'Failed API-key attempts (401) per client per window; past it the client gets 429 on every route until the window ends (0 turns this off).' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60000, minimum: 1000, maximum: 86400000, description: 'Rate-limit window.' }),
+  TRUST_PROXY: Type.String({ default: '', description: 'Whose word gives the client\'s address for rate limiting: empty (the socket peer; no proxy trusted), `fly` (fly.io\'s Fly-Client-IP), a hop count (the last n X-Forwarded-For entries) or proxy addresses/CIDRs, comma-separated. See docs/deploy.md.' }),
   CORS_ORIGIN: Type.String({ default: '', description: 'Comma-separated origins allowed by CORS, or * for any; empty turns CORS off.' }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 65536, minimum: 1024, maximum: 10485760, description: 'Largest accepted request body.' }),
+  STREAM_STALL_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 600000, description: 'How long a streaming /chat client may stop reading before it is dropped and its LLM call cancelled; keep it below LLM_FIRST_BYTE_TIMEOUT_MS.' }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 60000, minimum: 1000, maximum: 600000, description: 'Time limit to receive a whole request.' }),
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 75000, minimum: 1000, maximum: 600000, description: 'Idle keep-alive; longer than fly\'s proxy (60 s) so the proxy closes first.' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 100, maximum: 120000, description: 'Time in-flight requests get to finish on SIGTERM/SIGINT.' })

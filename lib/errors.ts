@@ -8,3 +8,4 @@ export const DocumentNotFoundError = createError('FST_DOCUMENT_NOT_FOUND', 'No p
 export const InvalidInputError = createError('FST_INVALID_INPUT', '%s', 400)
 export const ModelNotFoundError = createError('FST_MODEL_NOT_FOUND', 'The model "%s" does not exist: this service answers as "policy-rag"', 404)
 export const InvalidMessagesError = createError('FST_INVALID_MESSAGES', '%s', 400)
+export const AuthFailuresError = createError('FST_AUTH_RATE_LIMITED', 'Too many failed API-key attempts from this client: retry in %d seconds', 429)

@@ -210,7 +210,7 @@ function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: Quest
   while (to - from + 1 < opts.maxSpanUnits && from > 0 && needsBefore(block[from])) from--
   while (to - from + 1 < opts.maxSpanUnits && to + 1 < block.length) {
     const next = block[to + 1] as ScoredUnit
-    const continues = CONTINUES.test(next.text) && next.score >= top.score * opts.continuationCutoff && to === at
+    const continues = CONTINUES.test(next.text) && (NUMBER_WITH_UNIT.test(next.text) || CONTACT.test(next.text)) && next.score >= top.score * opts.continuationCutoff && to === at
     // An instruction goes on with its next step or contact ("Report a theft to the police as well.").
     const nextStep = kind.instruction && kindFit(next.text, kind) > 0 && next.score >= top.score * opts.nextStepCutoff
     if (!continues && !nextStep && next.score < top.score * opts.neighbourCutoff) break

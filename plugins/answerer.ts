@@ -1,10 +1,13 @@
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { performance } from 'node:perf_hooks'
 import fp from 'fastify-plugin'
 import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort, type Turn } from '../lib/chat.js'
 import type { LlmClient } from '../lib/llm/client.js'
 import { isLlmError } from '../lib/llm/errors.js'
 import { counter, histogram, stateGauge } from '../lib/metric.js'
 import { SYSTEM_PROMPT } from '../lib/prompt.js'
+import { buildSemanticBanks, corpusHeadings, corpusVocabulary, type SemanticBanks } from '../lib/guardrails/index.js'
+import type { VectorStore } from '../lib/vector-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,7 +20,7 @@ export interface AnswerRequest {
   history: Turn[]
   topK: number
   signal: AbortSignal
-  onToken?: (text: string) => void
+  onToken?: (text: string) => void | Promise<void>
   /** The request's logger, for why an LLM call failed (default: the app's). */
   log?: FastifyBaseLogger
 }
@@ -49,6 +52,7 @@ export default fp(async function answerer (fastify) {
   const breakerStates = { closed: 0, half_open: 0.5, open: 1 }
   stateGauge('llm_circuit_state', 'LLM circuit breaker: 0 closed (or no LLM), 0.5 half-open, 1 open', () =>
     breakerStates[fastify.llm.client?.breaker.state ?? 'closed'])
+  const screenContext = lazyScreenContext(fastify)
   const llmFailures = counter({ name: 'llm_failures_total', help: 'LLM answers that fell back to extractive, by reason', labelNames: ['reason'] })
 
   const deps: ChatDeps = {
@@ -62,12 +66,13 @@ export default fp(async function answerer (fastify) {
         ...(result.refuse ? { refusal: { reason: result.refuse.reason, answer: result.refuse.answer } } : {})
       }
     },
-    offTopic: (e) => e.results > 0 && guardrails.isOffTopic({
-      question: e.question,
-      ...(e.topSimilarity === null ? {} : { topVectorScore: e.topSimilarity }),
-      ...(e.topKeywordScore === null ? {} : { topKeywordScore: e.topKeywordScore })
-    }, OFF_TOPIC_THRESHOLDS),
-    offTopicAnswer: guardrails.refusalAnswer('off_topic'),
+    screen (e) {
+      const result = guardrails.screen({ question: e.question, vector: e.queryVector, topSimilarity: e.topSimilarity, topKeywordScore: e.topKeywordScore },
+        screenContext.current(), OFF_TOPIC_THRESHOLDS)
+      // Nothing retrieved at all is "not found", not off-topic.
+      if (result === null || (result.reason === 'off_topic' && e.results === 0)) return null
+      return { reason: result.reason, answer: guardrails.refusalAnswer(result.reason) }
+    },
     noAnswer: NO_ANSWER,
     checkOutput (answer, sourcesText) {
       if (level === 'off') return { answer, pii_redacted: [], replaced: false }
@@ -82,6 +87,7 @@ export default fp(async function answerer (fastify) {
     canEmbed: () => fastify.embedder.status() !== 'unavailable',
     llm: fastify.llm.client === null ? null : llmPort(fastify.llm.client, () => fastify.llm.status() === 'operational'),
     streamLive: level !== 'strict',
+    streamGuard: (sourcesText) => guardrails.streamOutput({ sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS }) ?? passThrough,
     embeddingModel: fastify.embedder.card.id
   }
 
@@ -93,7 +99,9 @@ export default fp(async function answerer (fastify) {
     },
     async answer (request) {
       const log = request.log ?? fastify.log
+      screenContext.warm()
       const result = await answerQuestion(deps, { ...request, onLlmError: (err) => logLlmFailure(log, err) })
+      screenContext.warm()
       if (result.timings_ms.llm > 0) llmSeconds.observe({ outcome: result.mode === 'llm' ? 'answered' : 'fell_back' }, result.timings_ms.llm / 1000)
       if (result.reason?.startsWith('llm_') === true) llmFailures.inc({ reason: result.reason.slice(4) })
       if (result.reason === 'llm_uncited') guardrails.record('output_uncited')
@@ -107,6 +115,65 @@ export default fp(async function answerer (fastify) {
     }
   })
 }, { name: 'answerer', dependencies: ['config', 'embedder', 'guardrails', 'llm', 'retriever', 'usage-stats'] })
+
+const passThrough = { push: (text: string) => text, end: () => '', stopped: false }
+
+interface ScreenContext {
+  banks: SemanticBanks | null
+  corpusWords: ReadonlySet<string>
+}
+
+function documentsOf (store: VectorStore): Array<{ title: string, markdown: string }> {
+  return store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
+}
+
+interface LazyScreenContext {
+  /** Reads the policies' vocabulary, and starts building the banks once the model is loaded; never waits for them. */
+  warm(): void
+  /** The banks when built (null until then, or without a model: the rules decide alone) and the policies' vocabulary. */
+  current(): ScreenContext
+}
+
+/**
+ * The semantic guardrail banks (exemplars and the corpus's headings) and the policies' vocabulary, built again after a
+ * reload swaps the index. The banks are embedded in the background once the first question has loaded the model
+ * (seconds on a busy machine), so no answer waits for them; until they are ready, and without an embedding model, the
+ * rules decide alone.
+ */
+function lazyScreenContext (fastify: FastifyInstance): LazyScreenContext {
+  const none: ScreenContext = { banks: null, corpusWords: new Set() }
+  // One entry per store: what the screen uses now; the banks arrive when built (a failed build is not retried).
+  const byStore = new WeakMap<VectorStore, ScreenContext>()
+  const closing = new AbortController()
+  fastify.addHook('onClose', async () => { closing.abort() })
+  const build = async (store: VectorStore, documents: Array<{ title: string, markdown: string }>, context: ScreenContext): Promise<void> => {
+    try {
+      const started = performance.now()
+      const banks = await buildSemanticBanks(async (texts) => fastify.embedder.embed(texts), corpusHeadings(documents), closing.signal)
+      byStore.set(store, { ...context, banks })
+      fastify.log.info({ exemplars: banks.injection.size + banks.otherPerson.size + banks.offTopic.size + banks.legit.size, headings: banks.corpus.size, ms: Math.round(performance.now() - started) }, 'semantic guardrails ready')
+    } catch (err) {
+      if (!closing.signal.aborted) fastify.log.warn({ err }, 'semantic guardrails unavailable: the rules decide alone')
+    }
+  }
+  const started = new WeakSet<VectorStore>()
+  return {
+    warm () {
+      const store = fastify.retriever.store()
+      if (store === undefined || fastify.guardrails.level === 'off') return
+      let context = byStore.get(store)
+      if (context === undefined) byStore.set(store, context = { banks: null, corpusWords: corpusVocabulary(documentsOf(store).map((d) => d.markdown)) })
+      // Only once a question has loaded the model: loading it here would stall the loop inside the first answer.
+      if (started.has(store) || fastify.embedder.status() !== 'operational') return
+      started.add(store)
+      void build(store, documentsOf(store), context)
+    },
+    current: () => {
+      const store = fastify.retriever.store()
+      return (store === undefined ? undefined : byStore.get(store)) ?? none
+    }
+  }
+}
 
 /** LlmError messages are already scrubbed of the API key by the client; anything else is a bug worth its stack. */
 function logLlmFailure (log: FastifyBaseLogger, err: unknown): void {

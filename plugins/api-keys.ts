@@ -27,4 +27,4 @@ export default fp(async function apiKeys (fastify) {
     reply.header('WWW-Authenticate', 'Bearer')
     throw new UnauthorizedError()
   })
-}, { name: 'api-keys', dependencies: ['config'] })
+}, { name: 'api-keys', dependencies: ['config', 'rate-limit'] })

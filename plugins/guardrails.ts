@@ -16,10 +16,15 @@ import {
   parseGuardrailsLevel,
   refusalAnswer,
   type RefusalReason,
+  type ScreenInput,
+  screenQuestion,
+  type ScreenResult,
+  type SemanticBanks,
   type TextLimits,
   type TextProblem,
   validateText
 } from '../lib/guardrails/index.js'
+import { OutputStream, type OutputStreamOptions } from '../lib/guardrails/output-stream.js'
 import { counter } from '../lib/metric.js'
 
 declare module 'fastify' {
@@ -35,10 +40,20 @@ export interface Guardrails {
   validateText(text: string, limits: TextLimits, field?: string): TextProblem | null
   checkInput<T extends ChatTurn>(input: InputCheckInput<T>): InputCheckResult<T>
   isOffTopic(evidence: OffTopicEvidence, thresholds: OffTopicThresholds): boolean
+  /** The step after retrieval (lib/guardrails/screen.ts): language, other people's data, injection by meaning, off-topic. */
+  screen(input: ScreenInput, context: { banks: SemanticBanks | null, corpusWords: ReadonlySet<string> }, offTopic: OffTopicThresholds): ScreenResult | null
   checkOutput(input: OutputCheckInput): OutputCheckResult
+  /** `standard`: the output checks for an answer being streamed (null at other levels: strict holds the answer, off checks nothing). */
+  streamOutput(input: OutputStreamOptions): StreamedOutput | null
   refusalAnswer(reason: RefusalReason): string
   /** Counts a trigger decided elsewhere, e.g. `output_uncited` when an LLM answer without valid citations is replaced. */
   record(kind: string): void
+}
+
+export interface StreamedOutput {
+  push(text: string): string
+  end(): string
+  readonly stopped: boolean
 }
 
 export interface GuardrailsPluginOptions {
@@ -87,6 +102,14 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
       if (offTopic) count(['off_topic'])
       return offTopic
     },
+    screen (input, context, offTopic) {
+      const result = screenQuestion(input, { level, banks: context.banks, corpusWords: context.corpusWords, offTopic })
+      if (result !== null) {
+        count([result.reason === 'injection' ? 'injection_refused' : result.reason, ...(result.rule.startsWith('semantic_') ? ['semantic'] : [])])
+        fastify.log.debug({ guardrails: { kinds: [result.reason], reasons: [result.rule] } }, 'guardrails refused after retrieval')
+      }
+      return result
+    },
     checkOutput (input) {
       const result = checkOutput(input, level)
       const kinds = [
@@ -99,6 +122,24 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
         fastify.log.debug({ guardrails: { kinds } }, 'output guardrails triggered')
       }
       return result
+    },
+    streamOutput (input) {
+      if (level !== 'standard') return null
+      const filter = new OutputStream(input)
+      let reported = false
+      const counted = (out: string): string => {
+        if (filter.stopped && !reported) {
+          reported = true
+          count(['output_system_prompt'])
+          fastify.log.debug({ guardrails: { kinds: ['output_system_prompt'] } }, 'streamed answer stopped: it repeated the system prompt')
+        }
+        return out
+      }
+      return {
+        push: (text) => counted(filter.push(text)),
+        end: () => counted(filter.end()),
+        get stopped () { return filter.stopped }
+      }
     },
     refusalAnswer,
     record (kind) {

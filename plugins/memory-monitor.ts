@@ -105,7 +105,7 @@ export default fp(async function memoryMonitor (fastify) {
     clearInterval(timer)
     gc.stop()
   })
-}, { name: 'memory-monitor', dependencies: ['config'] })
+}, { name: 'memory-monitor', dependencies: ['config', 'rate-limit'] })
 
 function countGarbageCollections (): { count(): number, stop(): void } {
   let count = 0

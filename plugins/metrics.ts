@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { loggablePath } from '../lib/log-path.js'
 import { collectDefaultMetricsOnce, counter, histogram, RollingMean } from '../lib/metric.js'
 
 declare module 'fastify' {
@@ -16,7 +17,8 @@ declare module 'fastify' {
  * Prometheus metrics with prom-client (https://github.com/siimon/prom-client): process and
  * runtime defaults, request counts and latency by route and status. Also writes the one log
  * line per request (Fastify's own request logging is off), so both see the same figures; routes
- * with `quietLog` (probes) write it at debug level unless they fail.
+ * with `quietLog` (probes) write it at debug level unless they fail. The line names the route, never
+ * the query string or the ids in a path (lib/log-path).
  */
 export default fp(async function metrics (fastify) {
   collectDefaultMetricsOnce()
@@ -39,6 +41,7 @@ export default fp(async function metrics (fastify) {
     duration.observe(labels, ms / 1000)
     recent.add(ms)
     const quiet = request.routeOptions.config.quietLog === true && reply.statusCode < 400
-    request.log[quiet ? 'debug' : 'info']({ method: request.method, route, url: request.url, status: reply.statusCode, duration_ms: Math.round(ms * 100) / 100 }, 'request completed')
+    const path = loggablePath(request.url, request.routeOptions.url)
+    request.log[quiet ? 'debug' : 'info']({ method: request.method, route, path, status: reply.statusCode, duration_ms: Math.round(ms * 100) / 100 }, 'request completed')
   })
 }, { name: 'metrics' })

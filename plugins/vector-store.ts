@@ -16,6 +16,8 @@ export interface ReloadResult {
   ok: boolean
   status: StoreStatus
   reason?: string
+  /** The VectorStoreError code when the file could not be opened (INDEX_NOT_FOUND, INDEX_CORRUPT, ...). */
+  code?: string
 }
 
 export interface VectorStoreHandle {
@@ -48,6 +50,7 @@ export interface VectorStorePluginOptions {
 interface State {
   status: StoreStatus
   reason?: string
+  code?: string
   store?: VectorStore
 }
 
@@ -76,12 +79,12 @@ export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fa
     const next = openState(path, fastify.embedder, fastify.log)
     if (next.store === undefined && state.store !== undefined) {
       fastify.log.error({ path, reason: next.reason }, 'vector store reload failed; the index already open keeps serving')
-      return { ok: false, status: next.status, reason: next.reason }
+      return { ok: false, status: next.status, reason: next.reason, ...(next.code === undefined ? {} : { code: next.code }) }
     }
     const previous = state.store
     state = next
     if (previous !== undefined) retire(previous)
-    return { ok: next.store !== undefined, status: next.status, ...(next.reason === undefined ? {} : { reason: next.reason }) }
+    return { ok: next.store !== undefined, status: next.status, ...(next.reason === undefined ? {} : { reason: next.reason }), ...(next.code === undefined ? {} : { code: next.code }) }
   }
 
   const reportFailure = (err: unknown): boolean => {
@@ -137,14 +140,15 @@ function openState (path: string, embedder: EmbedderLike, log: FastifyBaseLogger
     store = openVectorStore(path, expected === undefined ? {} : { expectedFingerprint: expected })
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
+    const code = (err as { code?: unknown } | null)?.code
     log.error({ err, path }, `vector store unavailable: ${reason}`)
-    return { status: 'unavailable', reason }
+    return { status: 'unavailable', reason, ...(typeof code === 'string' ? { code } : {}) }
   }
   const { meta } = store
   if (store.status === 'model_mismatch') {
     const reason = `the index was embedded by ${meta.embedding_fingerprint} but the embedder is ${expected ?? 'unknown'}; vector search is refused until the index is rebuilt`
     log.error({ path }, reason)
-    return { status: 'model_mismatch', reason, store }
+    return { status: 'model_mismatch', reason, code: 'INDEX_MODEL_MISMATCH', store }
   }
   if (expected === undefined) {
     const reason = `the index's model (${meta.embedding_fingerprint}) was not checked: ${embedder.reason ?? 'the embedding model is unavailable'}`

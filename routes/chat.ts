@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream'
 import { ChatRequestSchema, ChatResponseSchema } from '../lib/chat-schemas.js'
 import { InvalidInputError } from '../lib/errors.js'
 import { errorResponses } from '../lib/schemas.js'
-import { sseEvent, tokenize } from '../lib/sse-event.js'
+import { ClientStalledError, SseWriter, tokenize } from '../lib/sse-event.js'
 
 const chat: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/chat', {
@@ -40,12 +40,20 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
 
-    const events = lazyEventStream(reply)
+    const events = lazyEventStream(reply, fastify.config.STREAM_STALL_TIMEOUT_MS, () => {
+      // Nobody reads: stop the LLM and free the connection rather than buffer for it.
+      cancel.abort()
+      reply.raw.destroy()
+    })
     try {
-      const answer = await fastify.answerer.answer({ question, history, topK, signal: cancel.signal, log: request.log, onToken: (text) => events.send('token', { text }) })
-      if (!events.opened) for (const text of tokenize(answer.answer)) events.send('token', { text })
-      events.send('done', answer)
+      const answer = await fastify.answerer.answer({ question, history, topK, signal: cancel.signal, log: request.log, onToken: async (text) => events.send('token', { text }) })
+      if (!events.opened) for (const text of tokenize(answer.answer)) await events.send('token', { text })
+      await events.send('done', answer)
     } catch (err) {
+      if (err instanceof ClientStalledError) {
+        request.log.info({ stall_timeout_ms: fastify.config.STREAM_STALL_TIMEOUT_MS }, 'client stopped reading the stream; dropped')
+        return reply
+      }
       if (cancel.signal.aborted) {
         if (!events.opened) return clientLeft()
         request.log.info('client disconnected mid-stream; the answer was cancelled')
@@ -53,7 +61,7 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
         throw err
       } else {
         request.log.error({ err }, 'chat stream failed midway')
-        events.send('error', { message: 'The answer could not be completed; please try again.' })
+        await events.send('error', { message: 'The answer could not be completed; please try again.' }).catch(() => undefined)
       }
     }
     events.end()
@@ -61,23 +69,37 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 }
 
-/** An SSE body that is only started by the first event, so failures before it still get a JSON error. */
-function lazyEventStream (reply: FastifyReply): { readonly opened: boolean, send(event: string, data: unknown): void, end(): void } {
+interface LazyEventStream {
+  readonly opened: boolean
+  send(event: string, data: unknown): Promise<void>
+  end(): void
+}
+
+/**
+ * An SSE body that is only started by the first event, so failures before it still get a JSON
+ * error. Writes wait while the client's buffers are full (lib/sse-event's SseWriter).
+ */
+function lazyEventStream (reply: FastifyReply, stallTimeoutMs: number, onStall: () => void): LazyEventStream {
   let body: PassThrough | null = null
-  const open = (): PassThrough => {
-    if (body === null) {
+  let writer: SseWriter | null = null
+  const open = (): SseWriter => {
+    if (writer === null) {
       body = new PassThrough()
+      writer = new SseWriter(body, stallTimeoutMs, onStall)
       reply.header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-cache, no-transform')
         .header('x-accel-buffering', 'no')
         .send(body)
     }
-    return body
+    return writer
   }
   return {
     get opened () { return body !== null },
-    send: (event, data) => { open().write(sseEvent(event, data)) },
-    end: () => { open().end() }
+    send: async (event, data) => open().send(event, data),
+    end: () => {
+      open()
+      body?.end()
+    }
   }
 }
 

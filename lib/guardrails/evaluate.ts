@@ -1,4 +1,4 @@
-import { checkInput, decisionOf, type InputDecision, type RefusalReason } from './index.js'
+import { checkInput, decisionOf, type InputDecision, REFUSAL_REASONS, type RefusalReason } from './index.js'
 import { isOffTopic, type OffTopicThresholds } from './off-topic.js'
 import { type ChatTurn, GUARDRAILS_LEVELS, type GuardrailsLevel, PII_KINDS, type PiiKind } from './types.js'
 
@@ -45,8 +45,8 @@ function parseExpectation (value: unknown, line: number): Expectation {
   if (!Array.isArray(pii) || !pii.every((k) => (PII_KINDS as readonly unknown[]).includes(k))) fail(line, 'pii must list PII kinds')
   const out: Expectation = { decision, pii: pii as PiiKind[] }
   if (reason !== undefined) {
-    if (reason !== 'injection' && reason !== 'pii' && reason !== 'off_topic') fail(line, `bad reason ${String(reason)}`)
-    out.reason = reason
+    if (!(REFUSAL_REASONS as readonly unknown[]).includes(reason)) fail(line, `bad reason ${String(reason)}`)
+    out.reason = reason as RefusalReason
   }
   return out
 }

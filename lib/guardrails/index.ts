@@ -10,8 +10,13 @@ export { validateText, type TextProblem, type TextLimits } from './text-checks.j
 export { isOffTopic, offTopicIntent, type OffTopicEvidence, type OffTopicThresholds, type OffTopicIntent } from './off-topic.js'
 export { checkOutput, truncateAnswer, leaksSystemPrompt, SYSTEM_PROMPT_REPLACEMENT, type OutputCheckInput, type OutputCheckResult } from './output.js'
 export { TOPICS_COVERED, mentionsWorkplace, topicsSentence } from './topics.js'
+export { screenQuestion, SEMANTIC_THRESHOLDS, type ScreenInput, type ScreenReason, type ScreenResult, type ScreenSettings, type SemanticThresholds } from './screen.js'
+export { buildSemanticBanks, corpusHeadings, type SemanticBanks } from './semantic-guard.js'
+export { guessLanguage } from './language.js'
+export { askForOtherPersonData, corpusVocabulary } from './other-person.js'
 
-export type RefusalReason = 'injection' | 'pii' | 'off_topic'
+export const REFUSAL_REASONS = ['injection', 'pii', 'off_topic', 'other_person_data', 'language'] as const
+export type RefusalReason = (typeof REFUSAL_REASONS)[number]
 
 export interface InputFindings {
   pii_redacted: PiiKind[]
@@ -51,7 +56,12 @@ const REFUSALS: Record<RefusalReason, () => string> = {
     `reveal my configuration. Please ask your policy question on its own, for example about ${topicsSentence(6)}.`,
   pii: () => 'For your security I did not process that question because it contains a payment card number or a Social Security number. ' +
     'I never need those to answer policy questions: please remove them and ask again.',
-  off_topic: () => `I can only answer questions about company policies, so I can't help with that one. I can help with ${topicsSentence(8)}.`
+  off_topic: () => `I can only answer questions about company policies, so I can't help with that one. I can help with ${topicsSentence(8)}.`,
+  other_person_data: () => 'I can\'t share information about another person, such as a colleague\'s pay, rating, health, leave, contact details ' +
+    'or who reported a concern: that is their personal data, which the Data Privacy policy protects. I can explain how the policy ' +
+    'works in general (for example how pay or reviews are decided), and HR can help with anything that concerns you directly.',
+  language: () => 'I can only answer questions written in English for now. Please ask again in English, for example: ' +
+    '"How many vacation days do I get?"'
 }
 
 export function refusalAnswer (reason: RefusalReason): string {

@@ -22,7 +22,7 @@ export const SYSTEM_PROMPT_REPLACEMENT = 'I can only answer questions about comp
 const NGRAM = { standard: 8, strict: 6 }
 const LEAK_RUN = { standard: 12, strict: 8 }
 
-function words (text: string): string[] {
+export function words (text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []
 }
 
@@ -32,27 +32,49 @@ function ngrams (tokens: string[], n: number): Set<string> {
   return out
 }
 
+/** How an echo of the system prompt is recognised: runs of its n-grams that the sources do not also contain. */
+export interface EchoRule {
+  n: number
+  /** Shared words that make a leak. */
+  threshold: number
+  secret: Set<string>
+}
+
+function secretNgrams (promptTokens: string[], sourcesText: string, n: number): Set<string> {
+  const fromSources = ngrams(words(sourcesText), n)
+  return new Set([...ngrams(promptTokens, n)].filter((g) => !fromSources.has(g)))
+}
+
+export function echoRule (systemPrompt: string, sourcesText: string, level: GuardrailsLevel): EchoRule | null {
+  const key = level === 'strict' ? 'strict' : 'standard'
+  const n = NGRAM[key]
+  const promptTokens = words(systemPrompt)
+  if (promptTokens.length < n) return null
+  return { n, threshold: Math.min(LEAK_RUN[key], promptTokens.length), secret: secretNgrams(promptTokens, sourcesText, n) }
+}
+
+/** Longest run of shared words, and where the run still open at the end starts (a word index), if any. */
+export function promptRuns (tokens: readonly string[], rule: EchoRule): { longest: number, openRunStart: number | null } {
+  let longest = 0
+  let run = 0
+  for (let i = 0; i + rule.n <= tokens.length; i++) {
+    run = rule.secret.has(tokens.slice(i, i + rule.n).join(' ')) ? run + 1 : 0
+    if (run > 0) longest = Math.max(longest, run + rule.n - 1)
+  }
+  const last = tokens.length - rule.n
+  return { longest, openRunStart: run > 0 ? last - run + 1 : null }
+}
+
 /** Longest run of words the answer shares with the system prompt, ignoring runs the sources also contain. */
 export function longestPromptOverlap (answer: string, systemPrompt: string, sourcesText: string, n: number): number {
   const promptTokens = words(systemPrompt)
   if (promptTokens.length < n) return 0
-  const fromSources = ngrams(words(sourcesText), n)
-  const secret = new Set([...ngrams(promptTokens, n)].filter((g) => !fromSources.has(g)))
-  const tokens = words(answer)
-  let best = 0
-  let run = 0
-  for (let i = 0; i + n <= tokens.length; i++) {
-    run = secret.has(tokens.slice(i, i + n).join(' ')) ? run + 1 : 0
-    if (run > 0) best = Math.max(best, run + n - 1)
-  }
-  return best
+  return promptRuns(words(answer), { n, threshold: 0, secret: secretNgrams(promptTokens, sourcesText, n) }).longest
 }
 
 export function leaksSystemPrompt (answer: string, systemPrompt: string, sourcesText: string, level: GuardrailsLevel): boolean {
-  const key = level === 'strict' ? 'strict' : 'standard'
-  const promptLength = words(systemPrompt).length
-  const threshold = Math.min(LEAK_RUN[key], promptLength)
-  return promptLength >= NGRAM[key] && longestPromptOverlap(answer, systemPrompt, sourcesText, NGRAM[key]) >= threshold
+  const rule = echoRule(systemPrompt, sourcesText, level)
+  return rule !== null && promptRuns(words(answer), rule).longest >= rule.threshold
 }
 
 /** Cuts at the last sentence end (or word) before the limit, never inside a `[n]` citation. */

@@ -18,6 +18,9 @@ export const PII_PLACEHOLDERS: Record<PiiKind, string> = {
   email: '[EMAIL]',
   phone: '[PHONE]',
   ssn: '[SSN]',
+  sin: '[SIN]',
+  nino: '[NINO]',
+  passport: '[PASSPORT]',
   card: '[CARD]',
   iban: '[IBAN]',
   ip: '[IP]'
@@ -29,12 +32,25 @@ const MASK = '\u0001'
 type Detector = (text: string) => PiiMatch[]
 
 const EMAIL = /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g
-const OBFUSCATED_EMAIL = /(?<![\w.])[A-Za-z0-9][\w.+-]{0,63}\s*[[({]\s*at\s*[\])}]\s*[A-Za-z0-9-]+(?:\s*(?:[[({]\s*dot\s*[\])}]|\.)\s*[A-Za-z0-9-]+)+/gi
+// "jane [at] example [dot] org", "jane dot roe at example dot org": at least one of the words must be spelled out,
+// so a plain "employees at example.com" is not read as an address.
+const AT_WORD = String.raw`(?:\s*[[({]\s*at\s*[\])}]\s*|\s+at\s+)`
+const DOT_WORD = String.raw`(?:\s*[[({]\s*dot\s*[\])}]\s*|\s+dot\s+|\.)`
+const LOCAL_LABEL = '[A-Za-z0-9][A-Za-z0-9_%+-]{0,63}'
+const DOMAIN_LABEL = '[A-Za-z0-9][A-Za-z0-9-]{0,62}'
+const OBFUSCATED_EMAIL = new RegExp(`(?<![\\w.])${LOCAL_LABEL}(?:${DOT_WORD}${LOCAL_LABEL})*${AT_WORD}${DOMAIN_LABEL}(?:${DOT_WORD}${DOMAIN_LABEL})*${DOT_WORD}[A-Za-z]{2,24}(?![\\w-])`, 'gi')
+const SPELLED_OUT = /[[({]\s*(?:at|dot)\s*[\])}]|\sdot\s/i
+
+function canonicalEmail (spelled: string): string {
+  return spelled.toLowerCase()
+    .replace(/\s*[[({]\s*at\s*[\])}]\s*|\s+at\s+/g, '@')
+    .replace(/\s*[[({]\s*dot\s*[\])}]\s*|\s+dot\s+/g, '.')
+    .replace(/\s+/g, '')
+}
 
 function detectEmail (text: string): PiiMatch[] {
   const plain = [...text.matchAll(EMAIL)].map((m) => span('email', m, m[0].toLowerCase()))
-  const obfuscated = [...text.matchAll(OBFUSCATED_EMAIL)].map((m) =>
-    span('email', m, m[0].toLowerCase().replace(/\s*[[({]\s*at\s*[\])}]\s*/g, '@').replace(/\s*[[({]\s*dot\s*[\])}]\s*/g, '.').replace(/\s+/g, '')))
+  const obfuscated = [...text.matchAll(OBFUSCATED_EMAIL)].filter((m) => SPELLED_OUT.test(m[0])).map((m) => span('email', m, canonicalEmail(m[0])))
   return [...plain, ...obfuscated]
 }
 
@@ -141,6 +157,55 @@ function detectSsn (text: string): PiiMatch[] {
   return found
 }
 
+// Canadian Social Insurance Number: 3-3-3 digits, Luhn-valid, never starting with 0 or 8. Grouped, it needs no context
+// (the grouping is the SIN's own); nine bare digits only after "SIN" or "social insurance".
+const SIN_CANDIDATE = /(?<![\w.,/-])([1-79]\d{2})([- ]?)(\d{3})\2(\d{3})(?![\w/-]|[.,]\d)/g
+const SIN_CONTEXT = /\b(?:sin|social insurance|insurance sociale|nas)\b/i
+
+function detectSin (text: string): PiiMatch[] {
+  const found: PiiMatch[] = []
+  for (const m of text.matchAll(SIN_CANDIDATE)) {
+    const [, first, sep, second, third] = m
+    const digits = first + second + third
+    if (!luhnValid(digits)) continue
+    const before = text.slice(Math.max(0, m.index - 40), m.index)
+    const named = SIN_CONTEXT.test(before)
+    if (!named && (sep === '' || isExemptReference(before))) continue
+    found.push(span('sin', m, digits))
+  }
+  return found
+}
+
+// UK National Insurance number: two prefix letters (D, F, I, Q, U, V never; O never second; some pairs never
+// issued), six digits, suffix A-D; spaced in pairs or not.
+const NINO_CANDIDATE = /(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])(?![A-Za-z0-9])/gi
+const NINO_NOT_ISSUED = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ'])
+
+function detectNino (text: string): PiiMatch[] {
+  const found: PiiMatch[] = []
+  for (const m of text.matchAll(NINO_CANDIDATE)) {
+    const prefix = m[1].toUpperCase()
+    if (NINO_NOT_ISSUED.has(prefix)) continue
+    found.push(span('nino', m, prefix + m[2] + m[3] + m[4] + m[5].toUpperCase()))
+  }
+  return found
+}
+
+// Passport numbers have no common shape (9 digits in the US and UK, letters and digits elsewhere): an id of
+// 6-9 letters and digits, at least 4 of them digits, right after the word "passport" (and "number", "no.", ":").
+const PASSPORT = /\bpassport(?:\s+(?:number|num|no\.?|nr\.?|id|#))?(?:\s*(?:is|was|:|#|=))?\s*([A-Za-z0-9]{6,9})(?![\w-])/dgi
+
+function detectPassport (text: string): PiiMatch[] {
+  const found: PiiMatch[] = []
+  for (const m of text.matchAll(PASSPORT)) {
+    const id = m[1]
+    const at = m.indices?.[1]
+    if (at === undefined || (id.match(/\d/g) ?? []).length < 4 || /^(\d)\1+$/.test(id)) continue
+    found.push({ kind: 'passport', start: at[0], end: at[1], value: id.toUpperCase() })
+  }
+  return found
+}
+
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
 const IPV4 = new RegExp(`(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}(?:/\\d{1,2})?(?::\\d{1,5})?(?![\\w]|\\.\\d)`, 'g')
 const IPV6_CANDIDATE = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?:\/\d{1,3})?(?![\w:]|\.\d)/g
@@ -219,7 +284,7 @@ function span (kind: PiiKind, m: RegExpMatchArray, value: string): PiiMatch {
 }
 
 // Most specific first: an e-mail or IBAN contains digit runs that later detectors would misread.
-const DETECTORS: Detector[] = [detectEmail, detectIban, detectCard, detectSsn, detectIp, detectPhone]
+const DETECTORS: Detector[] = [detectEmail, detectIban, detectNino, detectPassport, detectCard, detectSin, detectSsn, detectIp, detectPhone]
 
 /** Every PII occurrence in `text`, non-overlapping, in text order. */
 export function findPii (text: string): PiiMatch[] {

@@ -59,6 +59,8 @@ export interface LlmClientOptions {
   appUrl?: string
   /** Ask for usage in the final stream chunk (stream_options.include_usage; default true). */
   streamUsage?: boolean
+  /** Most bytes read from one response before the call is aborted (default: 1 KiB per max token, at least 256 KiB). */
+  maxResponseBytes?: number
 }
 
 export interface LlmClient {
@@ -87,6 +89,14 @@ interface Settings {
   maxRetries: number
   streamUsage: boolean
   backoff: BackoffOptions
+  limits: ReplyLimits
+}
+
+/** What one reply may cost: a provider that ignores max_tokens, or streams forever, is cut off. */
+interface ReplyLimits {
+  bytes: number
+  chars: number
+  deltas: number
 }
 
 const ZERO_USAGE: LlmUsage = { prompt_tokens: 0, completion_tokens: 0 }
@@ -182,7 +192,7 @@ export function createLlmClient (opts: LlmClientOptions = {}): LlmClient {
   async function attemptComplete (req: LlmRequest, ctx: CallContext): Promise<LlmCompletion> {
     const watchdog = new Watchdog()
     try {
-      return await readCompletion(await send(req, ctx, watchdog, false), settings.model, watchdog)
+      return await readCompletion(await send(req, ctx, watchdog, false), settings.model, watchdog, settings.limits)
     } finally {
       watchdog.clear()
     }
@@ -194,10 +204,10 @@ export function createLlmClient (opts: LlmClientOptions = {}): LlmClient {
       const res = await send(req, ctx, watchdog, true)
       try {
         if (isJson(res.headers['content-type'])) {
-          yield * completionAsStream(await readCompletion(res, settings.model, watchdog))
+          yield * completionAsStream(await readCompletion(res, settings.model, watchdog, settings.limits))
           return
         }
-        yield * readStream(res, settings.model, watchdog)
+        yield * readStream(res, settings.model, watchdog, settings.limits)
       } finally {
         if (!res.body.readableEnded) res.body.destroy()
       }
@@ -298,8 +308,42 @@ function resolveSettings (opts: LlmClientOptions): Settings {
     idleTimeoutMs: opts.idleTimeoutMs ?? firstByteTimeoutMs,
     maxRetries: Math.max(0, opts.maxRetries ?? 2),
     streamUsage: opts.streamUsage ?? true,
-    backoff: opts.backoff ?? {}
+    backoff: opts.backoff ?? {},
+    limits: replyLimits(opts.maxTokens ?? 500, opts.maxResponseBytes)
   }
+}
+
+/**
+ * Headroom over max_tokens: a token averages about 4 characters, and a streamed chunk wraps each
+ * in a few hundred bytes of JSON; some providers split a token across chunks.
+ */
+function replyLimits (maxTokens: number, maxBytes: number | undefined): ReplyLimits {
+  return { bytes: maxBytes ?? Math.max(256 * 1024, maxTokens * 1024), chars: maxTokens * 16, deltas: maxTokens * 2 + 16 }
+}
+
+/** Counts what a reply has cost so far and throws `too_large` past a limit. */
+class ReplyBudget {
+  #bytes = 0
+  #chars = 0
+  #deltas = 0
+
+  constructor (readonly limits: ReplyLimits) {}
+
+  bytes (n: number): void {
+    this.#bytes += n
+    if (this.#bytes > this.limits.bytes) throw tooLarge(`over ${this.limits.bytes} bytes`)
+  }
+
+  text (delta: string): void {
+    this.#chars += delta.length
+    this.#deltas++
+    if (this.#chars > this.limits.chars) throw tooLarge(`over ${this.limits.chars} characters`)
+    if (this.#deltas > this.limits.deltas) throw tooLarge(`over ${this.limits.deltas} chunks`)
+  }
+}
+
+function tooLarge (what: string): LlmError {
+  return new LlmError('too_large', `LLM reply cut off: ${what} (MAX_TOKENS with headroom)`)
 }
 
 function requestHeaders (opts: LlmClientOptions): Record<string, string> {
@@ -322,13 +366,18 @@ function payload (req: LlmRequest, settings: Settings, stream: boolean): Record<
   return body
 }
 
-async function readCompletion (res: Dispatcher.ResponseData, fallbackModel: string, watchdog: Watchdog): Promise<LlmCompletion> {
+async function readCompletion (res: Dispatcher.ResponseData, fallbackModel: string, watchdog: Watchdog, limits: ReplyLimits): Promise<LlmCompletion> {
+  const budget = new ReplyBudget(limits)
+  budget.bytes(Number(res.headers['content-length'] ?? 0) || 0)
   const chunks: Buffer[] = []
   for await (const chunk of res.body) {
     watchdog.refresh()
-    chunks.push(Buffer.from(chunk as Uint8Array))
+    const buffer = Buffer.from(chunk as Uint8Array)
+    if (res.headers['content-length'] === undefined) budget.bytes(buffer.length)
+    chunks.push(buffer)
   }
   const parsed = parseCompletion(parseJson(Buffer.concat(chunks).toString('utf8'), 'response body'))
+  budget.text(parsed.text)
   return {
     text: parsed.text,
     model: parsed.model ?? fallbackModel,
@@ -347,14 +396,16 @@ function * completionAsStream (completion: LlmCompletion): Generator<LlmStreamEv
  * end of a stream that reported a finish_reason). After `done` the rest of
  * the body is drained, so the keep-alive connection can be reused.
  */
-async function * readStream (res: Dispatcher.ResponseData, fallbackModel: string, watchdog: Watchdog): AsyncGenerator<LlmStreamEvent> {
+async function * readStream (res: Dispatcher.ResponseData, fallbackModel: string, watchdog: Watchdog, limits: ReplyLimits): AsyncGenerator<LlmStreamEvent> {
   const parser = new SseParser()
+  const budget = new ReplyBudget(limits)
   let model = fallbackModel
   let usage: LlmUsage | undefined
   let finish: string | undefined
   const done = (): LlmStreamEvent => ({ type: 'done', model, usage: usage ?? ZERO_USAGE, finish_reason: finish })
   for await (const chunk of res.body) {
     watchdog.refresh()
+    budget.bytes((chunk as Uint8Array).length)
     for (const event of parser.push(chunk as Uint8Array)) {
       if (event.data === '[DONE]') {
         watchdog.clear()
@@ -366,7 +417,9 @@ async function * readStream (res: Dispatcher.ResponseData, fallbackModel: string
       model = parsed.model ?? model
       usage = parsed.usage ?? usage
       finish = parsed.finishReason ?? finish
-      if (parsed.delta !== '') yield { type: 'token', text: parsed.delta }
+      if (parsed.delta === '') continue
+      budget.text(parsed.delta)
+      yield { type: 'token', text: parsed.delta }
     }
   }
   parser.end()

@@ -1,4 +1,4 @@
-export type LlmErrorKind = 'timeout' | 'http' | 'network' | 'malformed' | 'aborted' | 'circuit_open'
+export type LlmErrorKind = 'timeout' | 'http' | 'network' | 'malformed' | 'too_large' | 'aborted' | 'circuit_open'
 
 export interface LlmErrorOptions {
   status?: number

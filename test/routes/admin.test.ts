@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { defaultIndexPath } from '../../lib/paths.js'
 import { ServerProcess } from '../../tools/bench-util.js'
-import { build } from '../helper.js'
+import { build, captureLogs } from '../helper.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'admin-reload-test-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -86,14 +86,16 @@ t.test('a valid new index renamed over the file is swapped in', async (t) => {
 
 t.test('a broken file is rejected with 409 and the open index keeps serving', async (t) => {
   const path = indexCopy('broken.sqlite')
-  const app = await build(t, { API_KEYS: KEY, VECTOR_STORE_PATH: path })
+  const logs = captureLogs()
+  const app = await build(t, { API_KEYS: KEY, VECTOR_STORE_PATH: path, LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream })
   replaceWith(path, randomBytes(64 * 1024))
   const res = await app.inject({ method: 'POST', url: '/admin/reload', headers: auth })
   t.equal(res.statusCode, 409)
-  const body = res.json() as { ok: boolean, status: string, reason: string }
-  t.equal(body.ok, false)
-  t.equal(body.status, 'unavailable')
-  t.match(body.reason, /SQLite/)
+  const body = res.json() as { ok: boolean, status: string, code: string, reason: string }
+  t.same(body, { ok: false, status: 'unavailable', code: 'INDEX_CORRUPT', reason: 'the file is not a readable SQLite index' }, 'a code and a short reason')
+  t.notMatch(res.body, new RegExp(`${dir}|quick_check|SQLITE_`), 'no path, no SQLite output')
+  t.match(logs.text(), /"msg":"vector store reload rejected"/)
+  t.ok(logs.lines().some((l) => l.includes(path) && /not a readable SQLite database/.test(l)), 'the detail is in the log')
 
   const search = await app.inject({ method: 'POST', url: '/search', headers: auth, payload: searchBody })
   t.equal(search.statusCode, 200, 'search still works')

@@ -2,9 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import { request as httpRequest, type ClientRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { AppConfig } from '../../lib/config.js'
+import { SYSTEM_PROMPT } from '../../lib/prompt.js'
+import { ClientStalledError, SseWriter } from '../../lib/sse-event.js'
 import { build, captureLogs } from '../helper.js'
 import { startFakeLlmServer, type FakeLlmServer, type RecordedRequest } from '../helpers/fake-llm-server.js'
 
@@ -147,7 +150,7 @@ t.test('a stream the provider cuts midway ends with an extractive done event, no
   t.ok(performance.now() - started < 5000, 'no hang')
   t.equal(res.status, 200)
   t.same(eventNames(res.events), ['token', 'done'], 'no error event: the fallback answer is complete')
-  t.equal(res.tokens, 'Up to 5 unused', 'what the LLM wrote before the cut was streamed')
+  t.equal(res.tokens, 'Up to ', 'what the LLM wrote before the cut was streamed, but for the words the PII filter still held (a number, an unfinished word)')
   t.match(res.done, { mode: 'extractive', reason: 'llm_network' })
   t.not(res.done?.answer, res.tokens, 'done carries the whole fallback answer, which replaces the streamed text')
   t.ok((res.done?.citations.length ?? 0) > 0)
@@ -217,7 +220,7 @@ t.test('a client that disconnects mid-stream cancels the LLM request', async (t)
 
   const { req, reached } = postChat(base, { question: QUESTION, stream: true }, (received) => received.includes('event: token'))
   const firstBytes = await within(reached, 10_000, 'the first token event')
-  t.match(firstBytes, /^event: token\ndata: \{"text":"Up"\}/)
+  t.match(firstBytes, /^event: token\ndata: \{"text":"Up "\}/, 'a word goes out once the next piece shows it is complete')
   const upstream = await fake.waitForRequest(0)
   t.equal(upstream.aborted, false, 'still streaming when the client leaves')
   req.destroy()
@@ -253,3 +256,50 @@ for (const stream of [false, true]) {
     t.notMatch(logs.text(), /"level":50/, 'a client leaving is not logged as an error')
   })
 }
+
+t.test('SseWriter waits while the stream is full and gives up on a client that reads nothing', async (t) => {
+  const full = new PassThrough({ highWaterMark: 64 })
+  let stalls = 0
+  const writer = new SseWriter(full, 100, () => { stalls++ })
+  await writer.send('token', { text: 'first' })
+  let sent = false
+  const waiting = writer.send('token', { text: 'x'.repeat(100) }).then(() => { sent = true })
+  await sleep(20)
+  t.equal(sent, false, 'the second event waits for the buffer to drain')
+  full.read()
+  await waiting
+  t.equal(sent, true, 'and goes once the reader takes the data')
+  t.equal(stalls, 0)
+
+  await t.rejects(writer.send('token', { text: 'z'.repeat(100) }), ClientStalledError, 'nobody reads: rejected after the stall limit')
+  t.equal(stalls, 1, 'onStall ran once')
+  full.destroy()
+  await t.rejects(writer.send('done', {}), ClientStalledError, 'a closed stream takes no more events')
+})
+
+t.test('standard: a streamed answer with PII reaches the client redacted, token by token', async (t) => {
+  const fake = await fakeLlm(t)
+  fake.enqueue({ tokens: ['Ask Jane at jane', '.roe@gmail', '.com or +44 20 7946', ' 0958; her card 4111 1111 1111', ' 1111 is on file. Up to 5 days carry over [1].'] })
+  const app = await build(t, llmConfig(fake, { GUARDRAILS_LEVEL: 'standard' }))
+  const res = await askStreaming(app, { question: QUESTION, stream: true })
+  t.equal(res.done?.mode, 'llm')
+  t.equal(res.done?.answer, 'Ask Jane at [EMAIL] or [PHONE]; her card [CARD] is on file. Up to 5 days carry over [1].')
+  t.equal(res.tokens, res.done?.answer, 'the tokens are the checked answer')
+  t.notMatch(res.events.map((e) => JSON.stringify(e.data)).join(''), /jane\.roe|gmail|7946|4111/, 'no event carries the raw PII')
+})
+
+t.test('standard: an answer echoing the system prompt is stopped mid-stream and falls back', async (t) => {
+  const fake = await fakeLlm(t)
+  fake.enqueue({ text: `Of course. ${SYSTEM_PROMPT}`, tokenDelayMs: 5 })
+  const app = await build(t, llmConfig(fake, { GUARDRAILS_LEVEL: 'standard' }))
+  const res = await askStreaming(app, { question: QUESTION, stream: true })
+  t.match(res.done, { mode: 'extractive', reason: 'llm_output_rejected' })
+  const streamedBeforeDone = res.events.filter((e) => e.event === 'token').map((e) => (e.data as { text: string }).text).join('')
+  t.ok(streamedBeforeDone.length < 200, `little was streamed before the stop: ${JSON.stringify(streamedBeforeDone)}`)
+  t.notMatch(streamedBeforeDone, /numbered policy sources given with the latest question/)
+  const upstream = await fake.waitForRequest(0)
+  await within(upstream.closed, 2000, 'the LLM request closing')
+  t.equal(upstream.aborted, true, 'the LLM call was cut off')
+  const metrics = (await app.inject('/metrics')).body
+  t.match(metrics, /guardrail_triggers_total\{kind="output_system_prompt"\} 1/)
+})

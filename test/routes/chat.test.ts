@@ -77,6 +77,34 @@ t.test('without an LLM, a policy question gets an extractive answer citing the P
   t.equal(health.json().components.llm_service, 'not_configured')
 })
 
+t.test('an extractive answer names its policy, cites 1..k with no gaps, and a follow-up is answered in context', async (t) => {
+  const app = await build(t)
+  const { body } = await ask(app, { question: 'How many paid sick days do I get a year?' })
+  t.match(body.answer, /^From the Sick Leave policy \(v[\d.]+, effective \d{1,2} \w+ \d{4}\): /, 'opens with the policy, its version and effective date')
+  t.match(body.answer, /10 paid sick days/)
+  t.same(body.citations.map((c) => c.id), body.citations.map((_, i) => i + 1), 'citations are numbered 1..k')
+  assertCitationsMatch(t, body)
+
+  const history = [{ role: 'user', content: 'What is the daily meal allowance on a business trip?' }, { role: 'assistant', content: '$75 a day within Canada [1].' }]
+  const alone = await ask(app, { question: 'and abroad?' })
+  const followUp = await ask(app, { question: 'and abroad?', history })
+  t.equal(followUp.body.mode, 'extractive')
+  t.ok(followUp.body.citations.some((c) => c.document_id === 'travel-policy'), `the follow-up is read with the turn it leans on: ${followUp.body.answer}`)
+  t.not(followUp.body.answer, alone.body.answer, 'without the history the same words get another answer')
+})
+
+t.test('an LLM answer citing [3] then [1] is renumbered [1] then [2], and the citations follow that order', async (t) => {
+  const fake = await fakeLlm(t)
+  fake.enqueue({ text: 'Up to 5 days carry over [3]. Ask your manager [1].' })
+  const app = await build(t, llmConfig(fake))
+  const { body } = await ask(app)
+  t.equal(body.mode, 'llm')
+  t.equal(body.answer, 'Up to 5 days carry over [1]. Ask your manager [2].')
+  t.same(body.citations.map((c) => c.id), [1, 2])
+  const sources = await app.inject({ method: 'POST', url: '/search', payload: { query: QUESTION, top_k: 5 } })
+  t.same(body.citations.map((c) => c.chunk_id), [2, 0].map((i) => sources.json().results[i].chunk_id), 'citation 1 is the third source, citation 2 the first')
+})
+
 t.test('an LLM answer with a valid citation is returned as is, with the provider\'s model and usage', async (t) => {
   const fake = await fakeLlm(t)
   fake.enqueue({ text: 'Up to 5 days carry over [1].', usage: { prompt_tokens: 812, completion_tokens: 41 }, model: 'provider/model-x' })
@@ -118,11 +146,10 @@ t.test('history turns reach the provider before the question', async (t) => {
   const { body } = await ask(app, { question: 'And can some of it carry over?', history, top_k: 3 })
   t.equal(body.mode, 'llm')
   const messages = (fake.requests[0]?.body as { messages: Array<{ role: string, content: string }> }).messages
-  t.same(messages.map((m) => m.role), ['system', 'user', 'assistant', 'user'])
-  t.equal(messages[1]?.content, 'How much PTO do I get?')
-  t.equal(messages[2]?.content, 'You get 25 days a year.', 'old citation numbers are dropped from history')
-  t.notMatch(messages[3]?.content, /<source n="4"/, 'top_k 3 means three sources')
-  t.match(messages[3]?.content, /<source n="3"/)
+  t.same(messages.map((m) => m.role), ['system', 'user'], 'the client\'s history is quoted, not replayed as messages')
+  t.match(messages[1]?.content, '<conversation>\nUser: How much PTO do I get?\nAssistant: You get 25 days a year.\n</conversation>', 'old citation numbers are dropped from history')
+  t.notMatch(messages[1]?.content, /<source n="4"/, 'top_k 3 means three sources')
+  t.match(messages[1]?.content, /<source n="3"/)
 })
 
 t.test('invented citation numbers are removed and flagged', async (t) => {

@@ -50,6 +50,21 @@ t.test('one log line per request, except successful probes (/health, /metrics), 
   t.same(completed(verbose.lines()).map((l) => [l.route, l.status]), [['/health', 200]], 'LOG_LEVEL=debug shows every probe')
 })
 
+t.test('request log lines carry no query strings and no ids from paths', async (t) => {
+  const logs = captureLogs()
+  const app = await build(t, { LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream })
+  await app.inject({ method: 'POST', url: '/search?api_key=k1', payload: { query: 'pto' } })
+  await app.inject('/documents/jane.roe@example.com')
+  await app.inject('/nothing/here/jane%40example.com?token=secret')
+  const lines = logs.lines().map((l) => JSON.parse(l) as { msg: string, route?: string, path?: string, status?: number }).filter((l) => l.msg === 'request completed')
+  t.same(lines.map((l) => [l.route, l.path, l.status]), [
+    ['/search', '/search', 200],
+    ['/documents/:id', '/documents/:id', 404],
+    ['unmatched', '/nothing/here/[EMAIL]', 404]
+  ])
+  t.notMatch(logs.text(), /api_key|k1|jane|secret|token/, 'nowhere in the log')
+})
+
 t.test('GET /health reports the RSS the memory monitor sampled, close to the live figure', async (t) => {
   const app = await build(t)
   const body = (await app.inject('/health')).json()

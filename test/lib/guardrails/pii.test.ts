@@ -57,6 +57,41 @@ t.test('US social security numbers', async (t) => {
   }
 })
 
+t.test('Canadian SINs: Luhn-checked, grouped or named; UK NI numbers; passport numbers', async (t) => {
+  t.same(redactPii('my SIN is 130 692 544, ok?'), { text: 'my SIN is [SIN], ok?', kinds: ['sin'] })
+  t.same(redactPii('keep 272-839-440 on file').text, 'keep [SIN] on file', 'grouped 3-3-3 needs no context')
+  t.same(redactPii('SIN: 193456787').kinds, ['sin'])
+  t.same(redactPii('social insurance number 193 456 787').kinds, ['sin'], 'labelled sin, not phone or ssn')
+  t.same(redactPii('keep 130 692 545 on file').kinds, [], 'fails Luhn: not a SIN')
+  t.same(redactPii('keep 830 692 549 on file').kinds, [], 'SINs never start with 8')
+  t.same(redactPii('call me on 012 345 678').kinds, ['phone'], 'a trunk-0 number stays a phone number')
+  t.same(redactPii('employee 130692544').kinds, [], 'nine bare digits need SIN context')
+  t.same(redactPii('order 130 692 544').kinds, [], 'after a reference word it is a reference')
+
+  t.same(redactPii('my NI number is AB 12 34 56 C.'), { text: 'my NI number is [NINO].', kinds: ['nino'] })
+  t.same(redactPii('NINO jg103759a').kinds, ['nino'])
+  for (const miss of ['QQ123456C', 'GB123456A', 'AB123456E', 'AO123456A', 'XAB123456C', 'AB1234567C']) {
+    t.same(redactPii(`code ${miss} here`).kinds, [], miss)
+  }
+
+  t.same(redactPii('passport number 533380006 for the trip'), { text: 'passport number [PASSPORT] for the trip', kinds: ['passport'] })
+  t.same(redactPii('Passport no. C01X00T47 expires').text, 'Passport no. [PASSPORT] expires')
+  t.same(redactPii('my passport: AB123456').kinds, ['passport'])
+  for (const miss of ['passport photos 2024', 'passport expires 2027', 'passport renewal fees of 120 dollars', 'passport ABCDEFGH', 'passport 000000000']) {
+    t.same(redactPii(miss).kinds, [], miss)
+  }
+})
+
+t.test('e-mail addresses spelled out with "at" and "dot"', async (t) => {
+  t.same(redactPii('send it to jane dot roe at example dot org please'), { text: 'send it to [EMAIL] please', kinds: ['email'] })
+  t.same(redactPii('j.smith at mailbox dot co dot uk').kinds, ['email'])
+  t.same(redactPii('jane (at) example.org').kinds, ['email'])
+  t.same(findPii('Jane Dot Roe AT Example DOT org')[0]?.value, 'jane.roe@example.org', 'one canonical form whatever the spelling')
+  for (const miss of ['employees at example.com follow it', 'work at home during the dot com week', 'meet at 9 dot 30', 'look at page 3 dot points']) {
+    t.same(redactPii(miss).kinds, [], miss)
+  }
+})
+
 t.test('IBANs are checked with mod 97', async (t) => {
   t.same(redactPii('iban DE89 3704 0044 0532 0130 00 thanks').text, 'iban [IBAN] thanks')
   t.same(redactPii('GB82WEST12345698765432').kinds, ['iban'])

@@ -430,3 +430,31 @@ test('keep-alive: sequential calls reuse connections', async (t) => {
   t.equal(server.requests.length, 5)
   t.ok(ports.size <= 2, `${ports.size} sockets for five requests`)
 })
+
+test('a reply past MAX_TOKENS with headroom is cut off: too many chunks, characters or bytes', async (t) => {
+  const { server, client } = await setup(t, { maxTokens: 10, maxRetries: 0 })
+  server.enqueue({ tokens: Array.from({ length: 200 }, () => 'a'), tokenDelayMs: 2 })
+  const chunks = await collect(client.stream({ messages: MESSAGES }))
+  t.equal(asLlmError(chunks.error).kind, 'too_large')
+  t.equal(chunks.tokens, 10 * 2 + 16, 'stopped at the chunk limit')
+  await server.requests[0]?.closed
+  t.equal(server.requests[0]?.aborted, true, 'the upstream response was abandoned')
+
+  server.enqueue({ tokens: ['x'.repeat(100), 'y'.repeat(100)] })
+  const long = await collect(client.stream({ messages: MESSAGES }))
+  t.match(asLlmError(long.error), { kind: 'too_large', message: /160 characters/ })
+
+  server.enqueue({ text: 'z'.repeat(400) })
+  t.match(await rejection(client.complete({ messages: MESSAGES })), { kind: 'too_large', message: /characters/ })
+})
+
+test('a response body past maxResponseBytes is not read further, streamed or not', async (t) => {
+  const { server, client } = await setup(t, { maxResponseBytes: 2048, maxRetries: 0 })
+  server.enqueue({ body: JSON.stringify({ choices: [{ message: { content: 'a'.repeat(5000) } }] }) })
+  t.match(await rejection(client.complete({ messages: MESSAGES })), { kind: 'too_large', message: /2048 bytes/ })
+  // One endless SSE line: no event ever completes, so only the byte count can stop it.
+  server.enqueue({ raw: Array.from({ length: 50 }, () => 'data: ' + 'b'.repeat(1000)) })
+  const endless = await collect(client.stream({ messages: MESSAGES }))
+  t.equal(asLlmError(endless.error).kind, 'too_large')
+  t.equal(client.breaker.state, 'closed', 'two failures stay under the breaker threshold')
+})

@@ -1,0 +1,43 @@
+/**
+ * Requests for another person's data: a named or identifiable colleague's pay, rating, health, address, leave or
+ * record, or who reported whom. The policies say how such things work in general; they never hold one person's.
+ */
+
+// Someone other than the asker: a role or relation, a group of colleagues, or a title before a name.
+const THIRD_PARTY = /\b(?:my|our|this|that|his|her|their)\s+(?:new\s+|former\s+|old\s+)?(?:colleague|co-?worker|teammate|team\s*mate|team\s+lead|deskmate|manager|boss|supervisor|direct\s+reports?|employee|staff\s+member|new\s+hire|new\s+starter|intern|assistant|ceo|cfo|cto|coo|director|predecessor|successor|team\s+members?)s?\b|\b(?:the|our)\s+(?:ceo|cfo|cto|coo|new\s+(?:hire|starter)\s+in|(?:new\s+)?head\s+of|vp\s+of)\b|\bwhich\s+(?:of\s+(?:my|our|the)\s+)?(?:employees?|colleagues?|co-?workers?|people|persons?|team\s+members|staff|direct\s+reports)\b|\b(?:names?|list)\s+of\s+(?:the\s+)?(?:employees|people|colleagues|staff)\b|\b(?:everyone|anyone)\s+in\s+(?:my|our|the)\s+(?:team|department|office|group)\b|\bthe\s+(?:person|guy|woman|man|people)\s+(?:who|that|next|in|from)\b|\bwho\b[^.?!]{0,30}\bin\s+(?:my|our|the)\s+(?:team|department|office|group)\b/
+const TITLE_AND_NAME = /\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z]/
+
+// What the policies protect about a person.
+const ATTRIBUTE = /\b(?:salary|salaries|paid|pay|earns?|earning|earned|make|makes|bonus(?:es)?|raise|compensation|rating|ratings|rated|score|scored|appraisal|review|pip|improvement\s+plan|sick|illness|ill|medical|condition|diagnos\w*|disability|disabled|pregnan\w*|cancer|health|address|live|lives|phone\s+number|mobile(?:\s+number)?|personal\s+(?:email|e-mail|phone|number|details)|contact\s+details|birthday|date\s+of\s+birth|age|fired|dismissed|let\s+go|sacked|disciplin\w*|warning|investigation|complain\w*|complaint|reported|report(?:ed)?\s+(?:me|him|her|them)|whistle-?blow\w*|grievance|expenses?|claimed|visa|immigration|divorce|resigned|resign|leave|days?\s+off|time\s+off|accommodation|religio\w*)\b/i
+
+// Asking for a fact about someone, not how something works or what the asker may do.
+const FACT_QUESTION = /^(?:so\s+|and\s+|hey,?\s+|quick\s+question:?\s+)?(?:what(?:'s|\s+is|\s+was|\s+are|\s+were|\s+did|\s+does|\s+medical|\s+salary|\s+bonus|\s+rating|\s+score)?|how\s+(?:much|many|long|often)|is|was|are|were|did|does|has|have|why|when|where|who|whom|which|whose|tell\s+me|give\s+me|show\s+me|list|can\s+you\s+(?:tell|give|show|share|list|find)|could\s+you\s+(?:tell|give|show|share|list|find)|do\s+you\s+know)\b/i
+// The asker's own situation or a how-to: "How do I report...", "Can my coworkers see my salary?".
+const ABOUT_PROCEDURE = /^(?:how\s+(?:do|can|should|would|does|is|are)|what\s+(?:should|do|can|must|happens|if)|can\s+(?:i|we|my|a|an|the)|may\s+i|should\s+i|do\s+i|am\s+i|is\s+it|are\s+(?:we|there)|what\s+are\s+(?:the|my)\s+(?:rules|options|rights)|who\s+(?:do|should|can)\s+i|who\s+(?:approves|decides|handles|is\s+responsible|sets|can))\b/i
+const CAPITALISED_NAME = /(?<=[a-z0-9,']\s)(?!(?:I|HR|IT|PTO|BYOD|MFA|VPN|CEO|CFO|CTO|PIP|SSN|EU|UK|US|USA|OK|ChatGPT|Windows|Android|iPhone|Mac|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December|English|London|Paris|Berlin|Madrid|Rome|Europe|Slack|Teams|Zoom|Google|Microsoft|Workday|Concur)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\b/g
+const WHO_REPORTED = /\b(?:who|which\s+(?:employee|colleague|person|people|of\s+(?:my|our|the)\s+\w+))\b[^.?!]{0,40}\b(?:reported|complained|filed|raised|made|blew|called|contacted|talking\s+to|spoke\s+to)\b[^.?!]{0,40}\b(?:report|complaint|concern|grievance|whistle|hotline|hr|about\s+me|against|harassment|fraud|misconduct|conflict)|\bwho\s+(?:reported|complained\s+about|told\s+on)\b/i
+
+export interface OtherPersonMatch {
+  rule: 'who_reported' | 'person_attribute'
+}
+
+/**
+ * A question asking for someone else's personal data, recognised from its shape; null otherwise. `corpusWords` (lower-cased
+ * words of the policies) keeps the company's own capitalised names ("Harbourline", "Ethics and Compliance") from reading as a person's.
+ */
+export function askForOtherPersonData (question: string, corpusWords: ReadonlySet<string> = new Set()): OtherPersonMatch | null {
+  const text = question.normalize('NFKC').trim()
+  if (ABOUT_PROCEDURE.test(text)) return null
+  if (WHO_REPORTED.test(text)) return { rule: 'who_reported' }
+  if (!FACT_QUESTION.test(text) || !ATTRIBUTE.test(text)) return null
+  const named = [...text.matchAll(CAPITALISED_NAME)].some((m) => m[0].split(/\s+/).some((w) => !corpusWords.has(w.toLowerCase())))
+  const someone = THIRD_PARTY.test(text.toLowerCase()) || TITLE_AND_NAME.test(text) || named
+  return someone ? { rule: 'person_attribute' } : null
+}
+
+/** The lower-cased words of the policies, for askForOtherPersonData. */
+export function corpusVocabulary (markdown: Iterable<string>): Set<string> {
+  const words = new Set<string>()
+  for (const text of markdown) for (const w of text.toLowerCase().match(/\p{L}+/gu) ?? []) words.add(w)
+  return words
+}

@@ -1,0 +1,65 @@
+/**
+ * The semantic layer beside the rules: the question's sentence vector (already computed for retrieval)
+ * against banks of exemplar sentences by category. Vectors are L2-normalised, so a dot product is the cosine.
+ */
+
+/** Sentences of one kind, embedded once; row i of `vectors` is sentence i. */
+export interface VectorBank {
+  readonly dimensions: number
+  readonly size: number
+  readonly vectors: Float32Array
+  readonly labels: readonly string[]
+}
+
+export interface Nearest {
+  score: number
+  /** The label of the closest sentence (its category or kind), '' when the bank is empty. */
+  label: string
+}
+
+export type EmbedTexts = (texts: string[]) => Promise<Float32Array[]>
+
+// Inference holds the event loop, so a bank is built a few sentences at a time with a turn of the loop between them:
+// the service keeps answering (and under-pressure keeps seeing a responsive loop) while it builds.
+const BUILD_BATCH = 4
+
+export async function buildBank (entries: ReadonlyArray<{ label: string, text: string }>, embed: EmbedTexts, signal?: AbortSignal): Promise<VectorBank> {
+  const vectors: Float32Array[] = []
+  for (let i = 0; i < entries.length; i += BUILD_BATCH) {
+    signal?.throwIfAborted()
+    vectors.push(...await embed(entries.slice(i, i + BUILD_BATCH).map((e) => e.text)))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const dimensions = vectors[0]?.length ?? 0
+  const flat = new Float32Array(dimensions * vectors.length)
+  vectors.forEach((v, i) => flat.set(v, i * dimensions))
+  return { dimensions, size: vectors.length, vectors: flat, labels: entries.map((e) => e.label) }
+}
+
+/** The closest sentence of the bank to `query` (a unit vector of the bank's dimensions). */
+export function nearest (bank: VectorBank, query: Float32Array): Nearest {
+  if (bank.size === 0 || query.length !== bank.dimensions) return { score: Number.NEGATIVE_INFINITY, label: '' }
+  const d = bank.dimensions
+  const v = bank.vectors
+  let best = Number.NEGATIVE_INFINITY
+  let at = -1
+  // Four running sums: about twice as fast as one in V8 for 512 dimensions.
+  const tail = d - (d % 4)
+  for (let row = 0, offset = 0; row < bank.size; row++, offset += d) {
+    let s0 = 0
+    let s1 = 0
+    let s2 = 0
+    let s3 = 0
+    let i = 0
+    for (; i < tail; i += 4) {
+      s0 += (v[offset + i] as number) * (query[i] as number)
+      s1 += (v[offset + i + 1] as number) * (query[i + 1] as number)
+      s2 += (v[offset + i + 2] as number) * (query[i + 2] as number)
+      s3 += (v[offset + i + 3] as number) * (query[i + 3] as number)
+    }
+    for (; i < d; i++) s0 += (v[offset + i] as number) * (query[i] as number)
+    const sum = s0 + s1 + s2 + s3
+    if (sum > best) { best = sum; at = row }
+  }
+  return { score: best, label: bank.labels[at] ?? '' }
+}

@@ -1,0 +1,108 @@
+/**
+ * The guardrails on the dev and test splits through the service's own steps and index: the input checks, hybrid retrieval,
+ * then the screen after retrieval (language, other people's data, injection by meaning, off-topic). Each category's
+ * figure sits beside the rules-only one (input rules plus the off-topic evidence check, as before the semantic layer).
+ * The test split (test/fixtures/guardrails-test.jsonl) was written before the layer and is never tuned on.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { buildApp } from '../app.js'
+import { buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, decisionOf, isOffTopic, screenQuestion, type SemanticBanks } from '../lib/guardrails/index.js'
+import { OFF_TOPIC_THRESHOLDS } from '../plugins/answerer.js'
+
+export interface SplitCase { id: string, text: string, category: string, kind?: string, history?: Array<{ role: string, content: string }>, expectPii: string[], expectDecision: string }
+export interface Outcome { refused: string | null, stripped: boolean, pii: string[] }
+
+export type SplitName = 'dev' | 'test'
+
+// Rows with a `split` field go to that split (eval/questions.jsonl has both); the rest to the split that lists their file.
+export const SPLITS: Record<SplitName, string[]> = {
+  dev: ['test/fixtures/guardrails.jsonl', 'test/fixtures/guardrails-dev.jsonl', 'eval/questions.jsonl'],
+  test: ['test/fixtures/guardrails-test.jsonl', 'eval/questions.jsonl']
+}
+
+export function readSplit (split: SplitName): SplitCase[] {
+  return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
+    const row = JSON.parse(l) as Record<string, unknown>
+    const rowSplit = typeof row.split === 'string' ? row.split : (f === 'eval/questions.jsonl' ? 'dev' : split)
+    return rowSplit === split ? [row] : []
+  }).map((row) => {
+    if (typeof row.question === 'string') {
+      // eval/questions.jsonl: answerable questions must be answered, 'none' ones refused.
+      const category = row.type === 'none' || row.style === 'unanswerable' ? 'eval_unanswerable' : 'eval_answerable'
+      return { id: String(row.id), text: row.question, category, expectPii: [], expectDecision: category === 'eval_answerable' ? 'allow' : 'refuse' }
+    }
+    const standard = (row.expect as { standard: { decision: string, pii: string[] } }).standard
+    return { id: String(row.id), text: String(row.text), category: String(row.category), ...(typeof row.kind === 'string' ? { kind: row.kind } : {}),
+      ...(Array.isArray(row.history) ? { history: row.history as SplitCase['history'] } : {}), expectPii: standard.pii, expectDecision: standard.decision }
+  }))
+}
+
+/** Whether the outcome is right for the case's category. */
+export function handled (c: SplitCase, o: Outcome): boolean {
+  switch (c.category) {
+    case 'injection': return o.refused === 'injection' || (c.expectDecision === 'strip' && o.stripped)
+    case 'other_person_data': return o.refused === 'other_person_data'
+    case 'off_topic': return o.refused === 'off_topic'
+    case 'non_english': return o.refused === 'language'
+    case 'pii': return c.expectPii.every((k) => o.pii.includes(k))
+    case 'pii_near_miss': return o.refused === null && o.pii.length === 0
+    case 'eval_unanswerable': return o.refused !== null
+    default: return o.refused === null
+  }
+}
+
+async function main (): Promise<void> {
+  const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
+  try {
+    await app.ready()
+    const store = app.retriever.store()
+    if (store === undefined) throw new Error('the index is unavailable')
+    const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
+    const banks: SemanticBanks = await buildSemanticBanks(async (texts) => app.embedder.embed(texts), corpusHeadings(documents))
+    const corpusWords = corpusVocabulary(documents.map((d) => d.markdown))
+    const report: Record<string, Record<string, { n: number, rules: number, full: number, misses: string[] }>> = {}
+    const only = process.argv.includes('--dev-only') ? ['dev'] : Object.keys(SPLITS)
+    for (const split of (['dev', 'test'] as const).filter((name) => only.includes(name))) {
+      const rows: Record<string, { n: number, rules: number, full: number, misses: string[] }> = {}
+      for (const c of readSplit(split)) {
+        const checked = checkInput({ question: c.text, history: c.history }, 'standard')
+        const base = { refused: checked.refuse?.reason ?? null, stripped: decisionOf(checked) === 'strip', pii: checked.findings.pii_redacted as string[] }
+        let rules: Outcome = base
+        let full: Outcome = base
+        if (base.refused === null) {
+          const r = await app.retriever.retrieve({ query: checked.question, topK: 5, mode: 'hybrid' })
+          const evidence = { question: checked.question, ...(r.topSimilarity === null ? {} : { topVectorScore: r.topSimilarity }), ...(r.topKeywordScore === null ? {} : { topKeywordScore: r.topKeywordScore }) }
+          const empty = r.results.length === 0
+          rules = { ...base, refused: !empty && isOffTopic(evidence, OFF_TOPIC_THRESHOLDS, 'standard') ? 'off_topic' : empty ? 'no_relevant' : null }
+          const screened = screenQuestion({ question: checked.question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore },
+            { level: 'standard', banks, corpusWords, offTopic: OFF_TOPIC_THRESHOLDS })
+          full = { ...base, refused: screened !== null && !(empty && screened.reason === 'off_topic') ? screened.reason : empty ? 'no_relevant' : null }
+        }
+        const row = rows[c.category] ??= { n: 0, rules: 0, full: 0, misses: [] }
+        row.n++
+        if (handled(c, rules)) row.rules++
+        if (handled(c, full)) row.full++
+        else row.misses.push(`${c.id}${full.refused === null ? '' : ` (${full.refused})`}`)
+      }
+      report[split] = rows
+    }
+    const pct = (a: number, n: number): string => `${a}/${n} (${((100 * a) / n).toFixed(1)} %)`
+    for (const [split, rows] of Object.entries(report)) {
+      console.log(`\n${split} split, level standard\n| category | cases | rules only | rules + semantic layer |\n| --- | --- | --- | --- |`)
+      for (const [category, r] of Object.entries(rows)) console.log(`| ${category} | ${r.n} | ${pct(r.rules, r.n)} | ${pct(r.full, r.n)} |`)
+      for (const [category, r] of Object.entries(rows)) if (r.misses.length > 0 && process.env.EVAL_VERBOSE) console.log(`${split} ${category} misses: ${r.misses.join(', ')}`)
+    }
+    console.log(JSON.stringify(Object.fromEntries(Object.entries(report).map(([split, rows]) => [split,
+      Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, { cases: r.n, rules_only: r.rules, with_semantic: r.full, misses: r.misses }]))]))))
+  } finally {
+    await app.close()
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
+}
