@@ -8,7 +8,7 @@ const cache = new WeakMap<VectorStore, readonly string[]>()
 export function knownCategories (store: VectorStore): readonly string[] {
   let categories = cache.get(store)
   if (categories === undefined) {
-    categories = [...new Set(store.listDocuments().map((d) => d.category))].sort()
+    categories = store.categories()
     cache.set(store, categories)
   }
   return categories

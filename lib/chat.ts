@@ -17,7 +17,7 @@ export type Role = 'user' | 'assistant'
 export interface Turn { role: Role, content: string }
 export type AnswerMode = 'llm' | 'extractive' | 'refused'
 
-export interface Source { n: number, document_title: string, heading: string, text: string }
+export interface Source { n: number, document_title: string, heading: string, text: string, version?: string | null, effective_date?: string | null }
 export interface Message { role: 'system' | 'user' | 'assistant', content: string }
 export interface Usage { prompt_tokens: number, completion_tokens: number }
 
@@ -86,6 +86,9 @@ export interface Citation {
   document_title: string
   heading: string
   snippet: string
+  version: string | null
+  effective_date: string | null
+  source_url: string | null
 }
 
 export interface ChatAnswer {
@@ -152,7 +155,7 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
     }, { retrieval: retrievalMs, llm: 0 })
   }
 
-  const sources = retrieval.results.map((r, i) => ({ n: i + 1, document_title: r.document_title, heading: r.heading, text: r.text }))
+  const sources = retrieval.results.map((r, i) => ({ n: i + 1, document_title: r.document_title, heading: r.heading, text: r.text, version: r.version, effective_date: r.effective_date }))
   let llmMs = 0
   let fallbackReason: string | undefined
   if (deps.llm?.available() === true) {
@@ -267,7 +270,17 @@ export function citationsFor (cited: readonly number[], results: readonly Retrie
   return cited.flatMap((n, i) => {
     const r = results[n - 1]
     if (r === undefined) return []
-    return [{ id: i + 1, chunk_id: r.chunk_id, document_id: r.document_id, document_title: r.document_title, heading: r.heading, snippet: snippet(r.text) }]
+    return [{
+      id: i + 1,
+      chunk_id: r.chunk_id,
+      document_id: r.document_id,
+      document_title: r.document_title,
+      heading: r.heading,
+      snippet: snippet(r.text),
+      version: r.version,
+      effective_date: r.effective_date,
+      source_url: r.source_url
+    }]
   })
 }
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import type { ChunkerParams } from './chunking.js'
 
 /** Bump when tables or their meaning change; readers refuse other versions. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /** vec0 allocates vectors in blocks of this many rows; the default (1024) would pad a ~100-chunk index to 2 MB. */
 export const VEC_CHUNK_SIZE = 128
@@ -28,8 +28,8 @@ export function schemaStatements (dimensions: number): string[] {
   return [
     'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
     `CREATE TABLE documents (
-      id TEXT PRIMARY KEY, title TEXT NOT NULL, category TEXT NOT NULL, owner TEXT NOT NULL,
-      effective_date TEXT NOT NULL, version TEXT NOT NULL, markdown TEXT NOT NULL
+      id TEXT PRIMARY KEY, title TEXT NOT NULL, category TEXT NOT NULL, owner TEXT,
+      effective_date TEXT, version TEXT, markdown TEXT NOT NULL, review_date TEXT, source_url TEXT
     ) WITHOUT ROWID`,
     `CREATE TABLE chunks (
       rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, document_id TEXT NOT NULL REFERENCES documents(id),

@@ -7,6 +7,9 @@ export interface PromptSource {
   document_title: string
   heading: string
   text: string
+  /** Shown as the source's attributes, so an answer can say which edition it quotes. */
+  version?: string | null
+  effective_date?: string | null
 }
 
 export interface HistoryTurn {
@@ -55,7 +58,7 @@ export function buildMessages (input: BuildMessagesInput): ChatMessage[] {
 export function formatSources (sources: readonly PromptSource[]): string {
   if (sources.length === 0) return '<sources>\n(no sources were found)\n</sources>'
   const quoted = sources.map((source) =>
-    `<source n="${source.n}" document="${attribute(source.document_title)}" section="${attribute(source.heading)}">\n` +
+    `<source n="${source.n}" document="${attribute(source.document_title)}" section="${attribute(source.heading)}"${editionAttributes(source)}>\n` +
     `${bracketsAsParentheses(neutralise(source.text.trim()))}\n</source>`)
   return `<sources>\n${quoted.join('\n')}\n</sources>`
 }
@@ -115,6 +118,12 @@ export function neutralise (text: string): string {
 /** A policy's own "[1]" (a footnote, a list item) would read like a citation the model may copy: it becomes "(1)". */
 function bracketsAsParentheses (text: string): string {
   return text.replace(/\[(\s*\^?\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*\s*)\]/g, '($1)')
+}
+
+function editionAttributes (source: PromptSource): string {
+  const version = source.version ? ` version="${attribute(source.version)}"` : ''
+  const effective = source.effective_date ? ` effective="${attribute(source.effective_date)}"` : ''
+  return version + effective
 }
 
 function attribute (value: string): string {

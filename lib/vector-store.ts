@@ -13,10 +13,12 @@ export interface ChunkHit {
   document_id: string
   document_title: string
   category: string
-  version: string
-  effective_date: string
   heading: string
   text: string
+  /** The document's version, effective date and source, where the policy states them: citations carry them. */
+  version: string | null
+  effective_date: string | null
+  source_url: string | null
   /** 1-based position in this result list. */
   rank: number
   /** Vector search: cosine similarity (1 - distance). Keyword search: -bm25 (higher is better). */
@@ -38,8 +40,11 @@ export interface DocumentSummary {
   id: string
   title: string
   category: string
-  effective_date: string
-  version: string
+  effective_date: string | null
+  version: string | null
+  owner: string | null
+  review_date: string | null
+  source_url: string | null
   chunk_count: number
 }
 
@@ -55,6 +60,8 @@ export interface VectorStore {
   vectorSearch(vector: Float32Array, k: number, filters?: SearchFilters): ChunkHit[]
   keywordSearch(query: string, k: number, filters?: SearchFilters): ChunkHit[]
   listDocuments(): DocumentSummary[]
+  /** The distinct categories of the documents, sorted: what a category filter may name. */
+  categories(): string[]
   getDocument(id: string): DocumentDetail | undefined
   getChunk(id: string): ChunkRecord | undefined
   /** The lower-cased words the policies use. */
@@ -174,15 +181,16 @@ interface HitRow {
   document_id: string
   document_title: string
   category: string
-  version: string
-  effective_date: string
   heading: string
   text: string
+  version: string | null
+  effective_date: string | null
+  source_url: string | null
   value: number
 }
 
-const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, d.version, d.effective_date, c.heading, c.text'
-const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
+const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text, d.version, d.effective_date, d.source_url'
+const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, d.owner, d.review_date, d.source_url, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
 
 function vectorSql (filter: string): string {
   return `SELECT ${HIT_COLUMNS}, v.distance AS value
@@ -205,6 +213,7 @@ function prepareStatements (db: Database.Database) {
       ORDER BY value, c.rowid LIMIT @k`),
     markdown: db.prepare<[], { markdown: string }>('SELECT markdown FROM documents'),
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
+    categories: db.prepare<[], { category: string }>('SELECT DISTINCT category FROM documents ORDER BY category'),
     document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
     unitVector: hasTable(db, 'unit_vectors') ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?') : null,
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
@@ -215,6 +224,7 @@ function prepareStatements (db: Database.Database) {
 function createStore (db: Database.Database, path: string, meta: IndexMeta, expected: string | undefined): VectorStore {
   const sql = prepareStatements(db)
   const status = expected === undefined ? 'operational' : checkModel(meta, expected)
+  const categories = sql.categories.all().map((r) => r.category)
   let vocabulary: Set<string> | undefined
   const toHits = (rows: HitRow[], score: (value: number) => number): ChunkHit[] =>
     rows.map(({ value, ...row }, index) => ({ ...row, rank: index + 1, score: score(value) }))
@@ -246,6 +256,7 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
       return toHits(rows, (bm25) => -bm25)
     },
     listDocuments: () => sql.documents.all(),
+    categories: () => [...categories],
     getDocument: (id) => sql.document.get(id),
     getChunk: (id) => sql.chunk.get(id),
     vocabulary () {

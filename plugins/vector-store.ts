@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import fp from 'fastify-plugin'
 import { modelFingerprint, type Embedder } from '../lib/embedding/embedder.js'
+import { stateGauge } from '../lib/metric.js'
+import { countPastReview } from '../lib/policy-review.js'
 import { configuredPath, defaultIndexPath } from '../lib/paths.js'
 import { openVectorStore, type StoreStatus, type VectorStore } from '../lib/vector-store.js'
 
@@ -56,7 +58,7 @@ interface State {
  * Opens the committed SQLite index read-only (lib/vector-store: sqlite-vec + FTS5) and decorates
  * `fastify.vectorStore`. A missing or broken file makes the status `unavailable` instead of failing
  * start-up; an index embedded by another model than `fastify.embedder`'s is `model_mismatch`
- * (keyword search and documents still work).
+ * (keyword search and documents still work). A gauge counts the policies past their review date.
  */
 export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fastify, opts) {
   const path = opts.path ?? configuredPath(fastify.config.VECTOR_STORE_PATH, defaultIndexPath)
@@ -102,6 +104,13 @@ export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fa
     path,
     reload,
     reportFailure
+  })
+  stateGauge('policy_rag_policies_past_review', 'Policies in the index whose review_date has passed (flagged review_overdue in /documents)', () => {
+    try {
+      return countPastReview(state.store?.listDocuments() ?? [], new Date())
+    } catch {
+      return 0
+    }
   })
 
   fastify.addHook('onClose', async () => {

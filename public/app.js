@@ -443,7 +443,8 @@ function renderCitations (citations, exchangeId) {
       el('span', '', 'Document: '), el('strong', '', String(citation.document_title ?? '')),
       el('span', '', ` (${String(citation.document_id ?? '')})`),
       el('br'),
-      el('span', '', 'Section: '), el('span', '', String(citation.heading ?? ''))
+      el('span', '', 'Section: '), el('span', '', String(citation.heading ?? '')),
+      ...renderEdition(citation)
     )
     details.append(summary, passage, source)
     item.append(details)
@@ -451,6 +452,28 @@ function renderCitations (citations, exchangeId) {
   }
   section.append(heading, list)
   return section
+}
+
+/** Which edition of the policy the passage quotes (version, effective date) and where it is published. */
+function renderEdition (citation) {
+  const parts = []
+  if (citation.version) parts.push(`Version ${String(citation.version)}`)
+  if (citation.effective_date) parts.push(`effective ${formatDate(String(citation.effective_date))}`)
+  const nodes = parts.length > 0 ? [el('br'), el('span', 'citation-edition', parts.join(', '))] : []
+  const url = typeof citation.source_url === 'string' && /^https?:\/\//.test(citation.source_url) ? citation.source_url : null
+  if (url !== null) {
+    const link = el('a', 'citation-link', 'Original policy')
+    link.href = url
+    link.rel = 'noopener noreferrer'
+    link.target = '_blank'
+    nodes.push(el('br'), link)
+  }
+  return nodes
+}
+
+function formatDate (iso) {
+  const date = new Date(`${iso}T00:00:00Z`)
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleDateString(undefined, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' })
 }
 
 function renderGuardrailNotes (guardrails) {

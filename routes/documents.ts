@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { knownCategories } from '../lib/categories.js'
 import { DocumentNotFoundError, IndexUnavailableError } from '../lib/errors.js'
-import type { VectorStore } from '../lib/vector-store.js'
+import { isPastReview } from '../lib/policy-review.js'
+import type { DocumentSummary, VectorStore } from '../lib/vector-store.js'
 import { DocumentDetailSchema, DocumentListSchema, DocumentParamsSchema } from '../schemas/documents.js'
 import { errorResponse, ref } from '../schemas/shared.js'
 
@@ -30,7 +30,8 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async () => {
     const current = store()
-    return { documents: current.listDocuments(), categories: [...knownCategories(current)] }
+    const now = new Date()
+    return { documents: current.listDocuments().map((d) => present(d, now)), categories: current.categories() }
   })
 
   fastify.get('/documents/:id', {
@@ -50,8 +51,19 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const document = store().getDocument(request.params.id)
     if (document === undefined) throw new DocumentNotFoundError(request.params.id)
-    return document
+    return present(document, new Date())
   })
+}
+
+/** Optional fields appear only where the policy has them; the review flag always. */
+function present<T extends DocumentSummary> ({ owner, review_date: reviewDate, source_url: sourceUrl, ...rest }: T, now: Date) {
+  return {
+    ...rest,
+    ...(owner === null ? {} : { owner }),
+    ...(reviewDate === null ? {} : { review_date: reviewDate }),
+    ...(sourceUrl === null ? {} : { source_url: sourceUrl }),
+    review_overdue: isPastReview(reviewDate, now)
+  }
 }
 
 export default documents

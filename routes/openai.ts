@@ -205,7 +205,7 @@ function documentVersions (current: () => VectorStore | undefined): VersionOf {
     if (store === undefined) return undefined
     let versions = cache.get(store)
     if (versions === undefined) {
-      versions = new Map(store.listDocuments().map((d) => [d.id, d.version]))
+      versions = new Map(store.listDocuments().flatMap((d) => d.version === null ? [] : [[d.id, d.version] as const]))
       cache.set(store, versions)
     }
     return versions.get(documentId)

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { defaultsOptional, QueryText, ref } from './shared.js'
+import { defaultsOptional, DocumentVersionFields, QueryText, ref } from './shared.js'
 
 export const TurnSchema = Type.Object({
   role: Type.Enum(['user', 'assistant']),
@@ -38,7 +38,8 @@ export const CitationSchema = Type.Object({
   document_id: Type.String(),
   document_title: Type.String(),
   heading: Type.String(),
-  snippet: Type.String()
+  snippet: Type.String(),
+  ...DocumentVersionFields
 }, { $id: 'Citation', description: 'A passage the answer cites as [n]' })
 
 export const GuardrailReportSchema = Type.Object({
@@ -67,7 +68,10 @@ export const ChatResponseSchema = Type.Object({
       document_id: 'pto-policy',
       document_title: 'Paid Time Off',
       heading: 'Paid Time Off > Carry-Over and Payout',
-      snippet: 'Employees are expected to take their full entitlement each year. Up to 5 unused days carry over to the next year and expire on 31 March if they have not been used by then.'
+      snippet: 'Employees are expected to take their full entitlement each year. Up to 5 unused days carry over to the next year and expire on 31 March if they have not been used by then.',
+      version: '3.2',
+      effective_date: '2026-01-01',
+      source_url: null
     }],
     guardrails: { input: { pii_redacted: [], injection: false, off_topic: false }, output: { citations_valid: true, pii_redacted: [] } },
     model: 'extractive (universal-sentence-encoder-lite@0.2.0)',

@@ -4,13 +4,17 @@ import { ref } from './shared.js'
 const documentFields = {
   id: Type.String({ description: 'Document id, e.g. pto-policy' }),
   title: Type.String(),
-  category: Type.String({ description: 'hr, workplace, finance, conduct, it-security, privacy or safety' }),
-  effective_date: Type.String({ format: 'date' }),
-  version: Type.String(),
-  chunk_count: Type.Integer({ minimum: 0, description: 'Chunks of this document in the index' })
+  category: Type.String({ description: 'Free text, or one of the list the index was built with (see categories)' }),
+  effective_date: Type.Union([Type.String({ format: 'date' }), Type.Null()], { description: 'null when the policy states none' }),
+  version: Type.Union([Type.String(), Type.Null()], { description: 'null when the policy states none' }),
+  chunk_count: Type.Integer({ minimum: 0, description: 'Chunks of this document in the index' }),
+  review_date: Type.Optional(Type.String({ format: 'date', description: 'When the policy is due for review, where it says' })),
+  review_overdue: Type.Boolean({ description: 'True once review_date has passed: the policy may be stale' }),
+  owner: Type.Optional(Type.String()),
+  source_url: Type.Optional(Type.String({ description: 'Where the original policy is published, where known' }))
 }
 
-const ptoPolicy = { id: 'pto-policy', title: 'Paid Time Off', category: 'hr', effective_date: '2026-01-01', version: '3.2', chunk_count: 5 }
+const ptoPolicy = { id: 'pto-policy', title: 'Paid Time Off', category: 'hr', effective_date: '2026-01-01', version: '3.2', chunk_count: 5, owner: 'People Team', review_overdue: false }
 
 export const DocumentSummarySchema = Type.Object(documentFields, {
   $id: 'Document',

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { defaultsOptional, QueryText, ref } from './shared.js'
+import { defaultsOptional, DocumentVersionFields, QueryText, ref } from './shared.js'
 
 /** Inline in the route for the same reason as ChatRequestSchema (fields with defaults). */
 export const SearchRequestSchema = defaultsOptional(Type.Object({
@@ -26,7 +26,8 @@ export const SearchHitSchema = Type.Object({
   text: Type.String(),
   score: Type.Number(),
   vector_rank: Type.Union([Type.Integer(), Type.Null()], { description: 'Rank in the vector search, null when it did not find this passage' }),
-  keyword_rank: Type.Union([Type.Integer(), Type.Null()], { description: 'Rank in the keyword search, null when it did not find this passage' })
+  keyword_rank: Type.Union([Type.Integer(), Type.Null()], { description: 'Rank in the keyword search, null when it did not find this passage' }),
+  ...DocumentVersionFields
 }, { $id: 'SearchHit', description: 'One retrieved passage' })
 
 export const SearchResponseSchema = Type.Object({
@@ -50,7 +51,10 @@ export const SearchResponseSchema = Type.Object({
       text: '## Accrual\nFull-time employees accrue 1.75 days of PTO per month (21 days a year).',
       score: 0.0325,
       vector_rank: 1,
-      keyword_rank: 1
+      keyword_rank: 1,
+      version: '3.2',
+      effective_date: '2026-01-01',
+      source_url: null
     }],
     timings_ms: { embed: 1.2, vector: 0.2, keyword: 0.1, total: 1.9 }
   }]

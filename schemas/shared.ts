@@ -21,6 +21,13 @@ export function defaultsOptional<T extends TObject> (schema: T) {
   return Type.Unsafe<Static<T>>({ ...schema, required })
 }
 
+/** Which edition of a policy a passage comes from; null where the policy does not say. */
+export const DocumentVersionFields = {
+  version: Type.Union([Type.String(), Type.Null()], { description: 'The policy\'s version, e.g. 3.2' }),
+  effective_date: Type.Union([Type.String({ format: 'date' }), Type.Null()], { description: 'The date the policy took effect' }),
+  source_url: Type.Union([Type.String(), Type.Null()], { description: 'Where the original policy is published' })
+}
+
 /** Any text with at least one non-space character. */
 export const QueryText = (maxLength: number, description: string) =>
   Type.String({ minLength: 1, maxLength, pattern: '\\S', description })

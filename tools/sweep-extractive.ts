@@ -14,7 +14,7 @@ import { grade } from './lib/grade.js'
 const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
 await app.ready()
 const questions = loadQuestions().filter((q) => q.split === 'dev' && q.style !== 'unanswerable')
-const prepared: Array<{ q: (typeof questions)[number], context: string | null, retrieval: Awaited<ReturnType<typeof app.retriever.retrieve>>, passages: Array<{ n: number, text: string, heading: string, document_id: string, document_title: string, version: string, effective_date: string }> }> = []
+const prepared: Array<{ q: (typeof questions)[number], context: string | null, retrieval: Awaited<ReturnType<typeof app.retriever.retrieve>>, passages: Array<{ n: number, text: string, heading: string, document_id: string, document_title: string, version: string | null, effective_date: string | null }> }> = []
 for (const q of questions) {
   const context = contextTurn(q.question, q.history ?? [])
   const query = context === null ? q.question : `${context} ${q.question}`

@@ -237,7 +237,10 @@ if (!existsSync(CHROMIUM)) {
       document_id: 'evil-doc',
       document_title: '<b>Bold</b> title',
       heading: '<i>Heading</i>',
-      snippet: '<script>window.__pwned = "snippet"</script> and <a href="javascript:window.__pwned=1">a link</a>'
+      snippet: '<script>window.__pwned = "snippet"</script> and <a href="javascript:window.__pwned=1">a link</a>',
+      version: '3.2<b>',
+      effective_date: '2026-01-01',
+      source_url: 'javascript:window.__pwned=2'
     }
     const answerText = `Per the policy: ${script} ${image} [1]`
     // CRLF line ends, a comment line and a payload split over two data: lines, as SSE allows.
@@ -260,6 +263,8 @@ if (!existsSync(CHROMIUM)) {
     t.equal(await details.getAttribute('open'), '', 'the [1] marker opens the source')
     t.equal(await details.locator('.citation-passage').textContent(), citation.snippet)
     t.match(await details.locator('summary').textContent(), '<b>Bold</b> title<i>Heading</i>')
+    t.match(await details.locator('.citation-edition').textContent(), /^Version 3\.2<b>, effective .*2026$/, 'the edition quoted')
+    t.equal(await details.locator('a.citation-link').count(), 0, 'a source_url that is not http(s) is not linked')
 
     t.equal(await page.locator('#conversation script, #conversation img, #conversation b, #conversation i').count(), 0, 'no element was made from data')
     t.equal(await page.locator('#conversation a[href^="javascript"]').count(), 0)

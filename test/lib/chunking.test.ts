@@ -4,7 +4,7 @@ import t from 'tap'
 import { CHUNKER_PARAMS, chunkDocument, embeddingTexts, estimateTokens, type Chunk, type ChunkerParams } from '../../lib/chunking.js'
 import { readCorpus } from '../../lib/corpus.js'
 
-const fixtures = readCorpus(join(import.meta.dirname, '..', 'fixtures', 'policies'))
+const fixtures = await readCorpus(join(import.meta.dirname, '..', 'fixtures', 'policies'))
 const fixture = (id: string): { id: string, title: string, markdown: string } => {
   const doc = fixtures.documents.find((d) => d.id === id)
   if (doc === undefined) throw new Error(`no fixture ${id}`)

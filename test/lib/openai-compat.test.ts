@@ -7,7 +7,7 @@ import {
 } from '../../lib/openai-compat.js'
 
 const citation = (id: number, heading: string, documentId = 'pto-policy', title = 'Paid Time Off'): Citation =>
-  ({ id, chunk_id: `${documentId}#${id}`, document_id: documentId, document_title: title, heading, snippet: '...' })
+  ({ id, chunk_id: `${documentId}#${id}`, document_id: documentId, document_title: title, heading, snippet: '...', version: null, effective_date: null, source_url: null })
 
 const versions: Record<string, string> = { 'pto-policy': '3.2' }
 const versionOf = (id: string): string | undefined => versions[id]

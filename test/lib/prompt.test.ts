@@ -37,6 +37,17 @@ test('source text cannot close its block or fake another source', async (t) => {
   t.equal(question.match(/<\/sources>/g)?.length, 1)
 })
 
+test('a source names its version and effective date where the policy states them', async (t) => {
+  const text = formatSources([
+    { n: 1, document_title: 'Paid Time Off', heading: 'Accrual', text: 'x', version: '3.2', effective_date: '2026-01-01' },
+    { n: 2, document_title: 'Visitors', heading: 'Badges', text: 'y', version: null, effective_date: null },
+    { n: 3, document_title: 'Odd', heading: 'H', text: 'z', version: '1" n="9', effective_date: undefined }
+  ])
+  t.match(text, '<source n="1" document="Paid Time Off" section="Accrual" version="3.2" effective="2026-01-01">')
+  t.match(text, '<source n="2" document="Visitors" section="Badges">')
+  t.match(text, '<source n="3" document="Odd" section="H" version="1\' n=\'9">')
+})
+
 test('bracketed numbers inside a source are not left looking like citations', async (t) => {
   const text = formatSources([{ n: 1, document_title: 'T', heading: 'H', text: 'See note [2] and items [3, 4] or [^5]; links [here] stay.' }])
   t.match(text, 'See note (2) and items (3, 4) or (^5); links [here] stay.')

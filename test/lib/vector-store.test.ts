@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { createEmbedder, modelFingerprint } from '../../lib/embedding/embedder.js'
+import { SCHEMA_VERSION } from '../../lib/index-schema.js'
 import { defaultModelDir } from '../../lib/paths.js'
 import {
   checkModel, IndexCorruptError, IndexNotFoundError, IndexSchemaError, ModelMismatchError, openVectorStore,
@@ -39,11 +40,11 @@ const sha256 = (path: string): string => createHash('sha256').update(readFileSyn
 t.test('meta, documents and chunks read back', async (t) => {
   const store = open(t)
   t.equal(store.status, 'operational')
-  t.match(store.meta, { schema_version: 1, embedding_dimensions: embedder.card.dimensions, embedding_fingerprint: fingerprint })
+  t.match(store.meta, { schema_version: SCHEMA_VERSION, embedding_dimensions: embedder.card.dimensions, embedding_fingerprint: fingerprint })
   t.match(store.meta.chunker_params, { algorithm: String, maxTokens: Number })
   const docs = store.listDocuments()
   t.same(docs.map((d) => d.id), ['data-retention', 'remote-work', 'travel-expenses'])
-  t.same(docs[1], { id: 'remote-work', title: 'Remote Work', category: 'workplace', effective_date: '2024-03-01', version: '1.2', chunk_count: 3 })
+  t.same(docs[1], { id: 'remote-work', title: 'Remote Work', category: 'workplace', effective_date: '2024-03-01', version: '1.2', owner: 'People Operations', review_date: null, source_url: null, chunk_count: 3 })
   const detail = store.getDocument('remote-work')
   t.match(detail, { id: 'remote-work', chunk_count: 3, markdown: /^# Remote Work\n/ })
   t.equal(store.getDocument('nope'), undefined)
@@ -136,7 +137,7 @@ t.test('missing, corrupt, truncated and foreign files fail with named errors', a
   const writable = new Database(future)
   writable.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run()
   writable.close()
-  expect(future, IndexSchemaError, 'INDEX_SCHEMA', /schema version 99, this service reads version 1/)
+  expect(future, IndexSchemaError, 'INDEX_SCHEMA', new RegExp(`schema version 99, this service reads version ${SCHEMA_VERSION}`))
 })
 
 t.test('the store opens the file read-only and never changes it', async (t) => {

@@ -1,22 +1,23 @@
 import { join } from 'node:path'
 import t from 'tap'
 import { readCorpus } from '../../lib/corpus.js'
-import { defaultCorpusDir } from '../../tools/build-index.js'
+import { defaultConfigPath, defaultCorpusDir } from '../../tools/build-index.js'
 import { build } from '../helper.js'
 
-const corpus = readCorpus(defaultCorpusDir)
+const corpus = await readCorpus(defaultCorpusDir, { configPath: defaultConfigPath })
 
 t.test('GET /documents lists every policy with its chunk count', async (t) => {
   const app = await build(t)
   const res = await app.inject('/documents')
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /application\/json/)
-  const { documents } = res.json() as { documents: Array<Record<string, unknown>> }
+  const { documents, categories } = res.json() as { documents: Array<Record<string, unknown>>, categories: string[] }
   t.same(documents.map((d) => d.id), corpus.documents.map((d) => d.id))
+  t.same(categories, ['conduct', 'finance', 'hr', 'it-security', 'privacy', 'safety', 'workplace'], 'the categories the index holds')
   const pto = documents.find((d) => d.id === 'pto-policy')
   const source = corpus.documents.find((d) => d.id === 'pto-policy')
-  t.same(Object.keys(pto ?? {}).sort(), ['category', 'chunk_count', 'effective_date', 'id', 'title', 'version'])
-  t.match(pto, { title: source?.title, category: source?.category, effective_date: source?.effective_date, version: source?.version, chunk_count: Number })
+  t.same(Object.keys(pto ?? {}).sort(), ['category', 'chunk_count', 'effective_date', 'id', 'owner', 'review_overdue', 'title', 'version'])
+  t.match(pto, { title: source?.title, category: source?.category, effective_date: source?.effective_date, version: source?.version, owner: source?.owner, review_overdue: false, chunk_count: Number })
   const total = documents.reduce((sum, d) => sum + (d.chunk_count as number), 0)
   t.ok(total >= 95 && total <= 101, `${total} chunks`)
 })
@@ -42,7 +43,7 @@ t.test('GET /documents/:id returns the document with its Markdown', async (t) =>
   const res = await app.inject('/documents/pto-policy')
   t.equal(res.statusCode, 200)
   const body = res.json() as Record<string, unknown>
-  t.same(Object.keys(body).sort(), ['category', 'chunk_count', 'effective_date', 'id', 'markdown', 'title', 'version'])
+  t.same(Object.keys(body).sort(), ['category', 'chunk_count', 'effective_date', 'id', 'markdown', 'owner', 'review_overdue', 'title', 'version'])
   t.equal(body.markdown, corpus.documents.find((d) => d.id === 'pto-policy')?.markdown)
   t.match(body.markdown, /^# Paid Time Off\n/)
 })

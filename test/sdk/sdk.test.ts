@@ -71,7 +71,7 @@ const programs = { 'openapi-fetch': join(out, 'openapi-fetch', 'example.ts'), 'h
 for (const [name, file] of Object.entries(programs)) await writeFile(file, readmeExample(name))
 const typecheck = await node([join(repoRoot, 'node_modules', 'typescript', 'lib', 'tsc.js'), '-p', join(here, 'tsconfig.json')])
 
-const corpus = readCorpus(defaultCorpusDir)
+const corpus = await readCorpus(defaultCorpusDir)
 const categories = [...new Set(corpus.documents.map((d) => d.category))].sort().join(', ')
 
 t.test('both generators turn the document into a client', async (t) => {

@@ -55,7 +55,7 @@ t.test('an edited corpus is reported as stale because the corpus changed', async
   const pto = join(corpus, 'pto-policy.md')
   writeFileSync(pto, readFileSync(pto, 'utf8').replace('## Accrual\n', '## Accrual\nAccrual is reviewed every year.\n'))
   const fresh = join(dir, 'edited.sqlite')
-  await buildIndex({ corpusDir: corpus, outPath: fresh, embedder })
+  await buildIndex({ corpusDir: corpus, outPath: fresh, embedder, previousPath: defaultIndexPath })
   const result = compareIndexes(defaultIndexPath, fresh)
   t.notOk(result.ok)
   t.same(result.causes, ['corpus'])
@@ -65,8 +65,13 @@ t.test('an edited corpus is reported as stale because the corpus changed', async
   t.match(describeComparison(result, 'index-data/policies.sqlite'), /index-data\/policies\.sqlite is stale: the corpus changed\.\n.*\nRebuild it with `npm run index:build`/s)
 
   t.test('the CLI exits non-zero with that message', async (t) => {
+    // The three fixtures rather than the 22 policies: the CLI rebuilds its corpus in full.
+    const editedFixtures = join(dir, 'edited-fixtures')
+    cpSync(fixtures, editedFixtures, { recursive: true })
+    const remote = join(editedFixtures, 'remote-work.md')
+    writeFileSync(remote, readFileSync(remote, 'utf8').replace('three days', 'four days'))
     const run = promisify(execFile)
-    const err = await run(process.execPath, ['--import=tsx', join(repoRoot, 'tools', 'check-index.ts'), '--index', fresh], { cwd: repoRoot })
+    const err = await run(process.execPath, ['--import=tsx', join(repoRoot, 'tools', 'check-index.ts'), '--index', baseline, '--corpus', editedFixtures], { cwd: repoRoot })
       .then(() => undefined, (e: unknown) => e as { code: number, stderr: string })
     t.equal(err?.code, 1)
     t.match(err?.stderr, /is stale: the corpus changed/)
@@ -122,12 +127,12 @@ t.test('a failed build leaves the previous index untouched and no temporary file
       return embedder.embed(texts)
     }
   }
-  await t.rejects(buildIndex({ corpusDir: fixtures, outPath: join(out, 'policies.sqlite'), embedder: failing, batchSize: 4 }), /model crashed/)
+  await t.rejects(buildIndex({ corpusDir: fixtures, outPath: join(out, 'policies.sqlite'), embedder: failing, batchSize: 4, previousPath: null }), /model crashed/)
   t.ok(readFileSync(join(out, 'policies.sqlite')).equals(before))
   const broken = join(dir, 'broken-corpus')
   cpSync(fixtures, broken, { recursive: true })
-  writeFileSync(join(broken, 'bad.md'), '---\nid: bad\n---\n# Bad\n')
-  await t.rejects(buildIndex({ corpusDir: broken, outPath: join(out, 'policies.sqlite'), embedder }), /bad\.md: field "title": is required/)
+  writeFileSync(join(broken, 'bad.md'), '---\neffective_date: someday\n---\n# Bad\n')
+  await t.rejects(buildIndex({ corpusDir: broken, outPath: join(out, 'policies.sqlite'), embedder }), /bad\.md: field "effective_date": must be a calendar date/)
   t.same(readdirSync(out), ['policies.sqlite'])
   t.ok(readFileSync(join(out, 'policies.sqlite')).equals(before))
 
