@@ -118,6 +118,9 @@ export const BM25_WEIGHTS = { heading: 2, text: 1 } as const
 
 export const MAX_K = 1000
 
+/** Decoded unit vectors kept per store (about 2 KB each): the committed corpus has fewer than a thousand. */
+const MAX_CACHED_UNITS = 4096
+
 export function checkModel (meta: IndexMeta, fingerprint: string): 'operational' | 'model_mismatch' {
   return meta.embedding_fingerprint === fingerprint ? 'operational' : 'model_mismatch'
 }
@@ -226,6 +229,7 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
   const status = expected === undefined ? 'operational' : checkModel(meta, expected)
   const categories = sql.categories.all().map((r) => r.category)
   let vocabulary: Set<string> | undefined
+  const unitCache = new Map<string, Float32Array | undefined>()
   const toHits = (rows: HitRow[], score: (value: number) => number): ChunkHit[] =>
     rows.map(({ value, ...row }, index) => ({ ...row, rank: index + 1, score: score(value) }))
   return {
@@ -266,9 +270,14 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     unitVectors (texts) {
       const statement = sql.unitVector
       if (statement === null || status !== 'operational') return texts.map(() => undefined)
+      // Decoded once: the corpus has a few hundred units (about 2 KB each), read again by every answer.
       return texts.map((text) => {
-        const row = statement.get(unitTextKey(text))
-        return row === undefined ? undefined : decodeUnitVector(row.embedding)
+        const key = unitTextKey(text)
+        if (unitCache.has(key)) return unitCache.get(key)
+        const row = statement.get(key)
+        const vector = row === undefined ? undefined : decodeUnitVector(row.embedding)
+        if (unitCache.size < MAX_CACHED_UNITS) unitCache.set(key, vector)
+        return vector
       })
     },
     close: () => { db.close() }
