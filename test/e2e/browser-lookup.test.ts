@@ -91,4 +91,12 @@ t.test('a browser test file without a browser: exit 0 and "not run" outside CI, 
   t.equal(ci.status, 1)
   t.match(ci.stdout, /^not ok 1 - browser tests not run: no Chromium or Chrome found .* CI=true: the browser tests must run in CI\.$/m)
   t.ok(ci.stdout.includes(INSTALL_COMMAND))
+
+  // What .ci/run's closing line makes of the two, as tap saves them in .tap/test-results.
+  const results = join(base, 'test-results')
+  mkdirSync(results)
+  writeFileSync(join(results, 'local.tap'), local.stdout)
+  writeFileSync(join(results, 'ci.tap'), ci.stdout)
+  const count = spawnSync(process.execPath, ['--import=tsx', join(import.meta.dirname, '..', '..', 'tools', 'count-results.ts'), results], { encoding: 'utf8' })
+  t.equal(count.stdout, '0 passed, 1 failed, 1 skipped\n')
 })
