@@ -16,12 +16,13 @@ function validate (file: string): { status: number | null, output: string } {
 }
 
 interface Step { name?: string, id?: string, uses?: string, run?: string, if?: string, env?: Record<string, string>, with?: Record<string, unknown> }
-interface Workflow { name: string, on: Record<string, unknown>, jobs: Record<string, { if?: string, env?: Record<string, string>, steps: Step[] }> }
+interface Job { if?: string, env?: Record<string, string>, permissions?: Record<string, string>, container?: string, steps: Step[] }
+interface Workflow { name: string, on: Record<string, unknown>, jobs: Record<string, Job> }
 
 const workflowFiles = readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f))
 
 t.test('every workflow file passes action-validator', async (t) => {
-  t.ok(workflowFiles.includes('ci.yml') && workflowFiles.includes('deploy.yml'), `found ${workflowFiles.join(', ')}`)
+  for (const expected of ['ci.yml', 'deploy.yml', 'maintenance.yml']) t.ok(workflowFiles.includes(expected), `${expected} among ${workflowFiles.join(', ')}`)
   for (const file of workflowFiles) {
     const { status, output } = validate(join(workflowsDir, file))
     t.equal(status, 0, `${file}${status === 0 ? '' : `: ${output}`}`)
@@ -155,4 +156,101 @@ t.test('the summary carries the smoke report and the rollback decision', async (
   t.match(summary, /### Smoke report\n\n```\nFAIL {2}health: HTTP 503\nsmoke FAILED/)
   t.match(summary, /### Rollback decision/)
   t.notMatch(summary, /after the rollback/, 'no section for a file that does not exist')
+})
+
+t.test('every action is pinned to a version the updater can bump, in every workflow', async (t) => {
+  for (const file of workflowFiles) {
+    const workflow = parse(readFileSync(join(workflowsDir, file), 'utf8')) as Workflow
+    for (const [name, job] of Object.entries(workflow.jobs)) {
+      for (const s of job.steps.filter((s) => s.uses)) {
+        t.match(s.uses, /^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${file} ${name}: ${s.uses}`)
+      }
+    }
+  }
+})
+
+const maintenance = parse(readFileSync(join(workflowsDir, 'maintenance.yml'), 'utf8')) as Workflow
+const maintenanceJob = (name: string): Job => {
+  const job = maintenance.jobs[name]
+  if (!job) throw new Error(`no job ${name} in maintenance.yml`)
+  return job
+}
+const runs = (name: string): string => maintenanceJob(name).steps.map((s) => s.run ?? '').join('\n')
+
+t.test('maintenance runs each check on its own schedule, or any of them by hand', async (t) => {
+  const crons = (maintenance.on.schedule as Array<{ cron: string }>).map((s) => s.cron)
+  const expected: Record<string, string> = { daily: '17 5 * * *', weekly: '37 5 * * 1', monthly: '47 5 2 * *', quarterly: '7 3 3 1,4,7,10 *' }
+  t.same(crons, Object.values(expected))
+  const dispatch = maintenance.on.workflow_dispatch as { inputs: { check: { options: string[], default: string } } }
+  t.same(dispatch.inputs.check.options, Object.keys(expected))
+  t.equal(dispatch.inputs.check.default, 'daily')
+  t.same(Object.keys(maintenance.jobs), Object.keys(expected), 'one job per check')
+  for (const [name, cron] of Object.entries(expected)) {
+    // A job runs on its own cron only: one that names a cron the schedule lacks would never run.
+    t.equal(maintenanceJob(name).if, `github.event.schedule == '${cron}' || inputs.check == '${name}'`, name)
+  }
+  const [minute, hour, day, month, weekday] = expected.quarterly?.split(' ') ?? []
+  t.same([minute, hour, day, month, weekday], ['7', '3', '3', '1,4,7,10', '*'], 'quarterly: once in each quarter')
+})
+
+t.test('daily: the smoke check and the probe of production, their reports in the summary and kept as an artifact', async (t) => {
+  const daily = maintenanceJob('daily')
+  t.match(runs('daily'), /tools\/smoke\.ts "\$URL"/)
+  const probe = daily.steps.find((s) => s.id === 'probe')
+  t.match(probe?.run, /tools\/probe\.ts "\$URL" --markdown probe-report\.md --json probe-report\.json/)
+  t.equal(probe?.if, 'success() || failure()', 'the probe runs even when the smoke check failed')
+  t.equal(daily.env?.SMOKE_API_KEY, '${{ secrets.SMOKE_API_KEY }}')
+  const upload = daily.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))
+  t.equal(upload?.if, 'always()')
+  t.match(String(upload?.with?.name), /^probe-report-/)
+  t.match(String(upload?.with?.path), /probe-report\.json/)
+
+  const summaryStep = daily.steps.find((s) => s.name === 'Job summary')
+  const dir = mkdtempSync(join(tmpdir(), 'maintenance-summary-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'smoke-report.txt'), 'PASS  health: healthy\nsmoke passed: 8 passed, 0 failed\n')
+  writeFileSync(join(dir, 'probe-report.md'), '## Performance probe of https://policy-rag.fly.dev\n\n| search_p95_ms | 1200 | 1000 | **over** |\n')
+  const summaryFile = join(dir, 'summary.md')
+  writeFileSync(summaryFile, '')
+  const result = spawnSync('bash', ['-c', `set -eo pipefail\n${summaryStep?.run ?? ''}`], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GITHUB_STEP_SUMMARY: summaryFile, URL: 'https://policy-rag.fly.dev', SMOKE: 'success', PROBE: 'failure' }
+  })
+  t.equal(result.status, 0, result.stderr)
+  const summary = readFileSync(summaryFile, 'utf8')
+  t.match(summary, /^## Daily check of https:\/\/policy-rag\.fly\.dev/)
+  t.match(summary, /\| performance probe .* \| failure \|/)
+  t.match(summary, /### Smoke report\n\n```\nPASS {2}health: healthy/)
+  t.match(summary, /## Performance probe of https:\/\/policy-rag\.fly\.dev\n\n\| search_p95_ms \| 1200 \| 1000 \| \*\*over\*\* \|/)
+})
+
+t.test('weekly: the memory trend from the daily artifacts; monthly: the audits; quarterly: the full bench beside the baseline', async (t) => {
+  t.equal(maintenanceJob('weekly').permissions?.actions, 'read', 'may list runs and download their artifacts')
+  t.match(runs('weekly'), /gh run download "\$id" --pattern 'probe-report-\*'/)
+  t.match(runs('weekly'), /tools\/memory-trend\.ts probes/)
+  t.match(runs('monthly'), /npm audit --omit=dev --audit-level=high/)
+  t.match(runs('monthly'), /npm audit signatures/)
+  t.equal(maintenanceJob('quarterly').container, ci.jobs.bench?.container, 'the same image as the CI bench gate')
+  t.match(runs('quarterly'), /npm run bench \| tee bench\.txt/)
+  t.match(runs('quarterly'), /npm run bench:ci \| tee bench-ci\.txt/)
+  t.match(runs('quarterly'), /GITHUB_STEP_SUMMARY/)
+  for (const tool of ['tools/probe.ts', 'tools/memory-trend.ts', 'bench/probe-thresholds.json']) t.ok(existsSync(join(root, tool)), `${tool} exists`)
+})
+
+t.test('dependabot updates npm and the workflows\' actions, related packages grouped', async (t) => {
+  interface Update { 'package-ecosystem': string, directory: string, schedule: { interval: string }, groups?: Record<string, { patterns: string[] }> }
+  const config = parse(readFileSync(join(root, '.github', 'dependabot.yml'), 'utf8')) as { version: number, updates: Update[] }
+  t.equal(config.version, 2)
+  t.same(config.updates.map((u) => u['package-ecosystem']).sort(), ['github-actions', 'npm'])
+  for (const update of config.updates) {
+    t.equal(update.directory, '/')
+    t.ok(['daily', 'weekly', 'monthly'].includes(update.schedule.interval), `${update['package-ecosystem']} every ${update.schedule.interval}`)
+  }
+  const npm = config.updates.find((u) => u['package-ecosystem'] === 'npm')
+  const patterns = Object.values(npm?.groups ?? {}).map((g) => g.patterns)
+  for (const family of ['@fastify/*', '@tapjs/*', '@types/*']) t.equal(patterns.filter((p) => p.includes(family)).length, 1, `${family} in one group`)
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+  const tensorflow = Object.keys(pkg.devDependencies).filter((name) => name.startsWith('@tensorflow/'))
+  t.ok(tensorflow.length > 1 && patterns.some((p) => p.includes('@tensorflow/*')), `${tensorflow.join(', ')} move together`)
 })

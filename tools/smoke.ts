@@ -2,6 +2,7 @@
  * Post-deployment validation of a running instance: `npm run smoke -- <base-url> [options]`.
  * Prints one line per check and a summary; exits 1 when any check fails, 2 on bad usage.
  */
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
   DEFAULT_MAX_MEMORY_UTILIZATION,
@@ -67,25 +68,28 @@ function numberOption (raw: string | undefined, name: string, fallback: number):
   return value
 }
 
-async function main (): Promise<number> {
+/** The whole CLI; exported so that tests can check usage errors without a process each. */
+export async function smokeCli (argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   let parsed
   try {
-    parsed = parseSmokeArgs(process.argv.slice(2), process.env)
-  } catch (err) {
-    if (err instanceof HelpRequested) {
-      console.log(USAGE)
+    parsed = parseSmokeArgs(argv, env)
+  } catch (e) {
+    if (e instanceof HelpRequested) {
+      out(USAGE)
       return 0
     }
-    if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err
-    console.error(err.message)
-    console.error(USAGE)
+    if (!(e instanceof UsageError) && !(e instanceof TypeError)) throw e
+    err(e.message)
+    err(USAGE)
     return 2
   }
-  console.log(`smoke: checking ${parsed.baseUrl}${parsed.options.apiKey ? ' (with an API key)' : ''}`)
-  const report = await runSmoke(parsed.baseUrl, { ...parsed.options, onCheck: (check) => console.log(formatCheck(check)) })
-  console.log(formatSummary(report))
-  if (parsed.json) console.log(JSON.stringify(report))
+  out(`smoke: checking ${parsed.baseUrl}${parsed.options.apiKey ? ' (with an API key)' : ''}`)
+  const report = await runSmoke(parsed.baseUrl, { ...parsed.options, onCheck: (check) => out(formatCheck(check)) })
+  out(formatSummary(report))
+  if (parsed.json) out(JSON.stringify(report))
   return report.ok ? 0 : 1
 }
 
-process.exitCode = await main()
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await smokeCli(process.argv.slice(2), process.env, (line) => console.log(line), (line) => console.error(line))
+}

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,9 +7,9 @@ import { chromium, type BrowserContext, type Page, type Route } from 'playwright
 import t from 'tap'
 import { repoRoot } from '../../lib/paths.js'
 import { build, captureLogs } from '../helper.js'
+import { withBrowser } from '../helpers/browser.js'
 import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--no-first-run', '--disable-quic', '--disable-sync'
@@ -75,17 +74,14 @@ async function screenshot (page: Page, name: string): Promise<string> {
   return path
 }
 
-if (!existsSync(CHROMIUM)) {
-  t.fail(`The browser tests need Debian's Chromium at ${CHROMIUM}. Install it with ` +
-    '"apt-get update && apt-get install -y chromium" (.ci/run does this in CI).')
-} else {
+await withBrowser(t, {}, async (executablePath) => {
   const app = await build(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const base = `http://127.0.0.1:${listeningPort(app)}/`
 
   const profile = await mkdtemp(join(tmpdir(), 'policy-rag-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1024, height: 800 }
@@ -375,4 +371,4 @@ if (!existsSync(CHROMIUM)) {
     t.same(sent[8]?.body.history, [])
     t.same(problems, [])
   })
-}
+})

@@ -7,15 +7,16 @@ import type { AppConfig } from '../../lib/config.js'
 import { CHAT_QUESTIONS, citationProblems, formatCheck, formatSummary, percentile, referencedIds, runSmoke } from '../../lib/smoke-checks.js'
 import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
 import { build } from '../helper.js'
+import { smokeCli } from '../../tools/smoke.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const run = promisify(execFile)
 
 interface TapLike { teardown(fn: () => unknown): void }
 
-/** The real app on a real loopback port. */
+/** The real app on a real loopback port; load shedding is not under test, so a busy machine cannot trigger it. */
 async function serve (t: TapLike, config: Partial<AppConfig> = {}): Promise<string> {
-  const app = await build(t, { OPENROUTER_API_KEY: '', ...config })
+  const app = await build(t, { OPENROUTER_API_KEY: '', MAX_EVENT_LOOP_DELAY_MS: 0, ...config })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')
@@ -35,6 +36,11 @@ async function cli (args: string[], env: Record<string, string> = {}): Promise<{
     return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
   }
 }
+
+// Instances shared by the cases that only read from them: each build loads the model anew.
+const plain = await serve(t)
+const missingIndex = await serve(t, { VECTOR_STORE_PATH: join(root, 'index-data', 'no-such-index.sqlite') })
+const keyed = await serve(t, { API_KEYS: 'smoke-key-one,smoke-key-two' })
 
 const failing = (report: { checks: Array<{ ok: boolean, name: string, detail: string }> }): string =>
   report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('\n') || 'none'
@@ -59,7 +65,7 @@ t.test('percentile by nearest rank', async (t) => {
 })
 
 t.test('a working instance without an LLM passes every check, chat answering extractively', async (t) => {
-  const base = await serve(t)
+  const base = plain
   const lines: string[] = []
   const report = await runSmoke(base, { searchRounds: 1, expectChatMode: 'extractive', onCheck: (c) => lines.push(formatCheck(c)) })
   t.ok(report.ok, `failing checks: ${failing(report)}`)
@@ -76,7 +82,7 @@ t.test('a working instance without an LLM passes every check, chat answering ext
 })
 
 t.test('a working instance fails a p95 limit it cannot meet, and a mode it does not run in', async (t) => {
-  const base = await serve(t)
+  const base = plain
   const report = await runSmoke(base, { searchRounds: 1, searchP95Ms: 0.001, expectChatMode: 'llm', chatQuestions: [CHAT_QUESTIONS[0] as string] })
   t.notOk(report.ok)
   const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]))
@@ -96,8 +102,7 @@ t.test('an LLM-backed instance passes with written answers and their citations',
 })
 
 t.test('an instance whose index is missing fails, saying where', async (t) => {
-  const base = await serve(t, { VECTOR_STORE_PATH: join(root, 'index-data', 'no-such-index.sqlite') })
-  const report = await runSmoke(base, { searchRounds: 1, timeoutMs: 5000 })
+  const report = await runSmoke(missingIndex, { searchRounds: 1, timeoutMs: 5000 })
   t.notOk(report.ok)
   const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]))
   t.notOk(byName.health?.ok)
@@ -109,27 +114,25 @@ t.test('an instance whose index is missing fails, saying where', async (t) => {
 })
 
 t.test('with API_KEYS set, the checks need the key and pass with it', async (t) => {
-  const base = await serve(t, { API_KEYS: 'smoke-key-one,smoke-key-two' })
-  const without = await runSmoke(base, { searchRounds: 1, chatQuestions: [] })
+  const without = await runSmoke(keyed, { searchRounds: 1, chatQuestions: [] })
   t.notOk(without.ok)
   t.match(without.checks.find((c) => c.name === 'documents')?.detail, /^HTTP 401: A valid API key is required/)
-  const withKey = await runSmoke(base, { searchRounds: 1, chatQuestions: [CHAT_QUESTIONS[0] as string], apiKey: 'smoke-key-two' })
+  const withKey = await runSmoke(keyed, { searchRounds: 1, chatQuestions: [CHAT_QUESTIONS[0] as string], apiKey: 'smoke-key-two' })
   t.ok(withKey.ok, `failing checks: ${failing(withKey)}`)
 })
 
 t.test('nothing listening: every check fails with the connection error', async (t) => {
-  const base = await serve(t)
-  const closed = base.replace(/:\d+$/, ':1')
+  const closed = plain.replace(/:\d+$/, ':1')
   const report = await runSmoke(closed, { searchRounds: 1, chatQuestions: [] })
   t.equal(report.failed, report.checks.length)
   t.match(report.checks[0]?.detail, /ECONNREFUSED/)
 })
 
 t.test('the CLI: one line per check, a summary, and exit codes 0, 1 and 2', async (t) => {
-  const good = await serve(t, { API_KEYS: 'cli-key' })
-  const bad = await serve(t, { VECTOR_STORE_PATH: join(root, 'index-data', 'no-such-index.sqlite') })
+  const good = keyed
+  const bad = missingIndex
 
-  const ok = await cli([good, '--rounds', '1', '--json'], { SMOKE_API_KEY: 'cli-key' })
+  const ok = await cli([good, '--rounds', '1', '--json'], { SMOKE_API_KEY: 'smoke-key-one' })
   t.equal(ok.code, 0, ok.code === 0 ? 'exit 0' : ok.stdout + ok.stderr)
   const lines = ok.stdout.trim().split('\n')
   t.match(lines[0], /^smoke: checking http:\/\/127\.0\.0\.1:\d+ \(with an API key\)$/)
@@ -148,9 +151,12 @@ t.test('the CLI: one line per check, a summary, and exit codes 0, 1 and 2', asyn
   const usage = await cli([])
   t.equal(usage.code, 2)
   t.match(usage.stderr, /missing base URL[\s\S]*usage: npm run smoke/)
-  t.equal((await cli(['ftp://x'])).code, 2)
-  t.equal((await cli([good, '--search-p95-ms', 'fast'])).code, 2)
-  const help = await cli(['--help'])
-  t.equal(help.code, 0)
-  t.match(help.stdout, /--api-key KEY/)
+  // The other usage cases in this process: the exit code path is the one just run.
+  const printed: string[] = []
+  const keep = (line: string): void => { printed.push(line) }
+  t.equal(await smokeCli(['ftp://x'], {}, keep, keep), 2)
+  t.equal(await smokeCli([good, '--search-p95-ms', 'fast'], {}, keep, keep), 2)
+  t.match(printed.join('\n'), /--search-p95-ms must be a positive number \(got fast\)/)
+  t.equal(await smokeCli(['--help'], {}, keep, keep), 0)
+  t.match(printed.at(-1), /--api-key KEY/)
 })
