@@ -139,7 +139,7 @@ t.test('failed API keys are rate-limited: they spend the budget, and past RATE_L
 })
 
 t.test('rate limiting comes before load shedding: a flood gets 429, not everyone 503', async (t) => {
-  const app = await build(t, { MEMORY_LIMIT_MB: 16, PRESSURE_SAMPLE_INTERVAL_MS: 10, RATE_LIMIT_MAX: 2 })
+  const app = await build(t, { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10, RATE_LIMIT_MAX: 2 })
   await app.ready()
   await new Promise((resolve) => setTimeout(resolve, 60))
   const search = { method: 'POST' as const, url: '/search', payload: { query: 'pto' } }

@@ -152,7 +152,9 @@ await check(t, 'METRICS_REQUIRE_KEY: /metrics and /stats answer 401 without a ke
   { name: 'stats without key', op: ['GET', '/stats'], request: { url: '/stats' }, expect: 401 }
 ])
 
-await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', { API_KEYS: KEY, RATE_LIMIT_MAX: 1 }, async () => {
+await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', { API_KEYS: KEY, RATE_LIMIT_MAX: 1, RATE_LIMIT_LIGHT_MAX: 1 }, async (app) => {
+  // Two buckets per client: fetching the document used up the light one; one search uses up the one for answers.
+  await app.inject({ method: 'POST', url: '/search', ...json(QUERY) })
   const limited: Array<[Case['op'], InjectOptions]> = [
     [[...chat], { method: 'POST', url: '/chat', ...json(QUESTION) }],
     [[...search], { method: 'POST', url: '/search', ...json(QUERY) }],
@@ -164,7 +166,6 @@ await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', { API
     [['GET', '/v1/models'], { url: '/v1/models', headers: auth }],
     [['POST', '/v1/chat/completions'], { method: 'POST', url: '/v1/chat/completions', ...json(COMPLETION) }]
   ]
-  // One bucket per client: fetching the document used it up.
   return limited.map(([op, request]) => ({ name: op.join(' '), op, request, expect: 429 }))
 })
 
@@ -177,7 +178,7 @@ await check(t, 'no index: 503 from the corpus, search, chat and health; a reload
   { name: 'reload', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload', headers: auth }, expect: 409 }
 ])
 
-await check(t, 'under memory pressure: search and chat shed with 503 and Retry-After', { MEMORY_LIMIT_MB: 16, PRESSURE_SAMPLE_INTERVAL_MS: 10 }, async () => {
+await check(t, 'under memory pressure: search and chat shed with 503 and Retry-After', { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10 }, async () => {
   await sleep(60)
   return [
     { name: 'search', op: [...search], request: { method: 'POST', url: '/search', ...json(QUERY) }, expect: 503 },
