@@ -129,7 +129,7 @@ t.test('search hits, documents, the review flag, the gauge and the streamed answ
   t.same(listed.categories, ['facilities', 'finance', 'it', 'security'])
   const unknown = await app.inject({ method: 'POST', url: '/search', payload: { query: 'fuel card', category: 'hr' } })
   t.equal(unknown.statusCode, 400)
-  t.match(unknown.json(), { statusCode: 400, message: 'unknown category "hr"; the index holds: facilities, finance, it, security' })
+  t.match(unknown.json(), { statusCode: 400, message: 'Unknown category "hr": the index has facilities, finance, it, security' })
   const filtered = await app.inject({ method: 'POST', url: '/search', payload: { query: 'fuel card', category: 'finance' } })
   const categories = (filtered.json() as { results: Array<{ category: string }> }).results.map((r) => r.category)
   t.ok(categories.length > 0 && categories.every((c) => c === 'finance'), categories.join(', '))
