@@ -212,7 +212,9 @@ t.test('an LLM that hangs under 30 concurrent chats: once the breaker opens, fal
   t.ok(samples.every((s) => s.status === 200 && s.mode === 'extractive'), 'every chat answered extractively')
   const before = samples.filter((s) => !s.afterOpen)
   const after = samples.filter((s) => s.afterOpen)
-  t.ok(before.every((s) => s.reason === 'llm_timeout'), 'the first wave waited for the LLM timeout')
+  // A first-wave request that reaches the LLM step after the breaker opened is answered at once: circuit_open.
+  t.ok(before.every((s) => s.reason === 'llm_timeout' || s.reason === 'llm_circuit_open'), `the first wave timed out or met the open breaker (${[...new Set(before.map((s) => s.reason))].join(', ')})`)
+  t.ok(before.filter((s) => s.reason === 'llm_timeout').length >= 3, 'as many waited for the LLM timeout as it takes to open the breaker')
   t.ok(after.length >= 30, `${after.length} requests were issued with the breaker open`)
   t.ok(after.every((s) => s.reason === 'llm_circuit_open'))
   // What is left is CPU: the first wave's 30 extractive fallbacks all start when their LLM calls time out together
