@@ -211,7 +211,7 @@ t.test('repeated 500s open the breaker; after the cool-down a probe closes it ag
   await sleep(cooldown - (performance.now() - openedAt) + 50)
   t.equal((await app.inject('/health')).json().components.llm_service, 'operational', 'half-open reads operational')
   const probe = await ask(app)
-  t.equal(probe.body.mode, 'llm', 'the half-open probe succeeded')
+  t.equal(probe.body.mode, 'llm', `the half-open probe succeeded (${probe.body.reason ?? ''})`)
   t.equal(fake.requests.length, 3)
   t.equal(app.llm.client?.breaker.state, 'closed')
   t.equal((await ask(app)).body.mode, 'llm')
