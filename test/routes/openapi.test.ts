@@ -54,6 +54,8 @@ t.test('the document is OpenAPI 3.1 with names, servers, license, contact and ta
     'GET /documents': 'listDocuments',
     'GET /documents/{id}': 'getDocument',
     'GET /health': 'getHealth',
+    'GET /health/live': 'getLiveness',
+    'GET /health/ready': 'getReadiness',
     'GET /memory': 'getMemory',
     'GET /metrics': 'getMetrics',
     'POST /search': 'searchPolicies',
@@ -103,7 +105,7 @@ t.test('with API keys, protected operations carry bearerAuth and a 401; the rest
       t.same(op.security, [], `${name} is open`)
       t.notOk(op.responses['401'], `${name} lists no 401`)
     }
-    const limited = !['GET /health', 'GET /metrics'].includes(name)
+    const limited = !['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics'].includes(name)
     t.equal(op.responses['429'] !== undefined, limited, `${name} ${limited ? 'lists' : 'is exempt from'} the rate limit`)
     if (limited) t.same(Object.keys(op.responses['429']?.headers ?? {}), ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'])
   }
