@@ -163,7 +163,7 @@ t.test('every action is pinned to a version the updater can bump, in every workf
     const workflow = parse(readFileSync(join(workflowsDir, file), 'utf8')) as Workflow
     for (const [name, job] of Object.entries(workflow.jobs)) {
       for (const s of job.steps.filter((s) => s.uses)) {
-        t.match(s.uses, /^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${file} ${name}: ${s.uses}`)
+        t.match(s.uses, /^[\w.-]+\/[\w./-]+@(v?\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${file} ${name}: ${s.uses}`)
       }
     }
   }
