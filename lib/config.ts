@@ -30,7 +30,7 @@ export const ConfigSchema = Type.Object({
   VECTOR_STORE_PATH: Type.String({ default: '', description: 'SQLite index file; empty means the committed index-data/policies.sqlite.' }),
   EMBEDDING_MODEL_PATH: Type.String({ default: '', description: 'Folder with model.onnx + tokenizer.json; empty means the converted USE-Lite model in models/use-lite.' }),
   EMBEDDING_THREADS: Type.Integer({ default: 1, minimum: 1, maximum: 16, description: 'onnxruntime intra-op threads.' }),
-  EMBEDDING_CACHE_SIZE: Type.Integer({ default: 2048, minimum: 0, maximum: 100000, description: 'Embeddings kept in the LRU cache: questions, and and passage sentences that the index has no stored vector for (about 2 KB each; 0 disables it).' }),
+  EMBEDDING_CACHE_SIZE: Type.Integer({ default: 256, minimum: 0, maximum: 100000, description: 'Embeddings kept in the LRU cache: recent questions, and passage sentences the index has no stored vector for (about 2 KB each; 0 disables it).' }),
   RRF_K: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'Reciprocal rank fusion constant k (lower: the top ranks of each list count more).' }),
   RRF_KEYWORD_WEIGHT: Type.Number({ default: 2, minimum: 0, maximum: 10, description: 'Weight of the keyword ranking against the vector ranking (1) in the fusion.' }),
   RETRIEVAL_CANDIDATES: Type.Integer({ default: 20, minimum: 1, maximum: 200, description: 'Candidates fetched from each of vector and keyword search before fusion.' }),
