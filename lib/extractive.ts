@@ -8,6 +8,7 @@
  * question, a figure for a quantity question. A question asking two things gets one span per part.
  */
 import { answerUnits, unitEmbeddingText, type AnswerUnit } from './answer-units.js'
+import { dot } from './embedding/l2.js'
 import { questionKind, type QuestionKind } from './question-kind.js'
 import { workplaceSynonyms } from './synonyms.js'
 import { contentTerms } from './terms.js'
@@ -121,11 +122,12 @@ export async function answerExtractively (
   const partVectors = kind.parts.length > 1 && questionVector !== null && input.embedQuestion
     ? await input.embedQuestion(kind.parts.map((part) => `${context} ${part}`.trim()))
     : [questionVector]
+  const idf = inverseFrequencies(candidates)
   const kinds = kind.parts.map((part) => kind.parts.length === 1 ? kind : { ...questionKind(part), parts: [part] })
   const partSpans = kind.parts.map((part, i) => {
     const partKind = kinds[i] ?? kind
     const text = `${context} ${kind.parts.length === 1 ? question : part}`
-    return scoreUnits(candidates, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase)
+    return scoreUnits(candidates, idf, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase)
   })
   const best = partSpans[0]?.[0]
   if (best === undefined || best.evidence < opts.minScore) return null
@@ -148,19 +150,19 @@ export async function answerExtractively (
   return { answer, cited, confidence: best.evidence, units: spans.flat() }
 }
 
-function scoreUnits (candidates: readonly Candidate[], vectors: readonly Float32Array[], questionVector: Float32Array | null,
-  question: string, kind: QuestionKind, opts: ExtractiveOptions, known?: (phrase: string) => boolean): ScoredUnit[] {
+function scoreUnits (candidates: readonly Candidate[], idf: (term: string) => number, vectors: readonly Float32Array[],
+  questionVector: Float32Array | null, question: string, kind: QuestionKind, opts: ExtractiveOptions, known?: (phrase: string) => boolean): ScoredUnit[] {
   const questionTerms = contentTerms(question)
-  const idf = inverseFrequencies(candidates)
   const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question, known).join(' '))].filter((t) => !questionTerms.has(t)))
   const weight = questionVector === null ? 0 : opts.similarityWeight
   const raw = candidates.map((c) => weightedShared(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
   const top = Math.max(1e-9, ...raw)
+  const questionWeight = Math.max(1e-9, totalWeight(questionTerms, idf))
   return candidates.map((c, i) => {
     const similarity = questionVector === null ? 0 : dot(questionVector, vectors[i] as Float32Array)
     // Ranking compares units with each other; evidence (how much of the question a unit covers) decides whether to answer at all.
     const overlap = (raw[i] as number) / top
-    const evidence = weight * similarity + (1 - weight) * Math.min(1, (raw[i] as number) / Math.max(1e-9, totalWeight(questionTerms, idf)))
+    const evidence = weight * similarity + (1 - weight) * Math.min(1, (raw[i] as number) / questionWeight)
     const score = weight * similarity + (1 - weight) * overlap + opts.rankWeight / (c.passage + 1) +
       opts.kindBoost * kindFit(c.text, kind) - opts.kindBoost * genericity(c.text, c.heading)
     const { terms: _t, vectorText: _v, ...unit } = c
@@ -225,11 +227,9 @@ function formatAnswer (spans: readonly ScoredUnit[][], passages: readonly Passag
   for (const span of spans) {
     const first = span[0]
     if (first === undefined) continue
-    const passage = passages[first.passage]
-    const document = passage?.document_id ?? passage?.heading?.split(' > ')[0] ?? ''
     const quote = cite(quoteSpan(span), first.n)
-    parts.push(document === lastDocument ? quote : `${attribution(passage)}${quote}`)
-    lastDocument = document
+    parts.push(first.document === lastDocument ? quote : `${attribution(passages[first.passage])}${quote}`)
+    lastDocument = first.document
   }
   return parts.join(' ')
 }
@@ -294,13 +294,5 @@ function totalWeight (terms: ReadonlySet<string>, idf: (term: string) => number)
 function weightedShared (a: ReadonlySet<string>, b: ReadonlySet<string>, idf: (term: string) => number): number {
   let sum = 0
   for (const t of a) if (b.has(t)) sum += idf(t)
-  return sum
-}
-
-
-
-function dot (a: Float32Array, b: Float32Array): number {
-  let sum = 0
-  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number)
   return sum
 }
