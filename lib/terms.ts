@@ -21,3 +21,10 @@ function stem (word: string): string {
   if (word.length > 3 && word.endsWith('s') && !word.endsWith('ss')) return word.slice(0, -1)
   return word
 }
+
+/** The lower-cased words (letters and digits) of some texts: the words the policies use. */
+export function vocabularyOf (texts: Iterable<string>): Set<string> {
+  const words = new Set<string>()
+  for (const text of texts) for (const w of text.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []) words.add(w)
+  return words
+}

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { statSync } from 'node:fs'
 import * as sqliteVec from 'sqlite-vec'
 import { toFtsQuery } from './fts-query.js'
+import { vocabularyOf } from './terms.js'
 import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
 
 export type { IndexMeta } from './index-schema.js'
@@ -264,7 +265,7 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     getDocument: (id) => sql.document.get(id),
     getChunk: (id) => sql.chunk.get(id),
     vocabulary () {
-      vocabulary ??= new Set(sql.markdown.all().flatMap((row) => row.markdown.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []))
+      vocabulary ??= vocabularyOf(sql.markdown.all().map((row) => row.markdown))
       return vocabulary
     },
     unitVectors (texts) {

@@ -6,7 +6,7 @@ import type { LlmClient } from '../lib/llm/client.js'
 import { isLlmError } from '../lib/llm/errors.js'
 import { counter, histogram, stateGauge } from '../lib/metric.js'
 import { SYSTEM_PROMPT } from '../lib/prompt.js'
-import { buildSemanticBanks, corpusHeadings, corpusVocabulary, type SemanticBanks } from '../lib/guardrails/index.js'
+import { buildSemanticBanks, corpusHeadings, type SemanticBanks } from '../lib/guardrails/index.js'
 import type { VectorStore } from '../lib/vector-store.js'
 
 declare module 'fastify' {
@@ -166,7 +166,7 @@ function lazyScreenContext (fastify: FastifyInstance): LazyScreenContext {
       const store = fastify.retriever.store()
       if (store === undefined || fastify.guardrails.level === 'off') return
       let context = byStore.get(store)
-      if (context === undefined) byStore.set(store, context = { banks: null, corpusWords: corpusVocabulary(documentsOf(store).map((d) => d.markdown)) })
+      if (context === undefined) byStore.set(store, context = { banks: null, corpusWords: store.vocabulary() })
       // Only once a question has loaded the model: loading it here would stall the loop inside the first answer.
       if (started.has(store) || fastify.embedder.status() !== 'operational') return
       started.add(store)

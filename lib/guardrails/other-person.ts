@@ -35,9 +35,5 @@ export function askForOtherPersonData (question: string, corpusWords: ReadonlySe
   return someone ? { rule: 'person_attribute' } : null
 }
 
-/** The lower-cased words of the policies, for askForOtherPersonData. */
-export function corpusVocabulary (markdown: Iterable<string>): Set<string> {
-  const words = new Set<string>()
-  for (const text of markdown) for (const w of text.toLowerCase().match(/\p{L}+/gu) ?? []) words.add(w)
-  return words
-}
+/** The lower-cased words of the policies, for askForOtherPersonData (the store's vocabulary() holds the same). */
+export { vocabularyOf as corpusVocabulary } from '../terms.js'
