@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { CitationStream, checkCitations } from './citations.js'
-import { contextTurn } from './follow-up.js'
+import { followUp } from './follow-up.js'
 import { knownTo } from './synonyms.js'
 import { answerExtractively, type ExtractiveOptions } from './extractive.js'
 import { plainText } from './markdown-text.js'
@@ -133,8 +133,7 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
 
   if (input.refusal) return finish({ answer: input.refusal.answer, mode: 'refused', reason: input.refusal.reason }, { retrieval: 0, llm: 0 })
 
-  const context = contextTurn(input.question, input.history)
-  const query = context === null ? input.question : `${context} ${input.question}`
+  const { context, query } = followUp(input.question, input.history)
   const retrieval = await deps.retrieve(query, request.topK)
   const retrievalMs = retrieval.timings_ms.total
   // A follow-up is judged with the turn it leans on ("and if it's about the CEO?" alone reads like a request about a person).
@@ -168,7 +167,7 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
     fallbackReason = 'llm_circuit_open'
   }
 
-  const extractive = await answerFromPassages(deps, input.question, context, retrieval)
+  const extractive = await answerFromPassages(deps, { question: input.question, context, query }, retrieval)
   if (extractive === null) {
     return finish({ answer: deps.noAnswer, mode: 'refused', reason: 'no_relevant' }, { retrieval: retrievalMs, llm: llmMs })
   }
@@ -241,9 +240,9 @@ async function answerWithLlm (
   }
 }
 
-async function answerFromPassages (deps: ChatDeps, question: string, context: string | null, retrieval: Retrieval): Promise<{ answer: string, cited: number[] } | null> {
+async function answerFromPassages (deps: ChatDeps, { question, context, query }: { question: string, context: string | null, query: string },
+  retrieval: Retrieval): Promise<{ answer: string, cited: number[] } | null> {
   const canEmbed = deps.canEmbed?.() ?? true
-  const query = context === null ? question : `${context} ${question}`
   const questionVector = retrieval.queryVector ?? (canEmbed ? (await deps.embed([query]))[0] as Float32Array : null)
   const passages = retrieval.results.map((r, i) => ({
     n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id, document_title: r.document_title, version: r.version, effective_date: r.effective_date

@@ -21,8 +21,12 @@ export function contextTurn (question: string, history: readonly ConversationTur
   return null
 }
 
-/** The text retrieval searches for: the question, preceded by the turn it leans on. */
-export function retrievalQuery (question: string, history: readonly ConversationTurn[]): string {
+/** The turn a question leans on (or null), and the text retrieval searches for: the question preceded by that turn. */
+export function followUp (question: string, history: readonly ConversationTurn[]): { context: string | null, query: string } {
   const context = contextTurn(question, history)
-  return context === null ? question : `${context} ${question}`
+  return { context, query: context === null ? question : `${context} ${question}` }
+}
+
+export function retrievalQuery (question: string, history: readonly ConversationTurn[]): string {
+  return followUp(question, history).query
 }

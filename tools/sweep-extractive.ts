@@ -5,7 +5,7 @@
  */
 import { buildApp } from '../app.js'
 import { EXTRACTIVE_DEFAULTS, answerExtractively, type ExtractiveOptions } from '../lib/extractive.js'
-import { contextTurn } from '../lib/follow-up.js'
+import { followUp } from '../lib/follow-up.js'
 import { checkCitations } from '../lib/citations.js'
 import { knownTo } from '../lib/synonyms.js'
 import { loadQuestions } from './eval.js'
@@ -16,8 +16,7 @@ await app.ready()
 const questions = loadQuestions().filter((q) => q.split === 'dev' && q.style !== 'unanswerable')
 const prepared: Array<{ q: (typeof questions)[number], context: string | null, retrieval: Awaited<ReturnType<typeof app.retriever.retrieve>>, passages: Array<{ n: number, text: string, heading: string, document_id: string, document_title: string, version: string | null, effective_date: string | null }> }> = []
 for (const q of questions) {
-  const context = contextTurn(q.question, q.history ?? [])
-  const query = context === null ? q.question : `${context} ${q.question}`
+  const { context, query } = followUp(q.question, q.history ?? [])
   const retrieval = await app.retriever.retrieve({ query, topK: 5, mode: 'hybrid' })
   const passages = retrieval.results.map((r, i) => ({ n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id, document_title: r.document_title, version: r.version, effective_date: r.effective_date }))
   prepared.push({ q, context, retrieval, passages })
