@@ -72,13 +72,16 @@ export async function evaluate (questions: EvalQuestion[], onOutcome?: (q: EvalQ
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0, MAX_EVENT_LOOP_DELAY_MS: 0 } })
   try {
     await app.ready()
-    return { retrieval: await evaluateRetrieval(app, questions), answers: await evaluateAnswers(app, questions, onOutcome) }
+    const hybridRanks = new Map<EvalQuestion, number>()
+    const retrieval = await evaluateRetrieval(app, questions, hybridRanks)
+    return { retrieval, answers: await evaluateAnswers(app, questions, hybridRanks, onOutcome) }
   } finally {
     await app.close()
   }
 }
 
-async function evaluateRetrieval (app: App, questions: EvalQuestion[]): Promise<Record<SearchMode, RetrievalFigures>> {
+/** Fills `hybridRanks` with each answerable question's hybrid rank, which the answers' report shows. */
+async function evaluateRetrieval (app: App, questions: EvalQuestion[], hybridRanks: Map<EvalQuestion, number>): Promise<Record<SearchMode, RetrievalFigures>> {
   const answerable = questions.filter((q) => q.style !== 'unanswerable')
   const retrieval = {} as Record<SearchMode, RetrievalFigures>
   for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
@@ -87,6 +90,7 @@ async function evaluateRetrieval (app: App, questions: EvalQuestion[]): Promise<
     let reciprocal = 0
     for (const q of answerable) {
       const rank = await documentRank(app, q, mode)
+      if (mode === 'hybrid') hybridRanks.set(q, rank)
       if (rank === 1) hits1++
       if (rank >= 1 && rank <= 5) { hits5++; reciprocal += 1 / rank }
     }
@@ -105,7 +109,8 @@ function emptyStyle (): StyleFigures {
   return { questions: 0, correct: 0, partial: 0, wrong: 0, refused: 0, accuracy: 0 }
 }
 
-async function evaluateAnswers (app: App, questions: EvalQuestion[], onOutcome?: (q: EvalQuestion, o: QuestionOutcome) => void): Promise<AnswerFigures> {
+async function evaluateAnswers (app: App, questions: EvalQuestion[], hybridRanks: ReadonlyMap<EvalQuestion, number>,
+  onOutcome?: (q: EvalQuestion, o: QuestionOutcome) => void): Promise<AnswerFigures> {
   const byStyle: Partial<Record<Style, StyleFigures>> = {}
   const answerable = emptyStyle()
   let sentences = 0
@@ -120,7 +125,7 @@ async function evaluateAnswers (app: App, questions: EvalQuestion[], onOutcome?:
       : { answer: `HTTP ${res.statusCode}: ${res.body}`, mode: 'error', citations: [] }
     const style = byStyle[q.style] ??= emptyStyle()
     style.questions++
-    const rank = q.style === 'unanswerable' ? 0 : await documentRank(app, q, 'hybrid')
+    const rank = hybridRanks.get(q) ?? 0
     if (q.style === 'unanswerable') {
       unanswerable++
       const refused = body.mode === 'refused'
