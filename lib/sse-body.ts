@@ -8,6 +8,8 @@ export interface SseReply {
 
 export interface LazySseBody {
   readonly opened: boolean
+  /** The body, started (headers sent) on the first call. */
+  open(): PassThrough
   write(text: string): void
   end(): void
 }
@@ -27,6 +29,7 @@ export function lazySseBody (reply: SseReply): LazySseBody {
   }
   return {
     get opened () { return body !== null },
+    open,
     write: (text) => { open().write(text) },
     end: () => { open().end() }
   }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
-import { PassThrough } from 'node:stream'
 import { InvalidInputError } from '../lib/errors.js'
+import { lazySseBody } from '../lib/sse-body.js'
 import { ClientStalledError, SseWriter, tokenize } from '../lib/sse-event.js'
 import { ChatEventSchema, ChatRequestSchema, ChatResponseSchema } from '../schemas/chat.js'
 import { errorResponse, ref } from '../schemas/shared.js'
@@ -93,26 +93,12 @@ interface LazyEventStream {
  * error. Writes wait while the client's buffers are full (lib/sse-event's SseWriter).
  */
 function lazyEventStream (reply: FastifyReply, stallTimeoutMs: number, onStall: () => void): LazyEventStream {
-  let body: PassThrough | null = null
+  const body = lazySseBody(reply)
   let writer: SseWriter | null = null
-  const open = (): SseWriter => {
-    if (writer === null) {
-      body = new PassThrough()
-      writer = new SseWriter(body, stallTimeoutMs, onStall)
-      reply.header('content-type', 'text/event-stream; charset=utf-8')
-        .header('cache-control', 'no-cache, no-transform')
-        .header('x-accel-buffering', 'no')
-        .send(body)
-    }
-    return writer
-  }
   return {
-    get opened () { return body !== null },
-    send: async (event, data) => open().send(event, data),
-    end: () => {
-      open()
-      body?.end()
-    }
+    get opened () { return body.opened },
+    send: async (event, data) => (writer ??= new SseWriter(body.open(), stallTimeoutMs, onStall)).send(event, data),
+    end: () => { body.end() }
   }
 }
 
