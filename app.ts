@@ -6,9 +6,9 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DestinationStream } from 'pino'
-import { fastifyTrustProxy, parseTrustProxy } from './lib/client-address.js'
+import { fastifyTrustProxy, parseTrustProxy } from './lib/ops/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
-import { errorReply } from './lib/error-reply.js'
+import { errorReply } from './lib/ops/error-reply.js'
 import configPlugin from './plugins/config.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -39,11 +39,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // The API speaks JSON only: a text/plain body gets a 415 rather than a confusing schema error.
   fastify.removeContentTypeParser('text/plain')
   await fastify.register(autoload, { dir: join(here, 'plugins', 'external') })
-  await fastify.register(autoload, {
-    dir: join(here, 'plugins'),
-    ignoreFilter: (path) => path.includes('/external/') || /\/config\.[jt]s$/.test(path),
-    maxDepth: 1
-  })
+  await fastify.register(autoload, { dir: join(here, 'plugins', 'app') })
   await fastify.register(autoload, { dir: join(here, 'routes') })
 }
 

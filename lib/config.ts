@@ -1,6 +1,6 @@
 import envSchema from 'env-schema'
 import { Type, type Static } from 'typebox'
-import { parseApiKeys } from './api-keys.js'
+import { parseApiKeys } from './ops/api-keys.js'
 
 /**
  * Every setting the service reads, with its default. Environment variable names are the keys.

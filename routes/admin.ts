@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { parseApiKeys } from '../lib/api-keys.js'
+import { parseApiKeys } from '../lib/ops/api-keys.js'
 import { ReloadResultSchema } from '../schemas/operations.js'
 import { ref } from '../schemas/shared.js'
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { InvalidInputError } from '../lib/errors.js'
-import { lazySseBody } from '../lib/sse-body.js'
-import { ClientStalledError, SseWriter, tokenize } from '../lib/sse-event.js'
+import { lazySseBody } from '../lib/answer/sse-body.js'
+import { ClientStalledError, SseWriter, tokenize } from '../lib/answer/sse-event.js'
 import { ChatEventSchema, ChatRequestSchema, ChatResponseSchema } from '../schemas/chat.js'
 import { errorResponse, ref } from '../schemas/shared.js'
 
@@ -90,7 +90,7 @@ interface LazyEventStream {
 
 /**
  * An SSE body that is only started by the first event, so failures before it still get a JSON
- * error. Writes wait while the client's buffers are full (lib/sse-event's SseWriter).
+ * error. Writes wait while the client's buffers are full (lib/answer/sse-event's SseWriter).
  */
 function lazyEventStream (reply: FastifyReply, stallTimeoutMs: number, onStall: () => void): LazyEventStream {
   const body = lazySseBody(reply)

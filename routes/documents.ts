@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DocumentNotFoundError, IndexUnavailableError } from '../lib/errors.js'
-import { isPastReview } from '../lib/policy-review.js'
-import type { DocumentSummary, VectorStore } from '../lib/vector-store.js'
+import { isPastReview } from '../lib/corpus/policy-review.js'
+import type { DocumentSummary, VectorStore } from '../lib/search/vector-store.js'
 import { DocumentDetailSchema, DocumentListSchema, DocumentParamsSchema } from '../schemas/documents.js'
 import { errorResponse, ref } from '../schemas/shared.js'
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { notReadyReason, overallStatus, type Components } from '../lib/health.js'
-import { toMb } from '../lib/memory.js'
-import { version } from '../lib/version.js'
+import { notReadyReason, overallStatus, type Components } from '../lib/ops/health.js'
+import { toMb } from '../lib/ops/memory.js'
+import { version } from '../lib/ops/version.js'
 import { HealthSchema, LivenessSchema, ReadinessSchema } from '../schemas/operations.js'
 import { ref } from '../schemas/shared.js'
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { statSync } from 'node:fs'
-import { toMb } from '../lib/memory.js'
+import { toMb } from '../lib/ops/memory.js'
 import { MemorySchema } from '../schemas/operations.js'
 import { ref } from '../schemas/shared.js'
 

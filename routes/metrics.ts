@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { registry } from '../lib/metric.js'
+import { registry } from '../lib/ops/metric.js'
 
 const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/metrics', {

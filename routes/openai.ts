@@ -1,20 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { randomUUID } from 'node:crypto'
-import type { ChatAnswer } from '../lib/chat.js'
-import { errorReply } from '../lib/error-reply.js'
+import type { ChatAnswer } from '../lib/answer/chat.js'
+import { errorReply } from '../lib/ops/error-reply.js'
 import { InvalidMessagesError, ModelNotFoundError } from '../lib/errors.js'
 import {
   chunkBuilder, completionContent, contentPieces, MODEL_ID, openAIError, remainingContent, toCompletion, toConversation, validationParam,
   type CompletionMeta, type Conversation, type VersionOf
-} from '../lib/openai-compat.js'
+} from '../lib/answer/openai-compat.js'
 import {
   ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelParamsSchema, ModelSchema, named, OPENAI_SCHEMAS,
   openAIErrorResponses
-} from '../lib/openai-schemas.js'
-import { lazySseBody } from '../lib/sse-body.js'
-import { sseData } from '../lib/sse-event.js'
-import type { VectorStore } from '../lib/vector-store.js'
+} from '../schemas/openai.js'
+import { lazySseBody } from '../lib/answer/sse-body.js'
+import { sseData } from '../lib/answer/sse-event.js'
+import type { VectorStore } from '../lib/search/vector-store.js'
 
 /** Every route here is under /v1, with its own error and not-found handlers (OpenAI's error shape). */
 export const autoPrefix = '/v1'
@@ -24,7 +24,7 @@ const security = [{ bearerAuth: [] }]
 
 /**
  * OpenAI's chat-completions protocol (GET /v1/models, POST /v1/chat/completions), so the openai
- * SDKs and chat front ends use the service unchanged. A thin adapter: lib/openai-compat converts
+ * SDKs and chat front ends use the service unchanged. A thin adapter: lib/answer/openai-compat converts
  * the messages and the answer; the answer itself comes from the same answerer as /chat.
  */
 const openai: FastifyPluginAsyncTypebox = async (fastify) => {

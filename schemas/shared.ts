@@ -1,7 +1,7 @@
 import { Type, type Static, type TObject, type TSchema } from 'typebox'
 
 /**
- * A reference to a named schema (registered by plugins/schemas.ts with fastify.addSchema), typed
+ * A reference to a named schema (registered by plugins/app/schemas.ts with fastify.addSchema), typed
  * as the schema itself. OpenAPI shows it as `$ref: '#/components/schemas/<$id>'`.
  */
 export function ref<T extends TSchema> (schema: T, options: { description?: string } = {}) {

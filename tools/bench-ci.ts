@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
 import { repoRoot } from '../lib/paths.js'
-import { citationProblems, percentile } from '../lib/smoke-checks.js'
+import { citationProblems, percentile } from './lib/smoke-checks.js'
 
 const SEARCH_BODY = { query: 'how many vacation days do I get', mode: 'hybrid' }
 const CHAT_BODY = { question: 'How many vacation days do I get each year?' }

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { createEmbedder } from '../lib/embedding/embedder.js'
-import { GraphBuilder } from '../lib/embedding/onnx-builder.js'
+import { GraphBuilder } from '../lib/embedding/convert/onnx-builder.js'
 import { defaultModelDir } from '../lib/paths.js'
 
 v8.setFlagsFromString('--expose-gc')

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { buildApp } from '../app.js'
 import { buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, screenQuestion, type ScreenInput } from '../lib/guardrails/index.js'
-import { OFF_TOPIC_THRESHOLDS } from '../plugins/answerer.js'
+import { OFF_TOPIC_THRESHOLDS } from '../plugins/app/answerer.js'
 import { readSplit } from './eval-guardrails-splits.js'
 
 function percentile (sorted: number[], p: number): number {

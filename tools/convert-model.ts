@@ -11,8 +11,8 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CARD_FILE, MODEL_FILE, TOKENIZER_FILE } from '../lib/embedding/model-card.js'
 import { isUpToDate, writeModelDir } from '../lib/embedding/model-dir.js'
-import { CONVERTER_VERSION, convertUseLite } from '../lib/embedding/use-lite-convert.js'
-import { readUseLiteFiles, resolveUseLiteSource } from '../lib/embedding/use-lite-source.js'
+import { CONVERTER_VERSION, convertUseLite } from '../lib/embedding/convert/use-lite-convert.js'
+import { readUseLiteFiles, resolveUseLiteSource } from '../lib/embedding/convert/use-lite-source.js'
 import { defaultModelDir } from '../lib/paths.js'
 
 export interface ConvertResult {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { buildApp } from '../app.js'
 import { buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, decisionOf, isOffTopic, screenQuestion, type SemanticBanks } from '../lib/guardrails/index.js'
-import { OFF_TOPIC_THRESHOLDS } from '../plugins/answerer.js'
+import { OFF_TOPIC_THRESHOLDS } from '../plugins/app/answerer.js'
 
 export interface SplitCase { id: string, text: string, category: string, kind?: string, history?: Array<{ role: string, content: string }>, expectPii: string[], expectDecision: string }
 export interface Outcome { refused: string | null, stripped: boolean, pii: string[] }

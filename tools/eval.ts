@@ -13,9 +13,9 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { buildApp } from '../app.js'
-import { retrievalQuery } from '../lib/follow-up.js'
+import { retrievalQuery } from '../lib/answer/follow-up.js'
 import { repoRoot } from '../lib/paths.js'
-import type { SearchMode } from '../lib/retrieval.js'
+import type { SearchMode } from '../lib/search/retrieval.js'
 import { grade, type Fact, type Grade } from './lib/grade.js'
 
 export const STYLES = ['direct', 'instruction', 'yes-no', 'two-part', 'quantity', 'situation', 'vocabulary', 'slang-typos', 'follow-up', 'unanswerable'] as const

@@ -8,8 +8,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { memoryPoints, memoryTrend, trendMarkdown } from '../lib/memory-trend.js'
-import { parseThresholds, TREND_THRESHOLD, type ProbeReport } from '../lib/probe.js'
+import { memoryPoints, memoryTrend, trendMarkdown } from './lib/memory-trend.js'
+import { parseThresholds, TREND_THRESHOLD, type ProbeReport } from './lib/probe.js'
 import { DEFAULT_THRESHOLDS } from './probe.js'
 
 function jsonFiles (path: string): string[] {

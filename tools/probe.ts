@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { repoRoot } from '../lib/paths.js'
-import { parseThresholds, probeMarkdown, probeReport, runProbe } from '../lib/probe.js'
+import { parseThresholds, probeMarkdown, probeReport, runProbe } from './lib/probe.js'
 
 export const DEFAULT_THRESHOLDS = join(repoRoot, 'bench', 'probe-thresholds.json')
 

@@ -11,7 +11,7 @@ import {
   formatSummary,
   runSmoke,
   type SmokeOptions
-} from '../lib/smoke-checks.js'
+} from './lib/smoke-checks.js'
 
 const USAGE = `usage: npm run smoke -- <base-url> [options]
   --api-key KEY                 sent as Authorization: Bearer (default: env SMOKE_API_KEY)

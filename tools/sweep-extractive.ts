@@ -4,10 +4,10 @@
  *   npx tsx tools/sweep-extractive.ts
  */
 import { buildApp } from '../app.js'
-import { EXTRACTIVE_DEFAULTS, answerExtractively, type ExtractiveOptions } from '../lib/extractive.js'
-import { followUp } from '../lib/follow-up.js'
-import { checkCitations } from '../lib/citations.js'
-import { knownTo } from '../lib/synonyms.js'
+import { EXTRACTIVE_DEFAULTS, answerExtractively, type ExtractiveOptions } from '../lib/answer/extractive.js'
+import { followUp } from '../lib/answer/follow-up.js'
+import { checkCitations } from '../lib/answer/citations.js'
+import { knownTo } from '../lib/search/synonyms.js'
 import { loadQuestions } from './eval.js'
 import { grade } from './lib/grade.js'
 

@@ -17,9 +17,9 @@ import { parseArgs } from 'node:util'
 import { createEmbedder, openEncoder } from '../lib/embedding/embedder.js'
 import { cosine } from '../lib/embedding/l2.js'
 import { CARD_FILE, MODEL_FILE, readModelCard, TOKENIZER_FILE, type ModelCard } from '../lib/embedding/model-card.js'
-import { PARITY_SENTENCES } from '../lib/embedding/parity-sentences.js'
-import { convertUseLite } from '../lib/embedding/use-lite-convert.js'
-import { readUseLiteFiles, resolveUseLiteSource, type UseLiteSource } from '../lib/embedding/use-lite-source.js'
+import { PARITY_SENTENCES } from '../lib/embedding/convert/parity-sentences.js'
+import { convertUseLite } from '../lib/embedding/convert/use-lite-convert.js'
+import { readUseLiteFiles, resolveUseLiteSource, type UseLiteSource } from '../lib/embedding/convert/use-lite-source.js'
 import { defaultModelDir } from '../lib/paths.js'
 
 /** The conversion itself, with the package's float weights. */

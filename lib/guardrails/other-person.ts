@@ -36,4 +36,4 @@ export function askForOtherPersonData (question: string, corpusWords: ReadonlySe
 }
 
 /** The lower-cased words of the policies, for askForOtherPersonData (the store's vocabulary() holds the same). */
-export { vocabularyOf as corpusVocabulary } from '../terms.js'
+export { vocabularyOf as corpusVocabulary } from '../search/terms.js'

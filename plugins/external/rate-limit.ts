@@ -1,9 +1,9 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { clientAddress, parseTrustProxy } from '../../lib/client-address.js'
+import { clientAddress, parseTrustProxy } from '../../lib/ops/client-address.js'
 import { AuthFailuresError } from '../../lib/errors.js'
-import { WindowCounter } from '../../lib/window-counter.js'
+import { WindowCounter } from '../../lib/ops/window-counter.js'
 
 type Budget = 'answer' | 'light'
 type Limiter = ReturnType<FastifyInstance['rateLimit']>

@@ -2,16 +2,16 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifySchema, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import { parseApiKeys } from '../../lib/api-keys.js'
-import { documentOperation, liftRequiredHeaders, pruneUnusedComponents, type OperationTraits } from '../../lib/openapi-contract.js'
-import { version } from '../../lib/version.js'
+import { parseApiKeys } from '../../lib/ops/api-keys.js'
+import { documentOperation, liftRequiredHeaders, pruneUnusedComponents, type OperationTraits } from '../../schemas/openapi-contract.js'
+import { version } from '../../lib/ops/version.js'
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 
 /**
  * OpenAPI 3.1 from the route schemas (@fastify/swagger), served at /openapi.json, with its
  * browsable page at /docs (@fastify/swagger-ui, assets served locally). Named schemas come from
- * plugins/schemas.ts; security and the 400/401/413/415/429/503 every route can get from the
+ * plugins/app/schemas.ts; security and the 400/401/413/415/429/503 every route can get from the
  * service's machinery are derived from each route's config and the settings (lib/openapi-contract).
  */
 export default fp(async function openapi (fastify) {

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { GraphBuilder } from '../../lib/embedding/onnx-builder.js'
+import { GraphBuilder } from '../../lib/embedding/convert/onnx-builder.js'
 
 /**
  * A sentence-transformers-shaped BERT export with random weights, small enough to build in

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { buildApp } from '../../app.js'
-import { makeKeyChecker, parseApiKeys } from '../../lib/api-keys.js'
-import { clientAddress, parseTrustProxy } from '../../lib/client-address.js'
+import { makeKeyChecker, parseApiKeys } from '../../lib/ops/api-keys.js'
+import { clientAddress, parseTrustProxy } from '../../lib/ops/client-address.js'
 import { ConfigError } from '../../lib/config.js'
-import { WindowCounter } from '../../lib/window-counter.js'
+import { WindowCounter } from '../../lib/ops/window-counter.js'
 import { build } from '../helper.js'
 
 t.test('API key parsing and checking', async (t) => {

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { AppConfig } from '../../lib/config.js'
-import { SYSTEM_PROMPT } from '../../lib/prompt.js'
+import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { build, captureLogs } from '../helper.js'
 import { FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../helpers/fake-llm-server.js'
 

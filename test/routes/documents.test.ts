@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import t from 'tap'
-import { readCorpus } from '../../lib/corpus.js'
+import { readCorpus } from '../../lib/corpus/policy-files.js'
 import { defaultConfigPath, defaultCorpusDir } from '../../tools/build-index.js'
 import { build } from '../helper.js'
 

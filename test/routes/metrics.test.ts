@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
-import { metricName } from '../../lib/metric.js'
-import { version } from '../../lib/version.js'
+import { metricName } from '../../lib/ops/metric.js'
+import { version } from '../../lib/ops/version.js'
 import { build } from '../helper.js'
 import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
 

@@ -5,8 +5,8 @@ import OpenAI, { APIError, AuthenticationError, BadRequestError, InternalServerE
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import t from 'tap'
 import type { AppConfig } from '../../lib/config.js'
-import { REPLACED_NOTICE } from '../../lib/openai-compat.js'
-import { SYSTEM_PROMPT } from '../../lib/prompt.js'
+import { REPLACED_NOTICE } from '../../lib/answer/openai-compat.js'
+import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { build } from '../helper.js'
 import { startFakeLlmServer, type FakeLlmServer } from '../helpers/fake-llm-server.js'
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { createEmbedder } from '../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../../lib/paths.js'
-import { openVectorStore } from '../../lib/vector-store.js'
+import { openVectorStore } from '../../lib/search/vector-store.js'
 import { buildIndex, defaultConfigPath, defaultCorpusDir } from '../../tools/build-index.js'
 import { openPreviousIndex } from '../../tools/lib/previous-index.js'
 

@@ -1,8 +1,8 @@
 import { Tokenizer as ReferenceTokenizer } from '@tensorflow-models/universal-sentence-encoder/dist/tokenizer/index.js'
 import t from 'tap'
 import { Tokenizer as HfTokenizer } from 'tokenizers'
-import { PARITY_SENTENCES } from '../../../lib/embedding/parity-sentences.js'
-import { resolveUseLiteSource, readUseLiteFiles } from '../../../lib/embedding/use-lite-source.js'
+import { PARITY_SENTENCES } from '../../../lib/embedding/convert/parity-sentences.js'
+import { resolveUseLiteSource, readUseLiteFiles } from '../../../lib/embedding/convert/use-lite-source.js'
 import { UseLiteTokenizer, useLiteTokenizerJson } from '../../../lib/embedding/use-lite-tokenizer.js'
 
 const { vocab } = readUseLiteFiles(resolveUseLiteSource())

@@ -4,7 +4,7 @@ import { guessLanguage } from '../../../lib/guardrails/language.js'
 import { buildBank, nearest } from '../../../lib/guardrails/semantic.js'
 import { buildSemanticBanks, corpusHeadings } from '../../../lib/guardrails/semantic-guard.js'
 import { screenQuestion, type ScreenInput } from '../../../lib/guardrails/screen.js'
-import { OFF_TOPIC_THRESHOLDS } from '../../../plugins/answerer.js'
+import { OFF_TOPIC_THRESHOLDS } from '../../../plugins/app/answerer.js'
 import { build } from '../../helper.js'
 
 t.test('questions in other languages are told apart from short, slangy or acronym-heavy English ones', async (t) => {

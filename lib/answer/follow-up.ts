@@ -1,0 +1,32 @@
+/**
+ * Follow-up questions lean on the conversation: "and for part-timers?" after "How many vacation
+ * days do I get?" has nothing to search for on its own. When a question is short, opens like a
+ * continuation or points back with a pronoun, retrieval (and the extractive answerer's reading of
+ * the question) also uses the previous user turn.
+ */
+import { contentTerms } from '../search/terms.js'
+
+export interface ConversationTurn { role: string, content: string }
+
+const CONTINUATION = /^(?:and|but|also|so|or|plus|then|what about|how about|what if|and if|same|ok(?:ay)?,? (?:and|what|how)|in that case|if so|if not)\b/i
+const POINTS_BACK = /\b(?:it|its|that|this|they|them|their|those|these|there|he|she|him|her|one|ones|same|such)\b/i
+
+/** The previous user turn when the question leans on it, else null. */
+export function contextTurn (question: string, history: readonly ConversationTurn[]): string | null {
+  const previous = [...history].reverse().find((t) => t.role === 'user')?.content.trim()
+  if (previous === undefined || previous === '') return null
+  const terms = contentTerms(question).size
+  const q = question.trim()
+  if (CONTINUATION.test(q) || terms <= 2 || (POINTS_BACK.test(q) && terms <= 5)) return previous
+  return null
+}
+
+/** The turn a question leans on (or null), and the text retrieval searches for: the question preceded by that turn. */
+export function followUp (question: string, history: readonly ConversationTurn[]): { context: string | null, query: string } {
+  const context = contextTurn(question, history)
+  return { context, query: context === null ? question : `${context} ${question}` }
+}
+
+export function retrievalQuery (question: string, history: readonly ConversationTurn[]): string {
+  return followUp(question, history).query
+}

@@ -1,0 +1,295 @@
+import Database from 'better-sqlite3'
+import { statSync } from 'node:fs'
+import * as sqliteVec from 'sqlite-vec'
+import { toFtsQuery } from './fts-query.js'
+import { vocabularyOf } from './terms.js'
+import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
+
+export type { IndexMeta } from './index-schema.js'
+
+export type StoreStatus = 'operational' | 'model_mismatch' | 'unavailable'
+
+export interface ChunkHit {
+  chunk_id: string
+  document_id: string
+  document_title: string
+  category: string
+  heading: string
+  text: string
+  /** The document's version, effective date and source, where the policy states them: citations carry them. */
+  version: string | null
+  effective_date: string | null
+  source_url: string | null
+  /** 1-based position in this result list. */
+  rank: number
+  /** Vector search: cosine similarity (1 - distance). Keyword search: -bm25 (higher is better). */
+  score: number
+}
+
+export interface ChunkRecord extends Omit<ChunkHit, 'rank' | 'score'> {
+  ordinal: number
+  start: number
+  end: number
+}
+
+export interface SearchFilters {
+  category?: string
+  document_id?: string
+}
+
+export interface DocumentSummary {
+  id: string
+  title: string
+  category: string
+  effective_date: string | null
+  version: string | null
+  owner: string | null
+  review_date: string | null
+  source_url: string | null
+  chunk_count: number
+}
+
+export interface DocumentDetail extends DocumentSummary {
+  markdown: string
+}
+
+export interface VectorStore {
+  readonly meta: IndexMeta
+  readonly path: string
+  /** `model_mismatch` when opened with an expected fingerprint other than the index's. */
+  readonly status: Exclude<StoreStatus, 'unavailable'>
+  vectorSearch(vector: Float32Array, k: number, filters?: SearchFilters): ChunkHit[]
+  keywordSearch(query: string, k: number, filters?: SearchFilters): ChunkHit[]
+  listDocuments(): DocumentSummary[]
+  /** The distinct categories of the documents, sorted: what a category filter may name. */
+  categories(): string[]
+  getDocument(id: string): DocumentDetail | undefined
+  getChunk(id: string): ChunkRecord | undefined
+  /** The lower-cased words the policies use. */
+  vocabulary(): ReadonlySet<string>
+  /** Stored vectors of answer-unit texts (see lib/answer/answer-units), undefined where the index has none. */
+  unitVectors(texts: readonly string[]): Array<Float32Array | undefined>
+  close(): void
+}
+
+export interface OpenOptions {
+  /** `modelFingerprint(card)` of the embedder that will produce query vectors. */
+  expectedFingerprint?: string
+}
+
+export class VectorStoreError extends Error {
+  readonly code: string
+  readonly path: string
+
+  constructor (code: string, path: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+    this.path = path
+  }
+}
+
+export class IndexNotFoundError extends VectorStoreError {
+  constructor (path: string, cause?: unknown) {
+    super('INDEX_NOT_FOUND', path, `index file not found: ${path} (build it with npm run index:build)`, { cause })
+  }
+}
+
+export class IndexCorruptError extends VectorStoreError {
+  constructor (path: string, detail: string, cause?: unknown) {
+    super('INDEX_CORRUPT', path, `index file is not a readable SQLite database: ${path} (${detail})`, { cause })
+  }
+}
+
+export class IndexSchemaError extends VectorStoreError {
+  constructor (path: string, detail: string, cause?: unknown) {
+    super('INDEX_SCHEMA', path, `index file has the wrong schema: ${path} (${detail}); rebuild it with npm run index:build`, { cause })
+  }
+}
+
+export class ModelMismatchError extends VectorStoreError {
+  constructor (path: string, indexFingerprint: string, expected: string) {
+    super('INDEX_MODEL_MISMATCH', path,
+      `vector search refused: the index was embedded by ${indexFingerprint} but queries are embedded by ${expected}; rebuild the index with npm run index:build`)
+  }
+}
+
+/** Column weights for bm25(): heading, then text. */
+export const BM25_WEIGHTS = { heading: 2, text: 1 } as const
+
+export const MAX_K = 1000
+
+/** Decoded unit vectors kept per store (about 2 KB each): the committed corpus has fewer than a thousand. */
+const MAX_CACHED_UNITS = 4096
+
+export function checkModel (meta: IndexMeta, fingerprint: string): 'operational' | 'model_mismatch' {
+  return meta.embedding_fingerprint === fingerprint ? 'operational' : 'model_mismatch'
+}
+
+export function openVectorStore (path: string, options: OpenOptions = {}): VectorStore {
+  checkFile(path)
+  let db: Database.Database
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true })
+  } catch (err) {
+    throw classify(path, err)
+  }
+  try {
+    sqliteVec.load(db)
+    const meta = validate(db, path)
+    return createStore(db, path, meta, options.expectedFingerprint)
+  } catch (err) {
+    db.close()
+    throw err instanceof VectorStoreError ? err : classify(path, err)
+  }
+}
+
+function checkFile (path: string): void {
+  let isFile: boolean
+  try {
+    isFile = statSync(path).isFile()
+  } catch (err) {
+    throw new IndexNotFoundError(path, err)
+  }
+  if (!isFile) throw new IndexCorruptError(path, 'not a regular file')
+}
+
+function classify (path: string, err: unknown): VectorStoreError {
+  const code = (err as { code?: unknown }).code
+  const message = err instanceof Error ? err.message : String(err)
+  if (code === 'SQLITE_CANTOPEN') return new IndexNotFoundError(path, err)
+  if (err instanceof IndexMetaError) return new IndexSchemaError(path, message, err)
+  if (typeof code === 'string' && /^SQLITE_(NOTADB|CORRUPT)/.test(code)) return new IndexCorruptError(path, message, err)
+  if (code === 'SQLITE_ERROR') return new IndexSchemaError(path, message, err)
+  return new IndexCorruptError(path, message, err)
+}
+
+function validate (db: Database.Database, path: string): IndexMeta {
+  const check = db.pragma('quick_check', { simple: true })
+  if (check !== 'ok') throw new IndexCorruptError(path, `quick_check: ${String(check)}`)
+  const missing = missingTables(db)
+  if (missing.length > 0) throw new IndexSchemaError(path, `missing tables: ${missing.join(', ')}`)
+  const meta = readMeta(db)
+  if (meta.schema_version !== SCHEMA_VERSION) {
+    throw new IndexSchemaError(path, `schema version ${meta.schema_version}, this service reads version ${SCHEMA_VERSION}`)
+  }
+  const counts = db.prepare('SELECT (SELECT count(*) FROM chunks) AS chunks, (SELECT count(*) FROM chunks_vec) AS vectors').get() as { chunks: number, vectors: number }
+  if (counts.chunks === 0 || counts.chunks !== counts.vectors) {
+    throw new IndexSchemaError(path, `${counts.chunks} chunks but ${counts.vectors} vectors`)
+  }
+  return meta
+}
+
+interface HitRow {
+  chunk_id: string
+  document_id: string
+  document_title: string
+  category: string
+  heading: string
+  text: string
+  version: string | null
+  effective_date: string | null
+  source_url: string | null
+  value: number
+}
+
+const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text, d.version, d.effective_date, d.source_url'
+const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, d.owner, d.review_date, d.source_url, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
+
+function vectorSql (filter: string): string {
+  return `SELECT ${HIT_COLUMNS}, v.distance AS value
+    FROM (SELECT chunk_rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ? ${filter}) v
+    JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.document_id
+    ORDER BY v.distance, c.rowid`
+}
+
+function prepareStatements (db: Database.Database) {
+  return {
+    vector: db.prepare<[Buffer, number], HitRow>(vectorSql('')),
+    vectorByCategory: db.prepare<[Buffer, number, string], HitRow>(vectorSql('AND category = ?')),
+    vectorByDocument: db.prepare<[Buffer, number, string], HitRow>(vectorSql('AND document_id = ?')),
+    vectorByBoth: db.prepare<[Buffer, number, string, string], HitRow>(vectorSql('AND category = ? AND document_id = ?')),
+    keyword: db.prepare<{ query: string, k: number, category: string | null, document_id: string | null }, HitRow>(
+      `SELECT ${HIT_COLUMNS}, bm25(chunks_fts, ${BM25_WEIGHTS.heading}, ${BM25_WEIGHTS.text}) AS value
+      FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
+      WHERE chunks_fts MATCH @query AND (@category IS NULL OR d.category = @category)
+        AND (@document_id IS NULL OR c.document_id = @document_id)
+      ORDER BY value, c.rowid LIMIT @k`),
+    markdown: db.prepare<[], { markdown: string }>('SELECT markdown FROM documents'),
+    documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
+    categories: db.prepare<[], { category: string }>('SELECT DISTINCT category FROM documents ORDER BY category'),
+    document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
+    unitVector: hasTable(db, 'unit_vectors') ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?') : null,
+    chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
+      FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`)
+  }
+}
+
+function createStore (db: Database.Database, path: string, meta: IndexMeta, expected: string | undefined): VectorStore {
+  const sql = prepareStatements(db)
+  const status = expected === undefined ? 'operational' : checkModel(meta, expected)
+  const categories = sql.categories.all().map((r) => r.category)
+  let vocabulary: Set<string> | undefined
+  const unitCache = new Map<string, Float32Array | undefined>()
+  const toHits = (rows: HitRow[], score: (value: number) => number): ChunkHit[] =>
+    rows.map(({ value, ...row }, index) => ({ ...row, rank: index + 1, score: score(value) }))
+  return {
+    meta,
+    path,
+    status,
+    vectorSearch (vector, k, filters = {}) {
+      if (status === 'model_mismatch') throw new ModelMismatchError(path, meta.embedding_fingerprint, expected ?? '')
+      if (vector.length !== meta.embedding_dimensions) {
+        throw new RangeError(`query vector has ${vector.length} dimensions, the index has ${meta.embedding_dimensions}`)
+      }
+      const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength)
+      const n = checkK(k)
+      const { category, document_id: documentId } = filters
+      const rows = category !== undefined && documentId !== undefined
+        ? sql.vectorByBoth.all(blob, n, category, documentId)
+        : category !== undefined
+          ? sql.vectorByCategory.all(blob, n, category)
+          : documentId !== undefined
+            ? sql.vectorByDocument.all(blob, n, documentId)
+            : sql.vector.all(blob, n)
+      return toHits(rows, (distance) => 1 - distance)
+    },
+    keywordSearch (text, k, filters = {}) {
+      const query = toFtsQuery(text)
+      if (query === null) return []
+      const rows = sql.keyword.all({ query, k: checkK(k), category: filters.category ?? null, document_id: filters.document_id ?? null })
+      return toHits(rows, (bm25) => -bm25)
+    },
+    listDocuments: () => sql.documents.all(),
+    categories: () => [...categories],
+    getDocument: (id) => sql.document.get(id),
+    getChunk: (id) => sql.chunk.get(id),
+    vocabulary () {
+      vocabulary ??= vocabularyOf(sql.markdown.all().map((row) => row.markdown))
+      return vocabulary
+    },
+    unitVectors (texts) {
+      const statement = sql.unitVector
+      if (statement === null || status !== 'operational') return texts.map(() => undefined)
+      // Decoded once: the corpus has a few hundred units (about 2 KB each), read again by every answer.
+      return texts.map((text) => {
+        const key = unitTextKey(text)
+        if (unitCache.has(key)) return unitCache.get(key)
+        const row = statement.get(key)
+        const vector = row === undefined ? undefined : decodeUnitVector(row.embedding)
+        if (unitCache.size < MAX_CACHED_UNITS) unitCache.set(key, vector)
+        return vector
+      })
+    },
+    close: () => { db.close() }
+  }
+}
+
+function hasTable (db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
+}
+
+function checkK (k: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new RangeError(`k must be an integer from 1 to ${MAX_K}, got ${k}`)
+  return k
+}

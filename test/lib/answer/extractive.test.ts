@@ -1,0 +1,90 @@
+import t from 'tap'
+import { answerUnits } from '../../../lib/answer/answer-units.js'
+import { createEmbedder } from '../../../lib/embedding/embedder.js'
+import { answerExtractively } from '../../../lib/answer/extractive.js'
+import { contextTurn, retrievalQuery } from '../../../lib/answer/follow-up.js'
+import { defaultModelDir } from '../../../lib/paths.js'
+import { questionKind } from '../../../lib/answer/question-kind.js'
+
+t.test('answerUnits: sentences, list items under their lead-in, table rows with their header', async (t) => {
+  const md = [
+    '## Carry-over',
+    'Up to 5 unused days carry over. They expire on 31 March if unused.',
+    '',
+    'Each employee has a budget of $1,500. It can be used for:',
+    '- courses;',
+    '- **conference** fees.',
+    '',
+    '| Claim total | Approver |',
+    '| --- | --- |',
+    '| Up to $2,500 | Direct manager |',
+    '',
+    '**Illness during PTO.** Days of illness are restored to the balance.',
+    'Too short.'
+  ].join('\n')
+  const units = answerUnits(md, 'Paid Time Off > Intro')
+  t.same(units.map((u) => u.text), [
+    'Up to 5 unused days carry over.',
+    'They expire on 31 March if unused.',
+    'Each employee has a budget of $1,500.',
+    'Each employee has a budget of $1,500. It can be used for: courses.',
+    'Each employee has a budget of $1,500. It can be used for: conference fees.',
+    'Claim total: Up to $2,500; Approver: Direct manager.',
+    'Illness during PTO: Days of illness are restored to the balance.'
+  ])
+  t.equal(units[0]?.heading, 'Carry-over', 'units are headed by the heading line above them')
+  t.equal(units[0]?.block, units[1]?.block, 'sentences of one paragraph share a block')
+  t.not(units[1]?.block, units[5]?.block)
+  t.equal(answerUnits('Plain sentence with four words.', 'Sick Leave > Entitlement')[0]?.heading, 'Entitlement', "the passage's heading heads units before any heading line")
+})
+
+t.test('questionKind: yes/no, instruction, quantity only for real quantity questions, two parts', async (t) => {
+  t.match(questionKind('Can I carry unused PTO into next year?'), { yesNo: true, quantity: false })
+  t.match(questionKind('Who do I tell if my laptop is stolen?'), { instruction: true })
+  t.match(questionKind('I lost my badge, what should I do?'), { instruction: true })
+  t.match(questionKind('How long is parental leave?'), { quantity: true })
+  t.match(questionKind('When do carried-over days expire?'), { quantity: true })
+  t.match(questionKind('What happens when the fire alarm goes off?'), { quantity: false }, 'a "when" clause is not a quantity question')
+  t.same(questionKind('How many sick days do I get, and do I need a doctor\'s note?').parts, ['How many sick days do I get', 'do I need a doctor\'s note?'])
+  t.same(questionKind('Can I work from home and from a café?').parts, ['Can I work from home and from a café?'], 'and between nouns does not split')
+})
+
+t.test('follow-ups lean on the previous user turn only when they need it', async (t) => {
+  const history = [{ role: 'user', content: 'How many vacation days do I get?' }, { role: 'assistant', content: '21 days [1].' }]
+  t.equal(contextTurn('and for part-timers?', history), 'How many vacation days do I get?')
+  t.equal(contextTurn('What about it in my first year?', history), 'How many vacation days do I get?')
+  t.equal(contextTurn('How do I report a phishing email to the security team?', history), null, 'a standalone question stands alone')
+  t.equal(retrievalQuery('and for part-timers?', []), 'and for part-timers?', 'no history, nothing to lean on')
+  t.equal(retrievalQuery('and for part-timers?', history), 'How many vacation days do I get? and for part-timers?')
+})
+
+t.test('answers with one span from the passage that answers, attributed and cited', async (t) => {
+  const embedder = createEmbedder({ modelDir: defaultModelDir })
+  t.teardown(() => embedder.close())
+  const embed = (texts: string[]): Promise<Float32Array[]> => embedder.embed(texts)
+  const passages = [
+    { n: 1, heading: 'Expenses > Receipts', document_id: 'expense-policy', document_title: 'Expense Reimbursement', version: '4.3', effective_date: '2026-02-01', text: 'Keep itemised receipts for every expense over $25. Lost receipts need a signed declaration.' },
+    { n: 2, heading: 'Paid Time Off > Carry-over', document_id: 'pto-policy', document_title: 'Paid Time Off', version: '3.2', effective_date: '2026-01-01', text: 'Up to 5 unused PTO days carry over to the next year. They expire on 31 March. Holidays are set by the calendar.' },
+    { n: 3, heading: 'Passwords', document_id: 'password-mfa-policy', document_title: 'Passwords', text: 'Passwords must be at least 14 characters long. Use the company password manager for every account [1].' }
+  ]
+  const ask = async (question: string, options = {}) => {
+    const [qv] = await embed([question])
+    return answerExtractively({ question, questionVector: qv as Float32Array, embedQuestion: embed }, passages, embed, options)
+  }
+  const answer = await ask('Can I carry unused vacation days into next year?')
+  t.match(answer?.answer, /^From the Paid Time Off policy \(v3\.2, effective 1 January 2026\): Up to 5 unused PTO days carry over to the next year\. They expire on 31 March \[2\]\./, 'a sentence going on about the best one joins it')
+  t.same(answer?.cited, [2], 'one source, the one quoted')
+  t.notMatch(answer?.answer, /Holidays are set/, 'sentences that do not answer are left out')
+
+  const expiry = await ask('When do carried-over PTO days expire?')
+  t.match(expiry?.answer, /Up to 5 unused PTO days carry over to the next year\. They expire on 31 March \[2\]\./, 'an anaphor takes the sentence before it')
+
+  const password = await ask('How long must passwords be?')
+  t.notMatch(password?.answer, /\[1\]/, "a bracketed number in the policy's text is not a citation")
+  t.match(password?.answer, /\[3\]\.$/)
+
+  t.equal(await ask('zzzz qqqq', { minScore: 0.9 }), null, 'below the confidence floor there is no answer')
+  t.equal(await answerExtractively({ question: 'x', questionVector: null }, [], embed), null, 'no passages, no answer')
+  const wordsOnly = await answerExtractively({ question: 'How long must passwords be?', questionVector: null }, passages, embed)
+  t.match(wordsOnly?.answer, /14 characters/, 'without an embedding model the words decide')
+})
