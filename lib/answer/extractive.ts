@@ -199,8 +199,8 @@ function genericity (text: string, heading: string): number {
 /** A sentence that goes on about the one before it ("It may be used at most twice a year."). */
 const CONTINUES = /^(?:(?:it|they|this|these|those|such|each|both)\b|(?:report|send|forward|tell|return|submit|record|complete|raise|log|file|keep|email|call|notify|use|bring|delete|lock|change|request)\s+(?:it|them|this|these|those)\b)/i
 /** A phrase that refers to something said just before ("within that time", "above that value", "such a request"). */
-const POINTS_BACK = /\b(?:within|after|before|by|at|above|below|over|under|beyond|in|for|during|of) (?:that|this|these|those|such) (?:time|period|date|value|amount|limit|deadline|day|days|week|weeks|case|cases|threshold|request|requests|list)\b|\bsuch (?:a |an )?(?:request|case|report|claim|situation)s?\b/i
-const ANAPHOR = /^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|both|either|neither|here|there|otherwise|however|instead|also|in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)/i
+const POINTS_BACK = /\b(?:within|after|before|by|at|above|below|over|under|beyond|in|for|during|of) (?:that|this|these|those|such) (?:time|period|date|value|amount|limit|deadline|day|days|week|weeks|case|cases|threshold|request|requests|list)\b/i
+const ANAPHOR = /^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|here|there|otherwise|however|instead|also|in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)/i
 
 /** The best unit and the neighbours it needs: the one before an anaphor, and close runners-up next to it. */
 function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: QuestionKind, opts: ExtractiveOptions): ScoredUnit[] {

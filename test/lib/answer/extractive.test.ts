@@ -79,6 +79,11 @@ t.test('answers with one span from the passage that answers, attributed and cite
   const expiry = await ask('When do carried-over PTO days expire?')
   t.match(expiry?.answer, /Up to 5 unused PTO days carry over to the next year\. They expire on 31 March \[2\]\./, 'an anaphor takes the sentence before it')
 
+  const appeal = await answerExtractively({ question: 'Who do I appeal to about an investigation outcome?', questionVector: null }, [
+    { n: 1, heading: 'Anti-Harassment > Outcome', document_id: 'anti-harassment-policy', document_title: 'Anti-Harassment', text: 'Both parties are told the outcome in writing. Either party may appeal to the VP of People within 10 working days.' }
+  ], embed)
+  t.match(appeal?.answer, /: Either party may appeal to the VP of People/, '"Either party" stands on its own: the sentence before it is not taken')
+
   const password = await ask('How long must passwords be?')
   t.notMatch(password?.answer, /\[1\]/, "a bracketed number in the policy's text is not a citation")
   t.match(password?.answer, /\[3\]\.$/)
