@@ -22,7 +22,7 @@ import { createEmbedder } from '../lib/embedding/embedder.js'
 import { readMeta } from '../lib/search/index-schema.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
 import { openVectorStore } from '../lib/search/vector-store.js'
-import { buildIndex, defaultCorpusDir } from './build-index.js'
+import { buildIndex, defaultCorpusDir } from '../lib/corpus/build-index.js'
 import { loadQuestions } from './eval.js'
 import { cpuMs, freePort, markdownTable, numberFlags, percentile, round, runLoad, RssSampler, ServerProcess, startFakeLlm, waitFor200, type LoadResult } from './bench-util.js'
 

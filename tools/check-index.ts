@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import * as sqliteVec from 'sqlite-vec'
 import { createEmbedder, type Embedder } from '../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
-import { buildIndex, defaultCorpusDir } from './build-index.js'
+import { buildIndex, defaultCorpusDir } from '../lib/corpus/build-index.js'
 
 export const DEFAULT_VECTOR_TOLERANCE = 1e-5
 /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import t from 'tap'
 import { readCorpus } from '../../lib/corpus/policy-files.js'
-import { defaultConfigPath, defaultCorpusDir } from '../../tools/build-index.js'
+import { defaultConfigPath, defaultCorpusDir } from '../../lib/corpus/build-index.js'
 import { build } from '../helper.js'
 
 const corpus = await readCorpus(defaultCorpusDir, { configPath: defaultConfigPath })

@@ -11,7 +11,7 @@ import {
   checkModel, IndexCorruptError, IndexNotFoundError, IndexSchemaError, ModelMismatchError, openVectorStore,
   VectorStoreError, type VectorStore
 } from '../../../lib/search/vector-store.js'
-import { buildIndex } from '../../../tools/build-index.js'
+import { buildIndex } from '../../../lib/corpus/build-index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'vector-store-test-'))
 const indexPath = join(dir, 'fixtures.sqlite')

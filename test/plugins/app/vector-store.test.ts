@@ -10,7 +10,7 @@ import { createEmbedder, type Embedder } from '../../../lib/embedding/embedder.j
 import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
 import { ModelMismatchError } from '../../../lib/search/vector-store.js'
 import vectorStorePlugin, { type VectorStorePluginOptions } from '../../../plugins/app/vector-store.js'
-import { buildIndex } from '../../../tools/build-index.js'
+import { buildIndex } from '../../../lib/corpus/build-index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'vector-store-plugin-test-'))
 const embedder = createEmbedder({ modelDir: defaultModelDir })
