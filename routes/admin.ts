@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parseApiKeys } from '../lib/ops/api-keys.js'
-import { ReloadResultSchema } from '../schemas/operations.js'
+import { ReloadResultSchema } from '../schemas/admin.js'
 import { ref } from '../schemas/shared.js'
 
 // What a caller is told; paths and SQLite's own output stay in the log.

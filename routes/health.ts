@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { notReadyReason, overallStatus, type Components } from '../lib/ops/health.js'
+import { notReadyReason, overallStatus } from '../lib/ops/health.js'
 import { toMb } from '../lib/ops/memory.js'
 import { version } from '../lib/ops/version.js'
-import { HealthSchema, LivenessSchema, ReadinessSchema } from '../schemas/operations.js'
+import { HealthSchema, LivenessSchema, ReadinessSchema, type Components } from '../schemas/health.js'
 import { ref } from '../schemas/shared.js'
 
 const probe = { rateLimit: false, quietLog: true } as const

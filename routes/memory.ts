@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { statSync } from 'node:fs'
 import { toMb } from '../lib/ops/memory.js'
-import { MemorySchema } from '../schemas/operations.js'
+import { MemorySchema } from '../schemas/memory.js'
 import { ref } from '../schemas/shared.js'
 
 const memory: FastifyPluginAsyncTypebox = async (fastify) => {

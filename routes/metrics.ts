@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { registry } from '../lib/ops/metric.js'
+import { MetricsTextSchema } from '../schemas/metrics.js'
 
 const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/metrics', {
@@ -15,7 +15,7 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
           description: 'The metrics in the Prometheus text format',
           content: {
             'text/plain': {
-              schema: Type.String({ examples: ['# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 148013056\n'] })
+              schema: MetricsTextSchema
             }
           }
         }

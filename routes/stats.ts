@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { StatsSchema } from '../schemas/operations.js'
+import { StatsSchema } from '../schemas/stats.js'
 import { ref } from '../schemas/shared.js'
 
 const stats: FastifyPluginAsyncTypebox = async (fastify) => {

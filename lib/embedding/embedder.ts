@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import type { EmbeddingState } from '../../schemas/health.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BertEncoder } from './bert-encoder.js'
@@ -12,7 +13,6 @@ import { UseLiteTokenizer } from './use-lite-tokenizer.js'
 export type { Encoder } from './encoder.js'
 export type { ModelCard, ModelFamily } from './model-card.js'
 
-export type EmbedderStatus = 'not_loaded' | 'operational' | 'unavailable'
 
 export interface Embedder {
   /** Read at construction, cheap, no session load. A placeholder (id `unavailable`) when the folder is unusable. */
@@ -20,7 +20,7 @@ export interface Embedder {
   readonly loaded: boolean
   /** Why the embedder is unavailable, when it is. */
   readonly reason: string | undefined
-  status (): EmbedderStatus
+  status (): EmbeddingState
   /** L2-normalised vectors, one per text, in order. Loads the session on first use, once. */
   embed (texts: string[]): Promise<Float32Array[]>
   close (): Promise<void>
@@ -114,7 +114,7 @@ class OnnxEmbedder implements Embedder {
     return this.failure
   }
 
-  status (): EmbedderStatus {
+  status (): EmbeddingState {
     if (this.failure !== undefined) return 'unavailable'
     return this.encoder ? 'operational' : 'not_loaded'
   }

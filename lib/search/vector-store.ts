@@ -3,11 +3,11 @@ import { statSync } from 'node:fs'
 import * as sqliteVec from 'sqlite-vec'
 import { toFtsQuery } from './fts-query.js'
 import { vocabularyOf } from './terms.js'
+import type { VectorStoreState } from '../../schemas/health.js'
 import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
 
 export type { IndexMeta } from './index-schema.js'
 
-export type StoreStatus = 'operational' | 'model_mismatch' | 'unavailable'
 
 export interface ChunkHit {
   chunk_id: string
@@ -57,7 +57,7 @@ export interface VectorStore {
   readonly meta: IndexMeta
   readonly path: string
   /** `model_mismatch` when opened with an expected fingerprint other than the index's. */
-  readonly status: Exclude<StoreStatus, 'unavailable'>
+  readonly status: Exclude<VectorStoreState, 'unavailable'>
   vectorSearch(vector: Float32Array, k: number, filters?: SearchFilters): ChunkHit[]
   keywordSearch(query: string, k: number, filters?: SearchFilters): ChunkHit[]
   listDocuments(): DocumentSummary[]

@@ -4,7 +4,8 @@ import { modelFingerprint, type Embedder } from '../../lib/embedding/embedder.js
 import { stateGauge } from '../../lib/ops/metric.js'
 import { countPastReview } from '../../lib/corpus/policy-review.js'
 import { configuredPath, defaultIndexPath } from '../../lib/paths.js'
-import { openVectorStore, type StoreStatus, type VectorStore } from '../../lib/search/vector-store.js'
+import type { VectorStoreState } from '../../schemas/health.js'
+import { openVectorStore, type VectorStore } from '../../lib/search/vector-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,14 +15,14 @@ declare module 'fastify' {
 
 export interface ReloadResult {
   ok: boolean
-  status: StoreStatus
+  status: VectorStoreState
   reason?: string
   /** The VectorStoreError code when the file could not be opened (INDEX_NOT_FOUND, INDEX_CORRUPT, ...). */
   code?: string
 }
 
 export interface VectorStoreHandle {
-  readonly status: StoreStatus
+  readonly status: VectorStoreState
   /** Why the status is not `operational`, in words fit for a log or an operator. */
   readonly reason?: string
   /** The store serving now; undefined when the index is unavailable. Read it per request: reload() swaps it. */
@@ -48,7 +49,7 @@ export interface VectorStorePluginOptions {
 }
 
 interface State {
-  status: StoreStatus
+  status: VectorStoreState
   reason?: string
   code?: string
   store?: VectorStore
