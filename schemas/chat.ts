@@ -1,10 +1,17 @@
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { defaultsOptional, DocumentVersionFields, QueryText, ref } from './shared.js'
 
 export const TurnSchema = Type.Object({
   role: Type.Enum(['user', 'assistant']),
   content: Type.String({ minLength: 1, maxLength: 4000 })
 }, { $id: 'ChatTurn', additionalProperties: false, description: 'One earlier message of the conversation' })
+/** One earlier message of a conversation: the route's history, the prompt's and the guardrails'. */
+export type Turn = Static<typeof TurnSchema>
+/**
+ * A turn whose role is not trusted: the guardrails and the prompt check it again (a planted `system`
+ * turn is a finding, never replayed), so any string is accepted there.
+ */
+export type UntrustedTurn = Omit<Turn, 'role'> & { role: string }
 
 /**
  * Inline in the route, not a named component: openapi-typescript marks a component's fields that

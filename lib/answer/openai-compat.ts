@@ -3,7 +3,9 @@
  * a question and history for lib/answer/chat's answerQuestion, and its ChatAnswer becomes a
  * `chat.completion` or a run of `chat.completion.chunk` objects. Pure; routes/openai.ts does the HTTP.
  */
-import type { ChatAnswer, Citation, Turn, Usage } from './chat.js'
+import type { ChatAnswer, Citation } from './chat.js'
+import type { LlmUsage } from '../llm/client.js'
+import type { Turn } from '../../schemas/chat.js'
 
 export const MODEL_ID = 'policy-rag'
 /** The same bound as /chat's history; older turns of a long conversation are dropped, not refused. */
@@ -124,7 +126,7 @@ export interface CompletionMeta {
   created: number
 }
 
-function usage (u: Usage): { prompt_tokens: number, completion_tokens: number, total_tokens: number } {
+function usage (u: LlmUsage): { prompt_tokens: number, completion_tokens: number, total_tokens: number } {
   return { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.prompt_tokens + u.completion_tokens }
 }
 

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import fp from 'fastify-plugin'
-import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort, type Turn } from '../../lib/answer/chat.js'
+import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort } from '../../lib/answer/chat.js'
+import type { Turn } from '../../schemas/chat.js'
 import type { LlmClient } from '../../lib/llm/client.js'
 import { isLlmError } from '../../lib/llm/errors.js'
 import { counter, histogram, stateGauge } from '../../lib/ops/metric.js'
@@ -34,6 +35,7 @@ export interface Answerer {
 /** Off-topic evidence thresholds, tuned on eval/questions.jsonl and the guardrails fixtures. */
 export const OFF_TOPIC_THRESHOLDS = { vector: 0.25, keyword: 4 }
 const MAX_ANSWER_CHARS = 2000
+/** The refusal users see when the policies do not answer (the LLM's own decline is prompt.ts's LLM_DECLINE). */
 const NO_ANSWER = 'I could not find this in the company policies. Try rephrasing, or ask HR (hr@harbourline.example) directly.'
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   checkInput,
-  type ChatTurn,
+  type UntrustedTurn,
   checkOutput,
   collectPiiKeys,
   type GuardrailsLevel,
@@ -38,7 +38,7 @@ export interface Guardrails {
   readonly level: GuardrailsLevel
   /** Null when acceptable (always under `off`); otherwise the 400 message. */
   validateText(text: string, limits: TextLimits, field?: string): TextProblem | null
-  checkInput<T extends ChatTurn>(input: InputCheckInput<T>): InputCheckResult<T>
+  checkInput<T extends UntrustedTurn>(input: InputCheckInput<T>): InputCheckResult<T>
   isOffTopic(evidence: OffTopicEvidence, thresholds: OffTopicThresholds): boolean
   /** The step after retrieval (lib/guardrails/screen.ts): language, other people's data, injection by meaning, off-topic. */
   screen(input: ScreenInput, context: { banks: SemanticBanks | null, corpusWords: ReadonlySet<string> }, offTopic: OffTopicThresholds): ScreenResult | null
