@@ -13,7 +13,7 @@ const SHORT_REASONS: Record<string, string> = {
 }
 
 /**
- * POST /admin/reload: reopens VECTOR_STORE_PATH (fastify.vectorStore.reload), like SIGHUP does.
+ * POST /admin/reload: reopens VECTOR_STORE_PATH (fastify.policyIndex.reload), like SIGHUP does.
  * It exists only when API_KEYS is set: an open service has no admin surface at all (404).
  */
 const admin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -32,8 +32,8 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request, reply) => {
-    const result = fastify.vectorStore.reload()
-    request.log[result.ok ? 'info' : 'warn']({ ...result, path: fastify.vectorStore.path }, result.ok ? 'vector store reloaded' : 'vector store reload rejected')
+    const result = fastify.policyIndex.reload()
+    request.log[result.ok ? 'info' : 'warn']({ ...result, path: fastify.policyIndex.path }, result.ok ? 'vector store reloaded' : 'vector store reload rejected')
     if (result.reason === undefined) return reply.code(result.ok ? 200 : 409).send({ ok: result.ok, status: result.status })
     const code = result.code !== undefined && result.code in SHORT_REASONS ? result.code : 'INDEX_UNAVAILABLE'
     const reason = result.status === 'operational' ? 'the file opened, but the embedding model could not be checked against it' : SHORT_REASONS[code]

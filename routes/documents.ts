@@ -11,7 +11,7 @@ const INDEX_UNAVAILABLE = 'The policy index is unavailable (see /health)'
 const documents: FastifyPluginAsyncTypebox = async (fastify) => {
   // The reason names server paths: it goes to the log and /health's status, not to clients.
   const store = (): VectorStore => {
-    const current = fastify.vectorStore.store
+    const current = fastify.policyIndex.current
     if (current === undefined) throw new IndexUnavailableError('it could not be opened (see the service log)')
     return current
   }

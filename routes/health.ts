@@ -33,7 +33,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (_request, reply) => {
     const reason = notReadyReason({
-      vector_store: fastify.vectorStore.status,
+      vector_store: fastify.policyIndex.status,
       memory_manager: fastify.memoryMonitor.underPressure() ? 'pressure' : 'operational'
     })
     if (reason === undefined) return { status: 'ready' as const }
@@ -55,7 +55,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (_request, reply) => {
     const components: Components = {
-      vector_store: fastify.vectorStore.status,
+      vector_store: fastify.policyIndex.status,
       embedding_service: fastify.embedder.status(),
       llm_service: fastify.llm.status(),
       memory_manager: fastify.memoryMonitor.underPressure() ? 'pressure' : 'operational'
@@ -68,7 +68,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       components,
       performance: {
         memory_usage_mb: toMb(fastify.memoryMonitor.sampledRssBytes()),
-        response_time_avg_ms: Math.round(fastify.responseTimeAvgMs() * 100) / 100,
+        response_time_avg_ms: Math.round(fastify.metrics.responseTimeAvgMs() * 100) / 100,
         uptime_hours: Math.round((process.uptime() / 3600) * 10000) / 10000
       }
     }

@@ -27,7 +27,7 @@ const memory: FastifyPluginAsyncTypebox = async (fastify) => {
       gc_collections: m.gcCollections,
       embedding_model: fastify.embedder.card.id,
       embedding_model_loaded: fastify.embedder.loaded,
-      vector_db_size_mb: toMb(fileSize(fastify.vectorStore.path))
+      vector_db_size_mb: toMb(fileSize(fastify.policyIndex.path))
     }
   })
 }

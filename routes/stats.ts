@@ -12,7 +12,7 @@ const stats: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Usage since start: answers by mode, refusals, guardrail triggers, citations by document, searches by mode and latency per route. No question is stored.',
       response: { 200: ref(StatsSchema, { description: 'Counters since the process started' }) }
     }
-  }, async () => fastify.usage.summary())
+  }, async () => fastify.usageStats.summary())
 }
 
 export default stats

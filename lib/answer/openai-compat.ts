@@ -181,17 +181,17 @@ const ERROR_TYPES: Record<number, string> = {
 
 /** Codes OpenAI's clients know, for the service's own error codes that mean the same. */
 const KNOWN_CODES: Record<string, string> = {
-  FST_UNAUTHORIZED: 'invalid_api_key',
-  FST_MODEL_NOT_FOUND: 'model_not_found',
+  POLICY_RAG_UNAUTHORIZED: 'invalid_api_key',
+  POLICY_RAG_MODEL_NOT_FOUND: 'model_not_found',
   FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_VALIDATION: 'invalid_request'
 }
 
-/** OpenAI's error shape for a status and the service's own message and code (FST_SOME_THING becomes some_thing). */
+/** OpenAI's error shape for a status and the service's own message and code (POLICY_RAG_SOME_THING becomes some_thing). */
 export function openAIError (status: number, message: string, code?: string, param?: string | null): OpenAIErrorBody {
   const type = status >= 500 ? 'server_error' : ERROR_TYPES[status] ?? 'invalid_request_error'
-  const openAICode = code === undefined ? (status === 429 ? 'rate_limit_exceeded' : null) : KNOWN_CODES[code] ?? code.replace(/^FST_(ERR_)?/, '').toLowerCase()
+  const openAICode = code === undefined ? (status === 429 ? 'rate_limit_exceeded' : null) : KNOWN_CODES[code] ?? code.replace(/^(POLICY_RAG_|FST_(ERR_)?)/, '').toLowerCase()
   return { error: { message, type, param: param ?? null, code: openAICode } }
 }
 

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import type { EmbeddingState } from '../../schemas/health.js'
+import { EmbedderUnavailableError } from '../errors.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BertEncoder } from './bert-encoder.js'
@@ -56,11 +57,6 @@ export async function openEncoder (modelDir: string, card: ModelCard, intraOpNum
     await runtime.session.release()
     throw err
   }
-}
-
-export class EmbedderUnavailableError extends Error {
-  override name = 'EmbedderUnavailableError'
-  readonly code = 'EMBEDDER_UNAVAILABLE'
 }
 
 const UNAVAILABLE_CARD: ModelCard = Object.freeze({
@@ -177,15 +173,20 @@ class OnnxEmbedder implements Embedder {
   /** Opens once however many calls wait on it. A failure sticks: the files will not fix themselves. */
   private async load (): Promise<Encoder> {
     if (this.encoder) return this.encoder
-    if (this.failure !== undefined) throw new EmbedderUnavailableError(`embedding model unavailable: ${this.failure}`)
+    if (this.failure !== undefined) throw this.unavailable()
     this.loading ??= this.open().then((encoder) => {
       this.encoder = encoder
       return encoder
     }, (err: unknown) => {
       this.failure = `loading ${this.opts.modelDir} failed: ${err instanceof Error ? err.message : String(err)}`
-      throw new EmbedderUnavailableError(`embedding model unavailable: ${this.failure}`)
+      throw this.unavailable()
     })
     return await this.loading
+  }
+
+  /** The failure's detail (a path, onnxruntime's words) stays in the cause, for the log: clients see the message. */
+  private unavailable (): Error {
+    return new EmbedderUnavailableError('the embedding model could not be loaded (see the service log)', { cause: new Error(this.failure) })
   }
 
   private async open (): Promise<Encoder> {

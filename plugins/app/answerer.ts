@@ -112,7 +112,7 @@ export default fp(async function answerer (fastify) {
       completionTokens.inc(result.usage.completion_tokens)
       if (result.reason === 'llm_uncited') guardrails.record('output_uncited')
       if (!result.guardrails.output.citations_valid) guardrails.record('output_invalid_citations')
-      fastify.usage.recordAnswer({
+      fastify.usageStats.recordAnswer({
         mode: result.mode,
         ...(result.mode === 'refused' && result.reason !== undefined ? { refusalReason: result.reason } : {}),
         citedDocumentIds: result.citations.map((c) => c.document_id)

@@ -151,7 +151,7 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
 }, { name: 'guardrails', dependencies: ['config'] })
 
 function corpusContacts (fastify: FastifyInstance): ReadonlySet<string> {
-  const store = fastify.hasDecorator('vectorStore') ? fastify.vectorStore.store : undefined
+  const store = fastify.hasDecorator('policyIndex') ? fastify.policyIndex.current : undefined
   if (store === undefined) return new Set()
   const text = store.listDocuments().map((d) => store.getDocument(d.id)?.markdown ?? '').join('\n')
   return collectPiiKeys(text)

@@ -9,8 +9,10 @@ declare module 'fastify' {
     quietLog?: boolean
   }
   interface FastifyInstance {
-    /** Mean duration of the last 100 requests, in ms, for /health. */
-    responseTimeAvgMs(): number
+    metrics: {
+      /** Mean duration of the last 100 requests, in ms, for /health. */
+      responseTimeAvgMs(): number
+    }
   }
 }
 
@@ -36,10 +38,10 @@ export default fp(async function metrics (fastify) {
     version,
     node: process.versions.node,
     model: fastify.hasDecorator('embedder') ? fastify.embedder.card.id : 'unknown',
-    index_sha: fastify.hasDecorator('vectorStore') ? fastify.vectorStore.store?.meta.corpus_sha256.slice(0, 12) ?? 'none' : 'none'
+    index_sha: fastify.hasDecorator('policyIndex') ? fastify.policyIndex.current?.meta.corpus_sha256.slice(0, 12) ?? 'none' : 'none'
   }))
 
-  fastify.decorate('responseTimeAvgMs', () => recent.value)
+  fastify.decorate('metrics', { responseTimeAvgMs: () => recent.value })
 
   fastify.addHook('onResponse', async (request, reply) => {
     const ms = reply.elapsedTime

@@ -5,11 +5,12 @@ import { stateGauge } from '../../lib/ops/metric.js'
 import { countPastReview } from '../../lib/corpus/policy-review.js'
 import { configuredPath, defaultIndexPath } from '../../lib/paths.js'
 import type { VectorStoreState } from '../../schemas/health.js'
+import { IndexUnavailableError } from '../../lib/errors.js'
 import { openVectorStore, type VectorStore } from '../../lib/search/vector-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    vectorStore: VectorStoreHandle
+    policyIndex: PolicyIndex
   }
 }
 
@@ -21,12 +22,15 @@ export interface ReloadResult {
   code?: string
 }
 
-export interface VectorStoreHandle {
+export interface PolicyIndex {
   readonly status: VectorStoreState
   /** Why the status is not `operational`, in words fit for a log or an operator. */
   readonly reason?: string
-  /** The store serving now; undefined when the index is unavailable. Read it per request: reload() swaps it. */
-  readonly store?: VectorStore
+  /**
+   * The index serving now; undefined when it is unavailable. Read it per request: reload() swaps it. A
+   * query that finds the file damaged throws IndexUnavailableError, and the index goes `unavailable`.
+   */
+  readonly current?: VectorStore
   readonly path: string
   /**
    * Opens the file anew and swaps it in; on failure the store serving now stays. Replace the file
@@ -34,14 +38,9 @@ export interface VectorStoreHandle {
    * open handle reads.
    */
   reload(): ReloadResult
-  /**
-   * Called with an error a query raised: when it says the file itself is damaged (SQLite corrupt,
-   * not a database, I/O error), the store goes `unavailable` until a reload, and true is returned.
-   */
-  reportFailure(err: unknown): boolean
 }
 
-export interface VectorStorePluginOptions {
+export interface PolicyIndexPluginOptions {
   /** Overrides VECTOR_STORE_PATH. */
   path?: string
   /** How long a replaced store stays open for requests that already hold it (default 5000 ms). */
@@ -56,12 +55,13 @@ interface State {
 }
 
 /**
- * Opens the committed SQLite index read-only (lib/search/vector-store: sqlite-vec + FTS5) and decorates
- * `fastify.vectorStore`. A missing or broken file makes the status `unavailable` instead of failing
- * start-up; an index embedded by another model than `fastify.embedder`'s is `model_mismatch`
- * (keyword search and documents still work). A gauge counts the policies past their review date.
+ * Opens the committed SQLite index read-only (lib/search/vector-store: sqlite-vec + FTS5: vector and
+ * keyword search, documents) and decorates `fastify.policyIndex`, whose `.current` is the open index.
+ * A missing or broken file makes the status `unavailable` instead of failing start-up; an index
+ * embedded by another model than `fastify.embedder`'s is `model_mismatch` (keyword search and
+ * documents still work). A gauge counts the policies past their review date.
  */
-export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fastify, opts) {
+export default fp<PolicyIndexPluginOptions>(async function policyIndexPlugin (fastify, opts) {
   const path = opts.path ?? configuredPath(fastify.config.VECTOR_STORE_PATH, defaultIndexPath)
   const graceMs = opts.closeGraceMs ?? 5000
   const retiring = new Map<VectorStore, NodeJS.Timeout>()
@@ -76,8 +76,17 @@ export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fa
     retiring.set(store, timer)
   }
 
+  // A query that finds the file damaged (SQLite corrupt, not a database, I/O error) retires the store:
+  // the index is `unavailable` until a reload.
+  const damaged = (store: VectorStore, code: string): void => {
+    if (state.store !== store) return
+    fastify.log.error({ path, code }, 'vector store unavailable: the index file is damaged; replace it and reload (SIGHUP)')
+    retire(store)
+    state = { status: 'unavailable', reason: `the index file is damaged (${code})` }
+  }
+
   const reload = (): ReloadResult => {
-    const next = openState(path, fastify.embedder, fastify.log)
+    const next = openState(path, fastify.embedder, fastify.log, damaged)
     if (next.store === undefined && state.store !== undefined) {
       fastify.log.error({ path, reason: next.reason }, 'vector store reload failed; the index already open keeps serving')
       return { ok: false, status: next.status, reason: next.reason, ...(next.code === undefined ? {} : { code: next.code }) }
@@ -88,23 +97,13 @@ export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fa
     return { ok: next.store !== undefined, status: next.status, ...(next.reason === undefined ? {} : { reason: next.reason }), ...(next.code === undefined ? {} : { code: next.code }) }
   }
 
-  const reportFailure = (err: unknown): boolean => {
-    const code = (err as { code?: unknown } | null)?.code
-    if (typeof code !== 'string' || !DAMAGED_FILE.test(code) || state.store === undefined) return false
-    fastify.log.error({ path, code }, 'vector store unavailable: the index file is damaged; replace it and reload (SIGHUP)')
-    retire(state.store)
-    state = { status: 'unavailable', reason: `the index file is damaged (${code})` }
-    return true
-  }
-
   reload()
-  fastify.decorate('vectorStore', {
+  fastify.decorate('policyIndex', {
     get status () { return state.status },
     get reason () { return state.reason },
-    get store () { return state.store },
+    get current () { return state.store },
     path,
-    reload,
-    reportFailure
+    reload
   })
   stateGauge('policy_rag_policies_past_review', 'Policies in the index whose review_date has passed (flagged review_overdue in /documents)', () => {
     try {
@@ -123,9 +122,38 @@ export default fp<VectorStorePluginOptions>(async function vectorStorePlugin (fa
     state.store?.close()
     state = { status: 'unavailable', reason: 'closed' }
   })
-}, { name: 'vector-store', dependencies: ['config', 'embedder'] })
+}, { name: 'policy-index', dependencies: ['config', 'embedder'] })
 
 const DAMAGED_FILE = /^SQLITE_(CORRUPT|NOTADB|IOERR)/
+
+/** The store's methods, each turning an error that says the file is damaged into IndexUnavailableError. */
+function guarded (store: VectorStore, onDamage: (store: VectorStore, code: string) => void): VectorStore {
+  const guard = <A extends unknown[], R>(method: (...args: A) => R) => (...args: A): R => {
+    try {
+      return method.apply(store, args)
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code
+      if (typeof code !== 'string' || !DAMAGED_FILE.test(code)) throw err
+      onDamage(safe, code)
+      throw new IndexUnavailableError('the file is damaged (see the service log)', { cause: err })
+    }
+  }
+  const safe: VectorStore = {
+    meta: store.meta,
+    path: store.path,
+    status: store.status,
+    vectorSearch: guard(store.vectorSearch),
+    keywordSearch: guard(store.keywordSearch),
+    listDocuments: guard(store.listDocuments),
+    categories: guard(store.categories),
+    getDocument: guard(store.getDocument),
+    getChunk: guard(store.getChunk),
+    vocabulary: guard(store.vocabulary),
+    unitVectors: guard(store.unitVectors),
+    close: () => { store.close() }
+  }
+  return safe
+}
 
 type EmbedderLike = Pick<Embedder, 'card' | 'reason'>
 
@@ -134,11 +162,12 @@ function embedderFingerprint (embedder: EmbedderLike): string | undefined {
   return embedder.card.dimensions > 0 ? modelFingerprint(embedder.card) : undefined
 }
 
-function openState (path: string, embedder: EmbedderLike, log: FastifyBaseLogger): State {
+function openState (path: string, embedder: EmbedderLike, log: FastifyBaseLogger,
+  onDamage: (store: VectorStore, code: string) => void): State {
   const expected = embedderFingerprint(embedder)
   let store: VectorStore
   try {
-    store = openVectorStore(path, expected === undefined ? {} : { expectedFingerprint: expected })
+    store = guarded(openVectorStore(path, expected === undefined ? {} : { expectedFingerprint: expected }), onDamage)
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
     const code = (err as { code?: unknown } | null)?.code
