@@ -59,6 +59,14 @@ export const ConfigSchema = Type.Object({
 
 export type AppConfig = Static<typeof ConfigSchema>
 
+let defaults: AppConfig | undefined
+
+/** A setting's default, taken from the schema so that it is declared once (the LLM client's options fall back to these). */
+export function configDefault<K extends keyof AppConfig> (key: K): AppConfig[K] {
+  defaults ??= loadConfig({}, {})
+  return defaults[key]
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }

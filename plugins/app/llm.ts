@@ -59,8 +59,8 @@ export default fp<LlmPluginOptions>(async function llmPlugin (fastify, opts) {
       }
     }
     // Loaded only when an LLM is configured: undici is a noticeable share of start-up time.
-    const { createLlmClient } = await import('../../lib/llm/client.js')
-    const created = createLlmClient(options)
+    const { ChatCompletionsClient } = await import('../../lib/llm/client.js')
+    const created = new ChatCompletionsClient(options)
     fastify.log.info({ llm: describeBaseUrl(created.baseUrl), model: created.model }, 'LLM client ready')
     return created
   }
