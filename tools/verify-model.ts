@@ -132,7 +132,7 @@ async function referenceRun (source: UseLiteSource, texts: string[]): Promise<Re
   const weightData = new Uint8Array(Buffer.concat(shards)).slice().buffer
   const model = await loadGraphModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }))
 
-  const vectors = new Array<Float32Array>(texts.length)
+  const vectors: Float32Array[] = []
   for (const group of lengthGroups(ids, REFERENCE_GROUP)) {
     const rows = group.map((i) => ids[i] as number[])
     const positions = rows.flatMap((row, s) => row.flatMap((_, p) => [s, p]))

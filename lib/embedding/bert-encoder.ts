@@ -36,7 +36,7 @@ export class BertEncoder implements Encoder {
   async run (batch: number[][]): Promise<Float32Array[]> {
     const width = Math.max(...batch.map((ids) => ids.length))
     const mask = new Uint8Array(batch.length * width)
-    const ids = new Array<number>(batch.length * width).fill(this.padId)
+    const ids = Array.from({ length: batch.length * width }, () => this.padId)
     batch.forEach((row, b) => row.forEach((id, t) => { ids[b * width + t] = id; mask[b * width + t] = 1 }))
     const { session } = this.runtime
     const out = await session.run(this.feeds(ids, mask, [batch.length, width]))

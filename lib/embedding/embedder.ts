@@ -150,7 +150,7 @@ class OnnxEmbedder implements Embedder {
 
   private async shutdown (): Promise<void> {
     this.closed = true
-    await Promise.allSettled([...this.inflight])
+    await Promise.allSettled(this.inflight)
     const encoder = this.encoder ?? await this.loading?.catch(() => undefined)
     this.encoder = undefined
     await encoder?.release()
@@ -161,7 +161,7 @@ class OnnxEmbedder implements Embedder {
     const tokens = await encoder.tokenize(texts)
     // Similar lengths share a batch, so little compute goes to padding.
     const order = tokens.map((_, i) => i).sort((a, b) => (tokens[a] as number[]).length - (tokens[b] as number[]).length)
-    const out = new Array<Float32Array>(texts.length)
+    const out: Float32Array[] = []
     for (let start = 0; start < order.length; start += this.batchSize) {
       const slice = order.slice(start, start + this.batchSize)
       const vectors = await encoder.run(slice.map((i) => tokens[i] as number[]))
