@@ -13,7 +13,8 @@ module.exports = {
   forbidden: [
     {
       name: 'lib-no-fastify',
-      comment: 'lib/ is pure logic: no Fastify, fastify-plugin or @fastify/* (but @fastify/error, which makes error classes and needs no Fastify)',
+      comment: 'lib/ is pure logic: no Fastify, fastify-plugin or @fastify/* ' +
+        '(but @fastify/error, which makes error classes and needs no Fastify)',
       severity: 'error',
       from: { path: '^lib/' },
       to: { path: '(^|/)node_modules/(fastify|fastify-plugin|@fastify/[^/]+)/', pathNot: npm('@fastify/error') }
@@ -67,6 +68,10 @@ module.exports = {
     tsPreCompilationDeps: false,
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(dist|test/sdk/generated)/' },
-    enhancedResolveOptions: { exportsFields: ['exports'], extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'], conditionNames: ['import', 'require', 'node', 'default'] }
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+      conditionNames: ['import', 'require', 'node', 'default']
+    }
   }
 }

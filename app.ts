@@ -1,6 +1,12 @@
 import autoload from '@fastify/autoload'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyServerOptions
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'

@@ -25,7 +25,8 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'reloadIndex',
       summary: 'Reopen the index file',
-      description: 'Reopens VECTOR_STORE_PATH after a new index file was renamed over it, as SIGHUP does. The new file is validated first: a broken one is rejected with 409 and the index already open keeps serving. Exists only when API_KEYS is set.',
+      description: 'Reopens VECTOR_STORE_PATH after a new index file was renamed over it, as SIGHUP does. The new file is validated ' +
+        'first: a broken one is rejected with 409 and the index already open keeps serving. Exists only when API_KEYS is set.',
       response: {
         200: ref(ReloadResultSchema, { description: 'The new file was opened and now serves' }),
         409: ref(ReloadResultSchema, { description: 'The new file was rejected; the index already open keeps serving' })
@@ -33,11 +34,21 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const result = fastify.policyIndex.reload()
-    request.log[result.ok ? 'info' : 'warn']({ ...result, path: fastify.policyIndex.path }, result.ok ? 'vector store reloaded' : 'vector store reload rejected')
+    request.log[result.ok ? 'info' : 'warn'](
+      { ...result, path: fastify.policyIndex.path },
+      result.ok ? 'vector store reloaded' : 'vector store reload rejected'
+    )
     if (result.reason === undefined) return reply.code(result.ok ? 200 : 409).send({ ok: result.ok, status: result.status })
     const code = result.code !== undefined && result.code in SHORT_REASONS ? result.code : 'INDEX_UNAVAILABLE'
-    const reason = result.status === 'operational' ? 'the file opened, but the embedding model could not be checked against it' : SHORT_REASONS[code]
-    return reply.code(result.ok ? 200 : 409).send({ ok: result.ok, status: result.status, ...(result.status === 'operational' ? {} : { code }), reason })
+    const reason = result.status === 'operational'
+      ? 'the file opened, but the embedding model could not be checked against it'
+      : SHORT_REASONS[code]
+    return reply.code(result.ok ? 200 : 409).send({
+      ok: result.ok,
+      status: result.status,
+      ...(result.status === 'operational' ? {} : { code }),
+      reason
+    })
   })
 }
 

@@ -22,7 +22,8 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['corpus'],
       operationId: 'listDocuments',
       summary: 'List the policy documents',
-      description: 'Every policy document in the index (id, title, category, effective date, version, chunk count), and the categories they belong to: the values search\'s `category` filter accepts.',
+      description: 'Every policy document in the index (id, title, category, effective date, version, chunk count), and the categories ' +
+        'they belong to: the values search\'s `category` filter accepts.',
       response: {
         200: ref(DocumentListSchema, { description: 'The documents, by id' }),
         503: errorResponse(INDEX_UNAVAILABLE)

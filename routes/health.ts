@@ -14,7 +14,8 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getLiveness',
       summary: 'Liveness probe',
-      description: 'The process runs and its event loop answers: restart the machine only when this fails. Not rate limited, never needs a key.',
+      description: 'The process runs and its event loop answers: restart the machine only when this fails. Not rate limited, never ' +
+        'needs a key.',
       response: { 200: ref(LivenessSchema, { description: 'alive' }) }
     }
   }, async () => ({ status: 'alive' as const }))
@@ -25,7 +26,8 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getReadiness',
       summary: 'Readiness probe',
-      description: '200 when the index is open and search and chat would be answered, else 503 with the reason. Not rate limited, never needs a key.',
+      description: '200 when the index is open and search and chat would be answered, else 503 with the reason. Not rate limited, never ' +
+        'needs a key.',
       response: {
         200: ref(ReadinessSchema, { description: 'ready: route traffic here' }),
         503: ref(ReadinessSchema, { description: 'not ready: the index is unavailable or memory is under pressure' })
@@ -47,7 +49,8 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getHealth',
       summary: 'Service health',
-      description: 'For platform health checks: 200 when healthy or degraded (answers are possible), 503 when unhealthy, with each component\'s state. Cheap, never loads the model, not rate limited and never needs a key.',
+      description: 'For platform health checks: 200 when healthy or degraded (answers are possible), 503 when unhealthy, with each ' +
+        'component\'s state. Cheap, never loads the model, not rate limited and never needs a key.',
       response: {
         200: ref(HealthSchema, { description: 'healthy or degraded: the service answers' }),
         503: ref(HealthSchema, { description: 'unhealthy: the service cannot answer (e.g. the index is unreadable)' })

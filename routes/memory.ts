@@ -10,7 +10,8 @@ const memory: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getMemory',
       summary: 'Memory figures',
-      description: 'The memory monitor\'s figures: RSS, heap, the memory limit and where it comes from (cgroup, config or default), utilisation, and the sizes of the model and the index.',
+      description: 'The memory monitor\'s figures: RSS, heap, the memory limit and where it comes from (cgroup, config or default), ' +
+        'utilisation, and the sizes of the model and the index.',
       response: { 200: ref(MemorySchema, { description: 'RSS, heap, the limit and its source' }) }
     }
   }, async () => {

@@ -9,7 +9,8 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getMetrics',
       summary: 'Prometheus metrics',
-      description: 'Process and runtime metrics, requests by route and status, retrieval, LLM and usage counters in the Prometheus text exposition format. Open unless METRICS_REQUIRE_KEY is set.',
+      description: 'Process and runtime metrics, requests by route and status, retrieval, LLM and usage counters in the Prometheus text ' +
+        'exposition format. Open unless METRICS_REQUIRE_KEY is set.',
       response: {
         200: {
           description: 'The metrics in the Prometheus text format',

@@ -9,7 +9,8 @@ import {
   type CompletionMeta, type Conversation, type VersionOf
 } from '../lib/answer/openai-compat.js'
 import {
-  ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelParamsSchema, ModelSchema, named, OPENAI_SCHEMAS,
+  ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelParamsSchema, ModelSchema, named,
+  OPENAI_SCHEMAS,
   openAIErrorResponses
 } from '../schemas/openai.js'
 import { lazySseBody } from '../lib/answer/sse-body.js'

@@ -9,7 +9,8 @@ const stats: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getStats',
       summary: 'Usage counters',
-      description: 'Usage since start: answers by mode, refusals, guardrail triggers, citations by document, searches by mode and latency per route. No question is stored.',
+      description: 'Usage since start: answers by mode, refusals, guardrail triggers, citations by document, searches by mode and ' +
+        'latency per route. No question is stored.',
       response: { 200: ref(StatsSchema, { description: 'Counters since the process started' }) }
     }
   }, async () => fastify.usageStats.summary())

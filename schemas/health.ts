@@ -15,7 +15,10 @@ export const MemoryStateSchema = Type.Enum(['operational', 'pressure'])
 export type MemoryState = Static<typeof MemoryStateSchema>
 
 export const HealthSchema = Type.Object({
-  status: Type.Enum(['healthy', 'degraded', 'unhealthy'], { description: 'healthy or degraded: answers are possible (HTTP 200); unhealthy: they are not (HTTP 503)' }),
+  status: Type.Enum(
+    ['healthy', 'degraded', 'unhealthy'],
+    { description: 'healthy or degraded: answers are possible (HTTP 200); unhealthy: they are not (HTTP 503)' }
+  ),
   version: Type.String(),
   components: Type.Object({
     vector_store: VectorStoreStateSchema,
@@ -34,7 +37,12 @@ export const HealthSchema = Type.Object({
   examples: [{
     status: 'healthy',
     version: '0.1.0',
-    components: { vector_store: 'operational', embedding_service: 'operational', llm_service: 'operational', memory_manager: 'operational' },
+    components: {
+      vector_store: 'operational',
+      embedding_service: 'operational',
+      llm_service: 'operational',
+      memory_manager: 'operational'
+    },
     performance: { memory_usage_mb: 112, response_time_avg_ms: 4.1, uptime_hours: 0.5 }
   }]
 })
@@ -46,7 +54,11 @@ export const LivenessSchema = Type.Object({
 export const ReadinessSchema = Type.Object({
   status: Type.Enum(['ready', 'not_ready']),
   reason: Type.Optional(Type.Enum(['index_unavailable', 'memory_pressure'], { description: 'Why the service would not answer now' }))
-}, { $id: 'Readiness', description: 'Whether search and chat would be answered now', examples: [{ status: 'ready' }, { status: 'not_ready', reason: 'index_unavailable' }] })
+}, {
+  $id: 'Readiness',
+  description: 'Whether search and chat would be answered now',
+  examples: [{ status: 'ready' }, { status: 'not_ready', reason: 'index_unavailable' }]
+})
 
 export type Components = Static<typeof HealthSchema>['components']
 export type OverallStatus = Static<typeof HealthSchema>['status']

@@ -1,4 +1,13 @@
-import { ChatDoneEventSchema, ChatErrorEventSchema, ChatEventSchema, ChatResponseSchema, ChatTokenEventSchema, CitationSchema, GuardrailReportSchema, TurnSchema } from './chat.js'
+import {
+  ChatDoneEventSchema,
+  ChatErrorEventSchema,
+  ChatEventSchema,
+  ChatResponseSchema,
+  ChatTokenEventSchema,
+  CitationSchema,
+  GuardrailReportSchema,
+  TurnSchema
+} from './chat.js'
 import { DocumentDetailSchema, DocumentListSchema, DocumentSummarySchema } from './documents.js'
 import { ReloadResultSchema } from './admin.js'
 import { HealthSchema, LivenessSchema, ReadinessSchema } from './health.js'

@@ -41,7 +41,12 @@ export const ErrorSchema = Type.Object({
 }, {
   $id: 'Error',
   description: 'Error response',
-  examples: [{ statusCode: 400, error: 'Bad Request', message: 'body must have required property \'question\'', code: 'FST_ERR_VALIDATION' }]
+  examples: [{
+    statusCode: 400,
+    error: 'Bad Request',
+    message: 'body must have required property \'question\'',
+    code: 'FST_ERR_VALIDATION'
+  }]
 })
 
 /** An error response with its own description (OpenAPI's response description). */

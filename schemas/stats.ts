@@ -20,7 +20,10 @@ export const StatsSchema = Type.Object({
   top_similarity: Type.Object({
     count: Type.Number(),
     p50: Nullable,
-    low_share: Type.Union([Type.Number(), Type.Null()], { description: 'Share of retrievals whose best match scored below 0.3: questions the policies likely do not cover' })
+    low_share: Type.Union(
+      [Type.Number(), Type.Null()],
+      { description: 'Share of retrievals whose best match scored below 0.3: questions the policies likely do not cover' }
+    )
   })
 }, {
   $id: 'Stats',

@@ -43,8 +43,10 @@ async function main (): Promise<void> {
   log(`model: ${modelFingerprint(embedder.card)}`)
   try {
     const report = await buildIndex({ ...options, embedder, log })
-    const skipped = report.skipped.length === 0 ? '' : `, ${report.skipped.length} files skipped (${report.skipped.map((s) => s.file).join(', ')})`
-    log(`done: ${report.documents} documents, ${report.chunks} chunks (${report.vectors.reused} vectors reused), ${report.bytes} bytes${skipped}; ms ${JSON.stringify(report.timings_ms)}`)
+    const files = report.skipped.map((s) => s.file).join(', ')
+    const skipped = report.skipped.length === 0 ? '' : `, ${report.skipped.length} files skipped (${files})`
+    log(`done: ${report.documents} documents, ${report.chunks} chunks (${report.vectors.reused} vectors reused), ` +
+      `${report.bytes} bytes${skipped}; ms ${JSON.stringify(report.timings_ms)}`)
     log('a running service picks the new index up on SIGHUP or POST /admin/reload')
   } finally {
     await embedder.close()
@@ -55,7 +57,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   main().catch((err: unknown) => {
     const lines = (err instanceof Error ? err.message : String(err)).split('\n')
     for (const line of lines) process.stderr.write(`index:build failed: ${line}\n`)
-    if (err instanceof CorpusReadError) process.stderr.write('index:build nothing was written; fix the file, or pass --keep-going to build without it\n')
+    if (err instanceof CorpusReadError) process.stderr.write('index:build nothing was written; fix the file, or pass --keep-going to ' +
+      'build without it\n')
     process.exitCode = 1
   })
 }

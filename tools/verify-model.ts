@@ -173,13 +173,16 @@ async function main (): Promise<void> {
     log: (line) => console.log(`verify-model: ${line}`)
   })
   for (const m of report.tokenMismatches) {
-    console.log(`verify-model: token ids differ for ${JSON.stringify(m.text)}\n  reference ${JSON.stringify(m.reference)}\n  onnx      ${JSON.stringify(m.onnx)}`)
+    console.log(`verify-model: token ids differ for ${JSON.stringify(m.text)}\n` +
+      `  reference ${JSON.stringify(m.reference)}\n  onnx      ${JSON.stringify(m.onnx)}`)
   }
   const lowest = report.cosines.map((c, i) => [c, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 3)
-  console.log(`verify-model: ${report.sentences} sentences, token ids ${report.tokenMismatches.length ? `DIFFER for ${report.tokenMismatches.length}` : 'identical'}, ` +
+  const ids = report.tokenMismatches.length ? `DIFFER for ${report.tokenMismatches.length}` : 'identical'
+  console.log(`verify-model: ${report.sentences} sentences, token ids ${ids}, ` +
     `lowest cosines ${lowest.map(([c]) => c.toFixed(7)).join(', ')} (worst: ${JSON.stringify(report.worst.slice(0, 60))}), ` +
     `float conversion ${report.floatMinCosine.toFixed(7)}, ` +
-    `${((performance.now() - started) / 1000).toFixed(1)} s, ${report.passed ? 'PASS' : `FAIL (needs identical ids, cosine >= ${report.threshold} and >= ${MIN_COSINE} for the float conversion)`}`)
+    `${((performance.now() - started) / 1000).toFixed(1)} s, ` +
+    `${report.passed ? 'PASS' : `FAIL (needs identical ids, cosine >= ${report.threshold} and >= ${MIN_COSINE} for the float conversion)`}`)
   console.log(formatMinCosine(report.minCosine))
   if (!report.passed) process.exitCode = 1
 }

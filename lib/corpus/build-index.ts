@@ -121,7 +121,11 @@ function corpusOptions (options: BuildIndexOptions): ReadCorpusOptions {
 function previousVectors (options: BuildIndexOptions, fingerprint: string, params: Readonly<ChunkerParams>,
   log: (line: string) => void): { chunks: VectorsByHash, units: Map<string, Buffer> } {
   const path = options.previousPath === undefined ? options.outPath : options.previousPath
-  const db = path === null ? undefined : openPreviousIndex(path, fingerprint, (reason) => log(`not reusing vectors from ${path}: ${reason}`))
+  const db = path === null ? undefined : openPreviousIndex(
+    path,
+    fingerprint,
+    (reason) => log(`not reusing vectors from ${path}: ${reason}`)
+  )
   if (db === undefined) return { chunks: new Map(), units: new Map() }
   try {
     return { chunks: previousChunkVectors(db, params), units: previousUnitVectors(db) }
@@ -238,7 +242,8 @@ function writeIndex (path: string, { meta, documents, chunks, vectors, unitVecto
       for (const statement of schemaStatements(meta.embedding_dimensions)) db.exec(statement)
       const insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)')
       for (const [key, value] of metaRows(meta)) insertMeta.run(key, value)
-      const insertDoc = db.prepare(`INSERT INTO documents (id, title, category, owner, effective_date, version, markdown, review_date, source_url)
+      const insertDoc = db.prepare(`INSERT INTO documents
+              (id, title, category, owner, effective_date, version, markdown, review_date, source_url)
         VALUES (@id, @title, @category, @owner, @effective_date, @version, @markdown, @review_date, @source_url)`)
       for (const { file: _file, ...doc } of documents) insertDoc.run(doc)
       const categories = new Map(documents.map((d) => [d.id, d.category]))

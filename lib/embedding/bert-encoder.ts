@@ -45,7 +45,9 @@ export class BertEncoder implements Encoder {
     if (!result) throw new Error('bert: the model returned no output')
     const data = result.data as Float32Array
     if (pooled) return batch.map((_, b) => data.slice(b * this.dimensions, (b + 1) * this.dimensions))
-    if (result.dims.length !== 3 || result.dims[2] !== this.dimensions) throw new Error(`bert: expected [batch, tokens, ${this.dimensions}] hidden states, got [${String(result.dims)}]`)
+    if (result.dims.length !== 3 || result.dims[2] !== this.dimensions) {
+      throw new Error(`bert: expected [batch, tokens, ${this.dimensions}] hidden states, got [${String(result.dims)}]`)
+    }
     return batch.map((_, b) => meanPool(data, mask, b, width, this.dimensions))
   }
 

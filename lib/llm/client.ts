@@ -381,7 +381,12 @@ function payload (req: LlmRequest, settings: Settings, stream: boolean): Record<
   return body
 }
 
-async function readCompletion (res: Dispatcher.ResponseData, fallbackModel: string, watchdog: Watchdog, limits: ReplyLimits): Promise<LlmCompletion> {
+async function readCompletion (
+  res: Dispatcher.ResponseData,
+  fallbackModel: string,
+  watchdog: Watchdog,
+  limits: ReplyLimits
+): Promise<LlmCompletion> {
   const budget = new ReplyBudget(limits)
   budget.bytes(Number(res.headers['content-length'] ?? 0) || 0)
   const chunks: Buffer[] = []
@@ -411,7 +416,12 @@ function * completionAsStream (completion: LlmCompletion): Generator<LlmStreamEv
  * end of a stream that reported a finish_reason). After `done` the rest of
  * the body is drained, so the keep-alive connection can be reused.
  */
-async function * readStream (res: Dispatcher.ResponseData, fallbackModel: string, watchdog: Watchdog, limits: ReplyLimits): AsyncGenerator<LlmStreamEvent> {
+async function * readStream (
+  res: Dispatcher.ResponseData,
+  fallbackModel: string,
+  watchdog: Watchdog,
+  limits: ReplyLimits
+): AsyncGenerator<LlmStreamEvent> {
   const parser = new SseParser()
   const budget = new ReplyBudget(limits)
   let model = fallbackModel

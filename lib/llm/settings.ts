@@ -8,7 +8,8 @@ import type { LlmClientOptions } from './client.js'
  * that is empty); AppConfig satisfies it, and missing keys take the schema's defaults.
  */
 export type LlmConfig = Partial<Pick<AppConfig, 'LLM_BASE_URL' | 'LLM_API_KEY' | 'OPENROUTER_API_KEY' | 'LLM_MODEL' | 'MAX_TOKENS' |
-  'LLM_TEMPERATURE' | 'LLM_TIMEOUT_MS' | 'LLM_FIRST_BYTE_TIMEOUT_MS' | 'LLM_MAX_RETRIES' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_COOLDOWN_MS'>>
+  'LLM_TEMPERATURE' | 'LLM_TIMEOUT_MS' | 'LLM_FIRST_BYTE_TIMEOUT_MS' | 'LLM_MAX_RETRIES' | 'LLM_BREAKER_THRESHOLD' |
+  'LLM_BREAKER_COOLDOWN_MS'>>
 
 export type LlmSettings =
   | { configured: true, options: LlmClientOptions }

@@ -94,7 +94,12 @@ export default fp<PolicyIndexPluginOptions>(async function policyIndexPlugin (fa
     const previous = state.store
     state = next
     if (previous !== undefined) retire(previous)
-    return { ok: next.store !== undefined, status: next.status, ...(next.reason === undefined ? {} : { reason: next.reason }), ...(next.code === undefined ? {} : { code: next.code }) }
+    return {
+      ok: next.store !== undefined,
+      status: next.status,
+      ...(next.reason === undefined ? {} : { reason: next.reason }),
+      ...(next.code === undefined ? {} : { code: next.code })
+    }
   }
 
   reload()
@@ -105,7 +110,8 @@ export default fp<PolicyIndexPluginOptions>(async function policyIndexPlugin (fa
     path,
     reload
   })
-  stateGauge('policy_rag_policies_past_review', 'Policies in the index whose review_date has passed (flagged review_overdue in /documents)', () => {
+  const pastReviewHelp = 'Policies in the index whose review_date has passed (flagged review_overdue in /documents)'
+  stateGauge('policy_rag_policies_past_review', pastReviewHelp, () => {
     try {
       return countPastReview(state.store?.listDocuments() ?? [], new Date())
     } catch {
@@ -176,12 +182,14 @@ function openState (path: string, embedder: EmbedderLike, log: FastifyBaseLogger
   }
   const { meta } = store
   if (store.status === 'model_mismatch') {
-    const reason = `the index was embedded by ${meta.embedding_fingerprint} but the embedder is ${expected ?? 'unknown'}; vector search is refused until the index is rebuilt`
+    const reason = `the index was embedded by ${meta.embedding_fingerprint} but the embedder is ${expected ?? 'unknown'}; ` +
+      'vector search is refused until the index is rebuilt'
     log.error({ path }, reason)
     return { status: 'model_mismatch', reason, code: 'INDEX_MODEL_MISMATCH', store }
   }
   if (expected === undefined) {
-    const reason = `the index's model (${meta.embedding_fingerprint}) was not checked: ${embedder.reason ?? 'the embedding model is unavailable'}`
+    const why = embedder.reason ?? 'the embedding model is unavailable'
+    const reason = `the index's model (${meta.embedding_fingerprint}) was not checked: ${why}`
     log.warn({ path }, reason)
     return { status: 'operational', reason, store }
   }

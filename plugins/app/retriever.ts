@@ -58,7 +58,11 @@ export default fp(async function retriever (fastify) {
         mode = 'keyword'
       }
       const run = async (as: SearchMode): Promise<Retrieval> =>
-        retrieve({ store, synonyms, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array }, { ...request, mode: as }, { rrfK, keywordWeight, candidates })
+        retrieve(
+          { store, synonyms, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array },
+          { ...request, mode: as },
+          { rrfK, keywordWeight, candidates }
+        )
       let result: Retrieval
       try {
         result = await run(mode)

@@ -24,7 +24,12 @@ export interface UsageStats {
 export interface UsageSummary {
   since: string
   uptime_s: number
-  requests: { total: number, errors_5xx: number, errors_4xx: number, routes: Record<string, { count: number, p50_ms: number | null, p95_ms: number | null }> }
+  requests: {
+    total: number
+    errors_5xx: number
+    errors_4xx: number
+    routes: Record<string, { count: number, p50_ms: number | null, p95_ms: number | null }>
+  }
   answers: Record<string, number>
   refusals: Record<string, number>
   guardrail_triggers: Record<string, number>
