@@ -1,5 +1,5 @@
 /**
- * A short benchmark for CI (about 30 s): starts the compiled server, drives GET /health, POST /search
+ * A short benchmark for CI (seconds, not minutes): starts the compiled server, drives GET /health, POST /search
  * and POST /chat (extractive: no LLM) with autocannon, samples the server's RSS from /proc, and fails
  * on any error, on RSS above the budget, or on a p50 far beyond the committed bench/baseline.json.
  *   npm run bench:ci -- [--budget-rss-mb 150] [--budget-peak-rss-mb 200] [--update-baseline]

@@ -114,7 +114,7 @@ async function onnxRun (modelDir: string, card: ModelCard, texts: string[]): Pro
 async function referenceRun (source: UseLiteSource, texts: string[]): Promise<Reference> {
   const tf = await import('@tensorflow/tfjs-core')
   const { loadGraphModel } = await import('@tensorflow/tfjs-converter')
-  // TF.js's WebAssembly kernels: the same graph and ops as its pure-JS backend, about 10x faster.
+  // TF.js's WebAssembly kernels: the same graph and ops as its pure-JS backend, many times faster.
   await import('@tensorflow/tfjs-backend-wasm')
   if (!await tf.setBackend('wasm')) throw new Error('the TF.js WebAssembly backend did not start')
   const { Tokenizer } = await import('@tensorflow-models/universal-sentence-encoder/dist/tokenizer/index.js')

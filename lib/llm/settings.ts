@@ -1,5 +1,5 @@
 // Here rather than in client.ts: the plugin reads the settings at start-up, and importing client.ts
-// would load undici (over 100 modules) even when no LLM is configured.
+// would load undici (a large module tree) even when no LLM is configured.
 import { configDefault, type AppConfig } from '../config.js'
 import type { LlmClientOptions } from './client.js'
 

@@ -5,7 +5,7 @@ const { onnx } = onnxProto
 type Node = onnxProto.onnx.INodeProto
 type Tensor = onnxProto.onnx.ITensorProto
 
-/** Weights stored as 8-bit integers: a quarter of the memory and about 40 % faster per question. */
+/** Weights stored as 8-bit integers: a quarter of the memory, and faster per question (bench:embed). */
 export const WEIGHT_QUANTIZATION = 'int8-blockwise'
 
 /** Weights per scale in a MatMul's quantized blocks (along K). */
