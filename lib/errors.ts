@@ -21,15 +21,9 @@ export const EmbedderUnavailableError = serviceError('EMBEDDER_UNAVAILABLE', 'Ve
 export const DocumentNotFoundError = serviceError('DOCUMENT_NOT_FOUND', 'No policy document with id "%s"', 404)
 export const InvalidInputError = serviceError('INVALID_INPUT', '%s', 400)
 export const UnknownCategoryError = serviceError('UNKNOWN_CATEGORY', 'Unknown category "%s": the index has %s', 400)
-export const ModelNotFoundError = serviceError(
-  'MODEL_NOT_FOUND',
-  'The model "%s" does not exist: this service answers as "policy-rag"',
-  404
-)
+export const ModelNotFoundError = serviceError('MODEL_NOT_FOUND', 'The model "%s" does not exist: this service answers as "policy-rag"',
+  404)
 export const InvalidMessagesError = serviceError('INVALID_MESSAGES', '%s', 400)
 export const UnauthorizedError = serviceError('UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>"', 401)
-export const AuthFailuresError = serviceError(
-  'AUTH_RATE_LIMITED',
-  'Too many failed API-key attempts from this client: retry in %d seconds',
-  429
-)
+export const AuthFailuresError = serviceError('AUTH_RATE_LIMITED', 'Too many failed API-key attempts from this client: retry in %d seconds',
+  429)

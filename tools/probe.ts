@@ -77,10 +77,7 @@ export function parseProbeArgs (argv: string[], env: NodeJS.ProcessEnv): ProbeAr
 }
 
 export async function probeCli (
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  out: (text: string) => void,
-  err: (text: string) => void
+  argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void, err: (text: string) => void
 ): Promise<number> {
   let args: ProbeArgs
   try {

@@ -72,10 +72,7 @@ function numberOption (raw: string | undefined, name: string, fallback: number):
 
 /** The whole CLI; exported so that tests can check usage errors without a process each. */
 export async function smokeCli (
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  out: (line: string) => void,
-  err: (line: string) => void
+  argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void
 ): Promise<number> {
   let parsed
   try {
