@@ -338,8 +338,10 @@ async function indexScaling (maxChunks: number): Promise<void> {
       },
       sizes: rows
     })
-    console.log(markdownTable(['chunks', 'index MB', 'bytes/chunk', 'kNN p50 ms', 'kNN p99 ms', 'keyword p50 ms', 'keyword p99 ms'],
-      rows.map((r): number[] => [r.chunks, r.index_mb, r.bytes_per_chunk, r.knn_p50_ms, r.knn_p99_ms, r.keyword_p50_ms, r.keyword_p99_ms])))
+    const sizeRows = rows.map((r) =>
+      [r.chunks, r.index_mb, r.bytes_per_chunk, r.knn_p50_ms, r.knn_p99_ms, r.keyword_p50_ms, r.keyword_p99_ms] as number[])
+    const sizeHeader = ['chunks', 'index MB', 'bytes/chunk', 'kNN p50 ms', 'kNN p99 ms', 'keyword p50 ms', 'keyword p99 ms']
+    console.log(markdownTable(sizeHeader, sizeRows))
     console.log(`\nIndex build: ${embedMsPerChunk} ms of embedding per chunk ` +
       `(${build.chunks} chunks in ${build.timings_ms.embed} ms, one thread).`)
   } finally {

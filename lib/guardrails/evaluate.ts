@@ -125,7 +125,7 @@ export interface FixtureReport {
 
 /** Precision and recall per detector over the labelled set: ground truth is the category (and the expected PII kinds). */
 export function scoreFixtures (cases: FixtureCase[], level: GuardrailsLevel): FixtureReport {
-  const counts = { inj: [0, 0, 0], pii: [0, 0, 0], off: [0, 0, 0] }
+  const counts: Record<'inj' | 'pii' | 'off', Tally> = { inj: [0, 0, 0], pii: [0, 0, 0], off: [0, 0, 0] }
   let nearMissRedactions = 0
   let lexicalHits = 0
   let lexicalTotal = 0
@@ -161,7 +161,10 @@ export function scoreFixtures (cases: FixtureCase[], level: GuardrailsLevel): Fi
   }
 }
 
-function tally (cell: number[], actual: boolean, predicted: boolean): void {
+/** True positives, false positives, false negatives. */
+type Tally = [number, number, number]
+
+function tally (cell: Tally, actual: boolean, predicted: boolean): void {
   if (actual && predicted) cell[0]++
   else if (!actual && predicted) cell[1]++
   else if (actual && !predicted) cell[2]++

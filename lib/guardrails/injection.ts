@@ -212,7 +212,7 @@ function sentenceBefore (text: string, index: number): string {
 function isBenignContext (text: string, m: RegExpMatchArray): boolean {
   const index = m.index ?? 0
   const before = sentenceBefore(text, index)
-  const after = text.slice(index + m[0].length).split(/[.!?\n]/)[0]
+  const after = text.slice(index + m[0].length).split(/[.!?\n]/)[0] ?? ''
   if (ADDRESSES_ASSISTANT.test(m[0]) || ADDRESSES_ASSISTANT.test(before) || ADDRESSES_ASSISTANT.test(after) || IMPERATIVE_FOLLOW.test(after)) return false
   if (REPORTED.test(before) || PERMISSION_ASK.test(before)) return true
   const clause = before.split(/[,;:]|\b(?:and|then|but|also|plus)\b/).pop() ?? ''
