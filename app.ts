@@ -1,6 +1,12 @@
 import autoload from '@fastify/autoload'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyServerOptions
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -30,10 +36,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method} ${request.url} not found` })
   })
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, message, code } = errorReply(error, {
-      reportFailure: (err) => fastify.hasDecorator('vectorStore') && fastify.vectorStore.reportFailure(err),
-      log: request.log
-    })
+    const { status, message, code } = errorReply(error, { log: request.log })
     reply.code(status).send({ statusCode: status, error: httpReason(status), message, ...(code ? { code } : {}) })
   })
   // The API speaks JSON only: a text/plain body gets a 415 rather than a confusing schema error.

@@ -15,8 +15,8 @@ async function main (): Promise<void> {
   const { SHUTDOWN_GRACE_MS: delay, PORT: port, HOST: host } = app.config
 
   process.on('SIGHUP', () => {
-    const result = app.vectorStore.reload()
-    const fields = { signal: 'SIGHUP', path: app.vectorStore.path, ...result }
+    const result = app.policyIndex.reload()
+    const fields = { signal: 'SIGHUP', path: app.policyIndex.path, ...result }
     if (result.ok) app.log.info(fields, 'vector store reloaded')
     else app.log.error(fields, 'vector store reload rejected')
   })

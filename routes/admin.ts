@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parseApiKeys } from '../lib/ops/api-keys.js'
-import { ReloadResultSchema } from '../schemas/operations.js'
+import { ReloadResultSchema } from '../schemas/admin.js'
 import { ref } from '../schemas/shared.js'
 
 // What a caller is told; paths and SQLite's own output stay in the log.
@@ -13,7 +13,7 @@ const SHORT_REASONS: Record<string, string> = {
 }
 
 /**
- * POST /admin/reload: reopens VECTOR_STORE_PATH (fastify.vectorStore.reload), like SIGHUP does.
+ * POST /admin/reload: reopens VECTOR_STORE_PATH (fastify.policyIndex.reload), like SIGHUP does.
  * It exists only when API_KEYS is set: an open service has no admin surface at all (404).
  */
 const admin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -25,19 +25,30 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'reloadIndex',
       summary: 'Reopen the index file',
-      description: 'Reopens VECTOR_STORE_PATH after a new index file was renamed over it, as SIGHUP does. The new file is validated first: a broken one is rejected with 409 and the index already open keeps serving. Exists only when API_KEYS is set.',
+      description: 'Reopens VECTOR_STORE_PATH after a new index file was renamed over it, as SIGHUP does. The new file is validated ' +
+        'first: a broken one is rejected with 409 and the index already open keeps serving. Exists only when API_KEYS is set.',
       response: {
         200: ref(ReloadResultSchema, { description: 'The new file was opened and now serves' }),
         409: ref(ReloadResultSchema, { description: 'The new file was rejected; the index already open keeps serving' })
       }
     }
   }, async (request, reply) => {
-    const result = fastify.vectorStore.reload()
-    request.log[result.ok ? 'info' : 'warn']({ ...result, path: fastify.vectorStore.path }, result.ok ? 'vector store reloaded' : 'vector store reload rejected')
+    const result = fastify.policyIndex.reload()
+    request.log[result.ok ? 'info' : 'warn'](
+      { ...result, path: fastify.policyIndex.path },
+      result.ok ? 'vector store reloaded' : 'vector store reload rejected'
+    )
     if (result.reason === undefined) return reply.code(result.ok ? 200 : 409).send({ ok: result.ok, status: result.status })
     const code = result.code !== undefined && result.code in SHORT_REASONS ? result.code : 'INDEX_UNAVAILABLE'
-    const reason = result.status === 'operational' ? 'the file opened, but the embedding model could not be checked against it' : SHORT_REASONS[code]
-    return reply.code(result.ok ? 200 : 409).send({ ok: result.ok, status: result.status, ...(result.status === 'operational' ? {} : { code }), reason })
+    const reason = result.status === 'operational'
+      ? 'the file opened, but the embedding model could not be checked against it'
+      : SHORT_REASONS[code]
+    return reply.code(result.ok ? 200 : 409).send({
+      ok: result.ok,
+      status: result.status,
+      ...(result.status === 'operational' ? {} : { code }),
+      reason
+    })
   })
 }
 

@@ -13,7 +13,8 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['answers'],
       operationId: 'askQuestion',
       summary: 'Ask a question',
-      description: 'An answer from the policies with [n] citations: written by the LLM, quoted from the passages (no LLM, or it failed), or refused by the guardrails (HTTP 200 with a helpful answer). ' +
+      description: 'An answer from the policies with [n] citations: written by the LLM, quoted from the passages (no LLM, or it ' +
+        'failed), or refused by the guardrails (HTTP 200 with a helpful answer). ' +
         'JSON by default. With "stream": true or Accept: text/event-stream, Server-Sent Events: `token` events ({"text"}) as the ' +
         'answer is written, then `done` with the whole response object below (its `answer` is authoritative: it is the checked answer, ' +
         'and it replaces the streamed text if an LLM answer had to fall back), or `error` ({"message"}) if it fails midway.',
@@ -59,7 +60,14 @@ const chat: FastifyPluginAsyncTypebox = async (fastify) => {
       reply.raw.destroy()
     })
     try {
-      const answer = await fastify.answerer.answer({ question, history, topK, signal: cancel.signal, log: request.log, onToken: async (text) => events.send('token', { text }) })
+      const answer = await fastify.answerer.answer({
+        question,
+        history,
+        topK,
+        signal: cancel.signal,
+        log: request.log,
+        onToken: async (text) => events.send('token', { text })
+      })
       if (!events.opened) for (const text of tokenize(answer.answer)) await events.send('token', { text })
       await events.send('done', answer)
     } catch (err) {

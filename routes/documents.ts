@@ -11,7 +11,7 @@ const INDEX_UNAVAILABLE = 'The policy index is unavailable (see /health)'
 const documents: FastifyPluginAsyncTypebox = async (fastify) => {
   // The reason names server paths: it goes to the log and /health's status, not to clients.
   const store = (): VectorStore => {
-    const current = fastify.vectorStore.store
+    const current = fastify.policyIndex.current
     if (current === undefined) throw new IndexUnavailableError('it could not be opened (see the service log)')
     return current
   }
@@ -22,7 +22,8 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['corpus'],
       operationId: 'listDocuments',
       summary: 'List the policy documents',
-      description: 'Every policy document in the index (id, title, category, effective date, version, chunk count), and the categories they belong to: the values search\'s `category` filter accepts.',
+      description: 'Every policy document in the index (id, title, category, effective date, version, chunk count), and the categories ' +
+        'they belong to: the values search\'s `category` filter accepts.',
       response: {
         200: ref(DocumentListSchema, { description: 'The documents, by id' }),
         503: errorResponse(INDEX_UNAVAILABLE)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { statSync } from 'node:fs'
 import { toMb } from '../lib/ops/memory.js'
-import { MemorySchema } from '../schemas/operations.js'
+import { MemorySchema } from '../schemas/memory.js'
 import { ref } from '../schemas/shared.js'
 
 const memory: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -10,7 +10,8 @@ const memory: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getMemory',
       summary: 'Memory figures',
-      description: 'The memory monitor\'s figures: RSS, heap, the memory limit and where it comes from (cgroup, config or default), utilisation, and the sizes of the model and the index.',
+      description: 'The memory monitor\'s figures: RSS, heap, the memory limit and where it comes from (cgroup, config or default), ' +
+        'utilisation, and the sizes of the model and the index.',
       response: { 200: ref(MemorySchema, { description: 'RSS, heap, the limit and its source' }) }
     }
   }, async () => {
@@ -27,7 +28,7 @@ const memory: FastifyPluginAsyncTypebox = async (fastify) => {
       gc_collections: m.gcCollections,
       embedding_model: fastify.embedder.card.id,
       embedding_model_loaded: fastify.embedder.loaded,
-      vector_db_size_mb: toMb(fileSize(fastify.vectorStore.path))
+      vector_db_size_mb: toMb(fileSize(fastify.policyIndex.path))
     }
   })
 }

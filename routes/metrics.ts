@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { registry } from '../lib/ops/metric.js'
+import { MetricsTextSchema } from '../schemas/metrics.js'
 
 const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/metrics', {
@@ -9,13 +9,14 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getMetrics',
       summary: 'Prometheus metrics',
-      description: 'Process and runtime metrics, requests by route and status, retrieval, LLM and usage counters in the Prometheus text exposition format. Open unless METRICS_REQUIRE_KEY is set.',
+      description: 'Process and runtime metrics, requests by route and status, retrieval, LLM and usage counters in the Prometheus text ' +
+        'exposition format. Open unless METRICS_REQUIRE_KEY is set.',
       response: {
         200: {
           description: 'The metrics in the Prometheus text format',
           content: {
             'text/plain': {
-              schema: Type.String({ examples: ['# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 148013056\n'] })
+              schema: MetricsTextSchema
             }
           }
         }

@@ -9,7 +9,8 @@ import {
   type CompletionMeta, type Conversation, type VersionOf
 } from '../lib/answer/openai-compat.js'
 import {
-  ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelParamsSchema, ModelSchema, named, OPENAI_SCHEMAS,
+  ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelParamsSchema, ModelSchema, named,
+  OPENAI_SCHEMAS,
   openAIErrorResponses
 } from '../schemas/openai.js'
 import { lazySseBody } from '../lib/answer/sse-body.js'
@@ -30,11 +31,11 @@ const security = [{ bearerAuth: [] }]
 const openai: FastifyPluginAsyncTypebox = async (fastify) => {
   const started = Math.floor(Date.now() / 1000)
   const model = { id: MODEL_ID, object: 'model' as const, created: started, owned_by: MODEL_ID }
-  const versionOf = documentVersions(() => fastify.vectorStore.store)
+  const versionOf = documentVersions(() => fastify.policyIndex.current)
   for (const schema of OPENAI_SCHEMAS) fastify.addSchema(schema)
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, message, code } = errorReply(error, { reportFailure: (err) => fastify.vectorStore.reportFailure(err), log: request.log })
+    const { status, message, code } = errorReply(error, { log: request.log })
     const param = error.validation === undefined ? paramOf(error) : validationParam(error.validation)
     reply.code(status).send(openAIError(status, message, code, param))
   })

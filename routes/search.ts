@@ -9,11 +9,13 @@ const search: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['answers'],
       operationId: 'searchPolicies',
       summary: 'Search the policies',
-      description: 'Ranked policy passages for a query: hybrid (vector and keyword rankings fused by reciprocal rank), vector or keyword, optionally within one category or document. Any text is a valid query: FTS5 operators in it are searched for as words.',
+      description: 'Ranked policy passages for a query: hybrid (vector and keyword rankings fused by reciprocal rank), vector or ' +
+        'keyword, optionally within one category or document. Any text is a valid query: FTS5 operators in it are searched for as words.',
       body: SearchRequestSchema,
       response: {
         200: ref(SearchResponseSchema, { description: 'The passages found, best first' }),
-        400: errorResponse('The query is missing or empty, a field is out of range, or the category is not one the index has (the message lists them)'),
+        400: errorResponse('The query is missing or empty, a field is out of range, or the category is not one the index has (the ' +
+          'message lists them)'),
         500: errorResponse('An unexpected failure (logged); the message says nothing more'),
         503: errorResponse('Overloaded, the index is unavailable, or vector search is refused (model mismatch): retry, or use mode keyword')
       }

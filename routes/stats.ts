@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { StatsSchema } from '../schemas/operations.js'
+import { StatsSchema } from '../schemas/stats.js'
 import { ref } from '../schemas/shared.js'
 
 const stats: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -9,10 +9,11 @@ const stats: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       operationId: 'getStats',
       summary: 'Usage counters',
-      description: 'Usage since start: answers by mode, refusals, guardrail triggers, citations by document, searches by mode and latency per route. No question is stored.',
+      description: 'Usage since start: answers by mode, refusals, guardrail triggers, citations by document, searches by mode and ' +
+        'latency per route. No question is stored.',
       response: { 200: ref(StatsSchema, { description: 'Counters since the process started' }) }
     }
-  }, async () => fastify.usage.summary())
+  }, async () => fastify.usageStats.summary())
 }
 
 export default stats

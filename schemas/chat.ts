@@ -1,10 +1,17 @@
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { defaultsOptional, DocumentVersionFields, QueryText, ref } from './shared.js'
 
 export const TurnSchema = Type.Object({
   role: Type.Enum(['user', 'assistant']),
   content: Type.String({ minLength: 1, maxLength: 4000 })
 }, { $id: 'ChatTurn', additionalProperties: false, description: 'One earlier message of the conversation' })
+/** One earlier message of a conversation: the route's history, the prompt's and the guardrails'. */
+export type Turn = Static<typeof TurnSchema>
+/**
+ * A turn whose role is not trusted: the guardrails and the prompt check it again (a planted `system`
+ * turn is a finding, never replayed), so any string is accepted there.
+ */
+export type UntrustedTurn = Omit<Turn, 'role'> & { role: string }
 
 /**
  * Inline in the route, not a named component: openapi-typescript marks a component's fields that
@@ -12,7 +19,11 @@ export const TurnSchema = Type.Object({
  */
 export const ChatRequestSchema = defaultsOptional(Type.Object({
   question: QueryText(2000, 'The employee\'s question.'),
-  history: Type.Array(ref(TurnSchema), { maxItems: 10, default: [], description: 'Earlier turns of the conversation, oldest first (at most 10).' }),
+  history: Type.Array(ref(TurnSchema), {
+    maxItems: 10,
+    default: [],
+    description: 'Earlier turns of the conversation, oldest first (at most 10).'
+  }),
   top_k: Type.Integer({ minimum: 1, maximum: 10, default: 5, description: 'Passages to retrieve as sources.' }),
   stream: Type.Boolean({ default: false, description: 'Answer as Server-Sent Events (also chosen by Accept: text/event-stream).' })
 }, {
@@ -23,7 +34,10 @@ export const ChatRequestSchema = defaultsOptional(Type.Object({
       question: 'And what happens to the days above that?',
       history: [
         { role: 'user', content: 'Can I carry unused PTO into next year?' },
-        { role: 'assistant', content: 'Up to 5 unused days carry over to the next year and expire on 31 March if they have not been used by then [1].' }
+        {
+          role: 'assistant',
+          content: 'Up to 5 unused days carry over to the next year and expire on 31 March if they have not been used by then [1].'
+        }
       ],
       top_k: 5
     }
@@ -49,13 +63,17 @@ export const GuardrailReportSchema = Type.Object({
 
 export const ChatResponseSchema = Type.Object({
   answer: Type.String({ description: 'The answer; every [n] refers to citations[n-1]' }),
-  mode: Type.Enum(['llm', 'extractive', 'refused'], { description: 'llm: written by the LLM; extractive: sentences quoted from the passages; refused: not answered (reason says why)' }),
+  mode: Type.Enum(
+    ['llm', 'extractive', 'refused'],
+    { description: 'llm: written by the LLM; extractive: sentences quoted from the passages; refused: not answered (reason says why)' }
+  ),
   citations: Type.Array(ref(CitationSchema)),
   guardrails: ref(GuardrailReportSchema),
   model: Type.String(),
   usage: Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer() }),
   timings_ms: Type.Object({ retrieval: Type.Number(), llm: Type.Number(), total: Type.Number() }),
-  reason: Type.Optional(Type.String({ description: 'Why the answer is extractive although an LLM is configured (e.g. llm_timeout), or why it was refused (off_topic, injection, pii, other_person_data, language, no_relevant)' }))
+  reason: Type.Optional(Type.String({ description: 'Why the answer is extractive although an LLM is configured (e.g. llm_timeout), or ' +
+    'why it was refused (off_topic, injection, pii, other_person_data, language, no_relevant)' }))
 }, {
   $id: 'ChatResponse',
   description: 'An answer with its sources',
@@ -68,7 +86,8 @@ export const ChatResponseSchema = Type.Object({
       document_id: 'pto-policy',
       document_title: 'Paid Time Off',
       heading: 'Paid Time Off > Carry-Over and Payout',
-      snippet: 'Employees are expected to take their full entitlement each year. Up to 5 unused days carry over to the next year and expire on 31 March if they have not been used by then.',
+      snippet: 'Employees are expected to take their full entitlement each year. Up to 5 unused days carry over to the next year and ' +
+        'expire on 31 March if they have not been used by then.',
       version: '3.2',
       effective_date: '2026-01-01',
       source_url: null

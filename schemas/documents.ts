@@ -14,7 +14,16 @@ const documentFields = {
   source_url: Type.Optional(Type.String({ description: 'Where the original policy is published, where known' }))
 }
 
-const ptoPolicy = { id: 'pto-policy', title: 'Paid Time Off', category: 'hr', effective_date: '2026-01-01', version: '3.2', chunk_count: 5, owner: 'People Team', review_overdue: false }
+const ptoPolicy = {
+  id: 'pto-policy',
+  title: 'Paid Time Off',
+  category: 'hr',
+  effective_date: '2026-01-01',
+  version: '3.2',
+  chunk_count: 5,
+  owner: 'People Team',
+  review_overdue: false
+}
 
 export const DocumentSummarySchema = Type.Object(documentFields, {
   $id: 'Document',
@@ -25,7 +34,10 @@ export const DocumentSummarySchema = Type.Object(documentFields, {
 
 export const DocumentListSchema = Type.Object({
   documents: Type.Array(ref(DocumentSummarySchema)),
-  categories: Type.Array(Type.String(), { description: 'The categories the index holds, sorted: the values search\'s category filter accepts' })
+  categories: Type.Array(
+    Type.String(),
+    { description: 'The categories the index holds, sorted: the values search\'s category filter accepts' }
+  )
 }, {
   $id: 'DocumentList',
   additionalProperties: false,
@@ -40,9 +52,17 @@ export const DocumentDetailSchema = Type.Object({
   $id: 'DocumentDetail',
   additionalProperties: false,
   description: 'A policy document with its text',
-  examples: [{ ...ptoPolicy, markdown: '# Paid Time Off\n\n## Purpose and Scope\nThis policy explains how employees earn, request and use paid time off (PTO).' }]
+  examples: [{
+    ...ptoPolicy,
+    markdown: '# Paid Time Off\n\n## Purpose and Scope\nThis policy explains how employees earn, request and use paid time off (PTO).'
+  }]
 })
 
 export const DocumentParamsSchema = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 100, description: 'A document id from GET /documents (the router accepts at most 100 characters)', examples: ['pto-policy'] })
+  id: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    description: 'A document id from GET /documents (the router accepts at most 100 characters)',
+    examples: ['pto-policy']
+  })
 })

@@ -1,6 +1,18 @@
-import { ChatDoneEventSchema, ChatErrorEventSchema, ChatEventSchema, ChatResponseSchema, ChatTokenEventSchema, CitationSchema, GuardrailReportSchema, TurnSchema } from './chat.js'
+import {
+  ChatDoneEventSchema,
+  ChatErrorEventSchema,
+  ChatEventSchema,
+  ChatResponseSchema,
+  ChatTokenEventSchema,
+  CitationSchema,
+  GuardrailReportSchema,
+  TurnSchema
+} from './chat.js'
 import { DocumentDetailSchema, DocumentListSchema, DocumentSummarySchema } from './documents.js'
-import { HealthSchema, LivenessSchema, MemorySchema, ReadinessSchema, ReloadResultSchema, StatsSchema } from './operations.js'
+import { ReloadResultSchema } from './admin.js'
+import { HealthSchema, LivenessSchema, ReadinessSchema } from './health.js'
+import { MemorySchema } from './memory.js'
+import { StatsSchema } from './stats.js'
 import { SearchHitSchema, SearchResponseSchema } from './search.js'
 import { ErrorSchema } from './shared.js'
 

@@ -37,11 +37,19 @@ export const ChatCompletionRequestSchema = Type.Object({
     maxItems: 500,
     description: 'The last message is the user\'s question; earlier user and assistant messages are the history (the last 10 are kept).'
   }),
-  stream: Type.Optional(Nullable(Type.Boolean({ description: 'Answer as chat.completion.chunk Server-Sent Events ending with data: [DONE] (false when absent)' }))),
+  stream: Type.Optional(Nullable(Type.Boolean({ description: 'Answer as chat.completion.chunk Server-Sent Events ending with data: ' +
+    '[DONE] (false when absent)' }))),
   stream_options: Type.Optional(Nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) }))),
-  max_tokens: Type.Optional(Nullable(Type.Integer({ minimum: 1, description: 'Accepted; answers are capped by the service\'s MAX_TOKENS' }))),
+  max_tokens: Type.Optional(Nullable(Type.Integer({
+    minimum: 1,
+    description: 'Accepted; answers are capped by the service\'s MAX_TOKENS'
+  }))),
   max_completion_tokens: Type.Optional(Nullable(Type.Integer({ minimum: 1, description: 'As max_tokens' }))),
-  temperature: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 2, description: 'Accepted; the service\'s LLM_TEMPERATURE applies' }))),
+  temperature: Type.Optional(Nullable(Type.Number({
+    minimum: 0,
+    maximum: 2,
+    description: 'Accepted; the service\'s LLM_TEMPERATURE applies'
+  }))),
   n: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1, description: 'One choice only' }))),
   user: Type.Optional(Type.String({ maxLength: 256, description: 'Accepted and not stored' }))
 }, { $id: 'ChatCompletionRequest' })
@@ -55,7 +63,8 @@ export const ChatCompletionUsageSchema = Type.Object({
 const AnswerFields = {
   citations: Type.Array(named(CitationSchema), { description: 'Extra field: the sources the [n] markers in the content refer to' }),
   mode: Type.Enum(['llm', 'extractive', 'refused'], { description: 'Extra field: who wrote the answer, as /chat\'s mode' }),
-  reason: Type.Optional(Type.String({ description: 'Extra field: why the answer is extractive although an LLM is configured, or why it was refused, as /chat\'s reason' }))
+  reason: Type.Optional(Type.String({ description: 'Extra field: why the answer is extractive although an LLM is configured, or why it ' +
+    'was refused, as /chat\'s reason' }))
 }
 
 export const ChatCompletionSchema = Type.Object({
@@ -68,7 +77,8 @@ export const ChatCompletionSchema = Type.Object({
     index: Type.Integer(),
     message: Type.Object({
       role: Type.Literal('assistant'),
-      content: Type.String({ description: 'The answer with [n] markers, then a "Sources:" list (title, section, version) when it cites any' }),
+      content: Type.String({ description: 'The answer with [n] markers, then a "Sources:" list (title, section, version) when it cites ' +
+        'any' }),
       refusal: Type.Null({ description: 'Always null: a refusal is an ordinary answer whose mode is "refused"' })
     }),
     logprobs: Type.Null(),
@@ -126,7 +136,16 @@ export const OpenAIErrorSchema = Type.Object({
 }, { $id: 'OpenAIError', description: 'OpenAI\'s error shape, so the SDKs raise their typed errors' })
 
 const OpenAIError = named(OpenAIErrorSchema)
-export const openAIErrorResponses = { 400: OpenAIError, 401: OpenAIError, 404: OpenAIError, 413: OpenAIError, 415: OpenAIError, 429: OpenAIError, 500: OpenAIError, 503: OpenAIError }
+export const openAIErrorResponses = {
+  400: OpenAIError,
+  401: OpenAIError,
+  404: OpenAIError,
+  413: OpenAIError,
+  415: OpenAIError,
+  429: OpenAIError,
+  500: OpenAIError,
+  503: OpenAIError
+}
 
 export const OPENAI_SCHEMAS = [
   ChatCompletionMessageSchema, ChatCompletionRequestSchema, ChatCompletionUsageSchema, ChatCompletionSchema, ChatCompletionChunkSchema,

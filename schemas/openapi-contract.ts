@@ -43,7 +43,10 @@ export function documentOperation (schema: Schema, traits: OperationTraits): Sch
   added[400] = traits.takesBody || traits.hasParams
     ? errorRef('The request is invalid: the message says which field and why')
     : errorRef('The HTTP request could not be parsed (a malformed header, say); answered before routing')
-  if (traits.keyRequired) added[401] = errorRef('No valid API key: send "Authorization: Bearer <key>"', { 'WWW-Authenticate': { type: 'string', const: 'Bearer', [REQUIRED]: true } })
+  if (traits.keyRequired) added[401] = errorRef(
+    'No valid API key: send "Authorization: Bearer <key>"',
+    { 'WWW-Authenticate': { type: 'string', const: 'Bearer', [REQUIRED]: true } }
+  )
   if (traits.pathParams) added[414] = errorRef('A path parameter is longer than the router accepts (100 characters)')
   if (traits.takesBody) {
     added[413] = errorRef('The body is larger than the service accepts (BODY_LIMIT_BYTES)')
@@ -55,7 +58,10 @@ export function documentOperation (schema: Schema, traits: OperationTraits): Sch
   if (traits.rateLimited) response[429] = { ...(response[429] as Schema), headers: RATE_LIMIT_HEADERS }
   if (traits.shed) {
     const own = declared[503] as Schema | undefined
-    response[503] = { ...(own ?? errorRef('Overloaded: retry after Retry-After seconds')), headers: { 'Retry-After': { ...retryAfter, description: 'Seconds to wait; sent when the service sheds load' } } }
+    response[503] = {
+      ...(own ?? errorRef('Overloaded: retry after Retry-After seconds')),
+      headers: { 'Retry-After': { ...retryAfter, description: 'Seconds to wait; sent when the service sheds load' } }
+    }
   }
   return { ...schema, response: sortByStatus(response), security: traits.keyRequired ? [{ bearerAuth: [] }] : [] }
 }
@@ -97,7 +103,8 @@ export function pruneUnusedComponents<T extends Document> (doc: T): T {
 
 /** Moves the REQUIRED mark from a response header's schema to the header object (`required: true`). */
 export function liftRequiredHeaders<T extends { paths?: unknown }> (doc: T): T {
-  const operations = Object.values((doc.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, { headers?: Record<string, Schema> }> }>>)
+  type Operation = { responses?: Record<string, { headers?: Record<string, Schema> }> }
+  const operations = Object.values((doc.paths ?? {}) as Record<string, Record<string, Operation>>)
     .flatMap((ops) => Object.values(ops))
   for (const operation of operations) {
     for (const response of Object.values(operation.responses ?? {})) {

@@ -6,7 +6,11 @@ export const SearchRequestSchema = defaultsOptional(Type.Object({
   query: QueryText(1000, 'What to look for; any text (FTS5 operators in it are searched as words).'),
   top_k: Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'How many passages to return.' }),
   mode: Type.Enum(['hybrid', 'vector', 'keyword'], { default: 'hybrid', description: 'hybrid fuses vector and keyword rankings.' }),
-  category: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only passages of this category: one of the categories GET /documents lists (an unknown one is a 400 that names them).' })),
+  category: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: 'Only passages of this category: one of the categories GET /documents lists (an unknown one is a 400 that names them).'
+  })),
   document_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only passages of this document.' }))
 }, {
   additionalProperties: false,
@@ -25,8 +29,14 @@ export const SearchHitSchema = Type.Object({
   heading: Type.String(),
   text: Type.String(),
   score: Type.Number(),
-  vector_rank: Type.Union([Type.Integer(), Type.Null()], { description: 'Rank in the vector search, null when it did not find this passage' }),
-  keyword_rank: Type.Union([Type.Integer(), Type.Null()], { description: 'Rank in the keyword search, null when it did not find this passage' }),
+  vector_rank: Type.Union(
+    [Type.Integer(), Type.Null()],
+    { description: 'Rank in the vector search, null when it did not find this passage' }
+  ),
+  keyword_rank: Type.Union(
+    [Type.Integer(), Type.Null()],
+    { description: 'Rank in the keyword search, null when it did not find this passage' }
+  ),
   ...DocumentVersionFields
 }, { $id: 'SearchHit', description: 'One retrieved passage' })
 

@@ -37,11 +37,16 @@ export const ErrorSchema = Type.Object({
   statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
   error: Type.String({ description: 'The HTTP reason phrase' }),
   message: Type.String({ description: 'What is wrong, in words a person can act on' }),
-  code: Type.Optional(Type.String({ description: 'A stable error code, e.g. FST_ERR_VALIDATION or FST_UNKNOWN_CATEGORY' }))
+  code: Type.Optional(Type.String({ description: 'A stable error code, e.g. FST_ERR_VALIDATION or POLICY_RAG_UNKNOWN_CATEGORY' }))
 }, {
   $id: 'Error',
   description: 'Error response',
-  examples: [{ statusCode: 400, error: 'Bad Request', message: 'body must have required property \'question\'', code: 'FST_ERR_VALIDATION' }]
+  examples: [{
+    statusCode: 400,
+    error: 'Bad Request',
+    message: 'body must have required property \'question\'',
+    code: 'FST_ERR_VALIDATION'
+  }]
 })
 
 /** An error response with its own description (OpenAPI's response description). */

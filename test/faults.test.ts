@@ -35,7 +35,7 @@ t.test('index file missing: unhealthy (503), and every corpus route answers a JS
   for (const req of [post('/search', { query: 'vacation' }), post('/search', { query: 'vacation', mode: 'keyword' }), post('/chat', { question: QUESTION }), { method: 'GET' as const, url: '/documents' }]) {
     const res = await app.inject(req)
     t.equal(res.statusCode, 503, `${req.method} ${req.url}`)
-    t.match(res.json(), { statusCode: 503, code: 'FST_INDEX_UNAVAILABLE', message: /index is unavailable/ })
+    t.match(res.json(), { statusCode: 503, code: 'POLICY_RAG_INDEX_UNAVAILABLE', message: /index is unavailable/ })
     t.notMatch(res.body, dir, 'no server path in the answer')
   }
 })
@@ -45,8 +45,8 @@ t.test('index file truncated before start: unavailable with the reason in the lo
   truncateSync(path, Math.floor(statSync(path).size / 3))
   const logs = captureLogs()
   const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream })
-  t.equal(app.vectorStore.status, 'unavailable')
-  t.match(app.vectorStore.reason, /not a readable SQLite database/)
+  t.equal(app.policyIndex.status, 'unavailable')
+  t.match(app.policyIndex.reason, /not a readable SQLite database/)
   t.match(logs.text(), /vector store unavailable/)
   t.equal((await app.inject('/health')).statusCode, 503)
   t.equal((await app.inject(post('/search', { query: 'vacation' }))).statusCode, 503)
@@ -83,7 +83,7 @@ t.test('index built with another model: model_mismatch, vector search refused, h
 
   const vector = await app.inject(post('/search', { query: 'vacation days', mode: 'vector' }))
   t.equal(vector.statusCode, 503)
-  t.match(vector.json(), { code: 'FST_MODEL_MISMATCH', message: /different embedding model.*use mode "keyword" or rebuild the index/ })
+  t.match(vector.json(), { code: 'POLICY_RAG_MODEL_MISMATCH', message: /different embedding model.*use mode "keyword" or rebuild the index/ })
 
   const hybrid = await app.inject(post('/search', { query: 'vacation days' }))
   t.equal(hybrid.statusCode, 200)
@@ -112,7 +112,7 @@ t.test('model files missing: embedding unavailable, degraded, keyword search and
   t.equal(hybrid.json().results[0].document_id, 'pto-policy')
   const vector = await app.inject(post('/search', { query: 'vacation days', mode: 'vector' }))
   t.equal(vector.statusCode, 503)
-  t.match(vector.json(), { code: 'FST_EMBEDDER_UNAVAILABLE', message: /use mode "keyword"/ })
+  t.match(vector.json(), { code: 'POLICY_RAG_EMBEDDER_UNAVAILABLE', message: /use mode "keyword"/ })
 
   // Without vectors the extractive answerer goes by words; the off-topic check by wording alone.
   for (const question of [QUESTION, 'How many vacation days do I get?', 'Can I work from home on Fridays?']) {

@@ -30,7 +30,10 @@ interface ChatReply {
 /** POST /chat with the question; the reply's status and JSON body, whatever the status. */
 export async function ask (opts: AskOptions): Promise<AskReply> {
   const payload = { question: opts.question, ...(opts.topK === undefined ? {} : { top_k: opts.topK }) }
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) }
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {})
+  }
   if (opts.url !== undefined) {
     const res = await fetch(new URL('/chat', opts.url), { method: 'POST', headers, body: JSON.stringify(payload) })
     return { status: res.status, body: await res.json() as ChatReply }
@@ -55,7 +58,10 @@ export function formatReply (reply: AskReply, width = 80): string {
   const citations = body.citations ?? []
   if (citations.length > 0) {
     lines.push('', 'Sources:')
-    for (const c of citations) lines.push(`  [${c.id}] ${c.document_title} › ${c.heading.split(' > ').slice(1).join(' › ') || c.heading}  (${c.document_id})`)
+    for (const c of citations) {
+      const section = c.heading.split(' > ').slice(1).join(' › ') || c.heading
+      lines.push(`  [${c.id}] ${c.document_title} › ${section}  (${c.document_id})`)
+    }
   }
   return lines.join('\n')
 }
@@ -77,13 +83,20 @@ function wrap (text: string, width: number): string[] {
   return out
 }
 
-const USAGE = 'usage: npm run ask -- "question" [--url http://host:port] [--api-key KEY] [--top-k N] [--json]\n  --url defaults to env ASK_URL; without either, an in-process app answers. --api-key defaults to env ASK_API_KEY.'
+const USAGE = 'usage: npm run ask -- "question" [--url http://host:port] [--api-key KEY] [--top-k N] [--json]\n  --url defaults to env ' +
+  'ASK_URL; without either, an in-process app answers. --api-key defaults to env ASK_API_KEY.'
 
 async function main (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { url: { type: 'string' }, 'api-key': { type: 'string' }, 'top-k': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }
+    options: {
+      url: { type: 'string' },
+      'api-key': { type: 'string' },
+      'top-k': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    }
   })
   const question = positionals.join(' ').trim()
   if (values.help === true || question === '') {

@@ -1,5 +1,5 @@
 /**
- * A short benchmark for CI (about 30 s): starts the compiled server, drives GET /health, POST /search
+ * A short benchmark for CI (seconds, not minutes): starts the compiled server, drives GET /health, POST /search
  * and POST /chat (extractive: no LLM) with autocannon, samples the server's RSS from /proc, and fails
  * on any error, on RSS above the budget, or on a p50 far beyond the committed bench/baseline.json.
  *   npm run bench:ci -- [--budget-rss-mb 150] [--budget-peak-rss-mb 200] [--update-baseline]
@@ -22,7 +22,16 @@ import { citationProblems, percentile } from './lib/smoke-checks.js'
 const SEARCH_BODY = { query: 'how many vacation days do I get', mode: 'hybrid' }
 const CHAT_BODY = { question: 'How many vacation days do I get each year?' }
 // Varied queries for the concurrent phase, so the embedding cache does not answer for the model.
-const VARIED_QUERIES = ['vacation days', 'sick leave doctor note', 'work from home days', 'travel expenses taxi', 'parental leave weeks', 'password rules', 'report harassment', 'personal phone email']
+const VARIED_QUERIES = [
+  'vacation days',
+  'sick leave doctor note',
+  'work from home days',
+  'travel expenses taxi',
+  'parental leave weeks',
+  'password rules',
+  'report harassment',
+  'personal phone email'
+]
 
 interface Scenario {
   name: string
@@ -206,7 +215,9 @@ class RssSampler {
   }
 }
 
-async function call (baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number, json: Record<string, unknown>, ms: number }> {
+async function call (
+  baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown
+): Promise<{ status: number, json: Record<string, unknown>, ms: number }> {
   const started = performance.now()
   const res = await request(`${baseUrl}${path}`, {
     method,
@@ -226,7 +237,8 @@ async function warmUp (baseUrl: string): Promise<number> {
   const citations = Array.isArray(chat.json.citations) ? chat.json.citations as Array<Record<string, unknown>> : []
   const problems = citationProblems(String(chat.json.answer ?? ''), citations)
   if (chat.status !== 200 || chat.json.mode !== 'extractive' || problems.length > 0) {
-    throw new SetupError(`POST /chat answered ${chat.status} in mode ${String(chat.json.mode)}: ${problems.join('; ') || JSON.stringify(chat.json).slice(0, 300)}`)
+    const detail = problems.join('; ') || JSON.stringify(chat.json).slice(0, 300)
+    throw new SetupError(`POST /chat answered ${chat.status} in mode ${String(chat.json.mode)}: ${detail}`)
   }
   for (let i = 0; i < 20; i++) {
     await call(baseUrl, 'GET', '/health')
@@ -297,13 +309,29 @@ function regressionLimit (baselineP50: number): number {
 }
 
 function table (results: ScenarioResult[], baseline: Baseline | undefined): string {
-  const header = ['scenario', 'conc', 'requests', 'errors', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'base p50', 'p50 limit', 'RSS MB']
+  const header = [
+    'scenario',
+    'conc',
+    'requests',
+    'errors',
+    'req/s',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'max ms',
+    'base p50',
+    'p50 limit',
+    'RSS MB'
+  ]
   const rows = results.map((r) => {
     const base = baseline?.scenarios[r.name]?.p50_ms
-    return [r.name, r.connections, r.requests, r.errors, r.rps, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, base ?? '-', base === undefined ? '-' : regressionLimit(base), r.rss_max_mb ?? '-'].map(String)
+    const limit = base === undefined ? '-' : regressionLimit(base)
+    const figures = [r.requests, r.errors, r.rps, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms]
+    return [r.name, r.connections, ...figures, base ?? '-', limit, r.rss_max_mb ?? '-'].map(String)
   })
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)))
-  const line = (cells: string[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)).join('  ')
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)).join('  ')
   return [line(header), ...rows.map(line)].join('\n')
 }
 
@@ -315,7 +343,9 @@ function judge (results: ScenarioResult[], rssSteady: number, rssPeak: number, b
   if (rssPeak > budgetPeakRss) failures.push(`peak RSS ${rssPeak.toFixed(1)} MB > budget ${budgetPeakRss} MB`)
   for (const r of results) {
     const base = baseline?.scenarios[r.name]
-    if (base && r.p50_ms > regressionLimit(base.p50_ms)) failures.push(`${r.name}: p50 ${r.p50_ms} ms > ${regressionLimit(base.p50_ms)} ms (3 × baseline ${base.p50_ms} + 5)`)
+    if (base && r.p50_ms > regressionLimit(base.p50_ms)) {
+      failures.push(`${r.name}: p50 ${r.p50_ms} ms > ${regressionLimit(base.p50_ms)} ms (3 × baseline ${base.p50_ms} + 5)`)
+    }
   }
   return failures
 }
@@ -348,8 +378,10 @@ async function main (): Promise<number> {
     const failures = judge(results, rssSteady, rssPeak, opts['update-baseline'] ? undefined : baseline)
 
     console.log(table(results, baseline))
-    console.log(`startup ${startupMs.toFixed(0)} ms (spawn to first /health), first query ${firstQueryMs.toFixed(1)} ms (model load included)`)
-    console.log(`RSS: idle ${rssIdle.toFixed(1)} MB, after warm-up ${rssWarm.toFixed(1)} MB, steady (concurrency 1) ${rssSteady.toFixed(1)} MB of ${budgetRss}, peak ${rssPeak.toFixed(1)} MB of ${budgetPeakRss}`)
+    console.log(`startup ${startupMs.toFixed(0)} ms (spawn to first /health), ` +
+      `first query ${firstQueryMs.toFixed(1)} ms (model load included)`)
+    console.log(`RSS: idle ${rssIdle.toFixed(1)} MB, after warm-up ${rssWarm.toFixed(1)} MB, ` +
+      `steady (concurrency 1) ${rssSteady.toFixed(1)} MB of ${budgetRss}, peak ${rssPeak.toFixed(1)} MB of ${budgetPeakRss}`)
     if (!baseline) console.log(`no baseline at ${opts.baseline}: regressions not checked`)
     for (const f of failures) console.log(`FAIL ${f}`)
 
@@ -365,7 +397,14 @@ async function main (): Promise<number> {
       failures,
       startup_ms: round(startupMs),
       first_query_ms: round(firstQueryMs),
-      rss_mb: { idle: round(rssIdle), warm: round(rssWarm), steady: round(rssSteady), peak: round(rssPeak), budget_steady: budgetRss, budget_peak: budgetPeakRss },
+      rss_mb: {
+        idle: round(rssIdle),
+        warm: round(rssWarm),
+        steady: round(rssSteady),
+        peak: round(rssPeak),
+        budget_steady: budgetRss,
+        budget_peak: budgetPeakRss
+      },
       scenarios: Object.fromEntries(results.map(({ name, ...r }) => [name, r]))
     }))
     return ok ? 0 : 1
@@ -376,7 +415,13 @@ async function main (): Promise<number> {
   }
 }
 
-function writeBaseline (path: string, run: { startupMs: number, firstQueryMs: number, rssSteady: number, rssPeak: number, results: ScenarioResult[] }): void {
+function writeBaseline (path: string, run: {
+  startupMs: number,
+  firstQueryMs: number,
+  rssSteady: number,
+  rssPeak: number,
+  results: ScenarioResult[]
+}): void {
   const cpu = cpus()
   const baseline: Baseline = {
     created_at: new Date().toISOString(),

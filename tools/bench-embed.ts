@@ -87,7 +87,12 @@ const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** di
 
 export async function benchEmbed (opts: { modelDir: string, threads: number, queries: number, batches: number }): Promise<EmbedBench> {
   let loadMs = Number.NaN
-  const embedder = createEmbedder({ modelDir: opts.modelDir, intraOpNumThreads: opts.threads, cacheSize: 0, onLoad: (ms) => { loadMs = ms } })
+  const embedder = createEmbedder({
+    modelDir: opts.modelDir,
+    intraOpNumThreads: opts.threads,
+    cacheSize: 0,
+    onLoad: (ms) => { loadMs = ms }
+  })
   if (embedder.status() === 'unavailable') throw new Error(embedder.reason)
   try {
     const rssStart = settledRss()
@@ -151,8 +156,10 @@ async function main (): Promise<void> {
   })
   console.log(`bench-embed: ${result.model}, ${result.threads} intra-op thread(s), ${result.queries} queries after 50 warm-up`)
   console.log(`bench-embed: load ${result.load_ms} ms (first query ${result.first_query_ms} ms)`)
-  console.log(`bench-embed: RSS: onnxruntime itself +${result.rss_runtime_mb} MB, the model +${result.rss_added_mb} MB (+${result.rss_added_after_batches_mb} MB once batches of 32 have run)`)
-  console.log(`bench-embed: single query p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms; batch of 32: ${result.batch32_per_s} sentences/s`)
+  console.log(`bench-embed: RSS: onnxruntime itself +${result.rss_runtime_mb} MB, the model +${result.rss_added_mb} MB ` +
+    `(+${result.rss_added_after_batches_mb} MB once batches of 32 have run)`)
+  console.log(`bench-embed: single query p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms; ` +
+    `batch of 32: ${result.batch32_per_s} sentences/s`)
   console.log(JSON.stringify(result))
 }
 

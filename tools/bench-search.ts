@@ -36,7 +36,11 @@ const P50_BUDGET_MS = 10
 
 type RunFigures = LoadResult & { connections: number, seconds: number }
 
-const SEARCHES: MixedRequest[] = QUESTIONS.map((query) => ({ method: 'POST', path: '/search', body: () => ({ query, mode: 'hybrid', top_k: 5 }) }))
+const SEARCHES: MixedRequest[] = QUESTIONS.map((query) => ({
+  method: 'POST',
+  path: '/search',
+  body: () => ({ query, mode: 'hybrid', top_k: 5 })
+}))
 
 async function run (url: string, connections: number, seconds: number): Promise<RunFigures> {
   return { connections, seconds, ...await runLoad({ url, connections, seconds, mix: SEARCHES, timeoutS: 10 }) }
@@ -51,18 +55,26 @@ async function startApp (config: Partial<AppConfig>): Promise<{ app: FastifyInst
 /** Every question answers with results (a benchmark of failures measures nothing), then a short run. */
 async function warmUp (url: string): Promise<void> {
   for (const query of QUESTIONS) {
-    const res = await fetch(`${url}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, mode: 'hybrid' }) })
+    const res = await fetch(`${url}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, mode: 'hybrid' })
+    })
     const body = await res.json() as { results?: unknown[] }
-    if (res.status !== 200 || (body.results?.length ?? 0) === 0) throw new Error(`warm-up: "${query}" got ${res.status} with ${body.results?.length ?? 0} results`)
+    if (res.status !== 200 || (body.results?.length ?? 0) === 0) {
+      throw new Error(`warm-up: "${query}" got ${res.status} with ${body.results?.length ?? 0} results`)
+    }
   }
   await run(url, 2, 2)
 }
 
 function table (rows: Array<[string, RunFigures]>): string {
   const header = ['run', 'conns', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors']
-  const lines = rows.map(([name, r]) => [name, r.connections, r.requests, r.rps, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.errors].map(String))
+  const lines = rows.map(([name, r]) =>
+    [name, r.connections, r.requests, r.rps, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.errors].map(String))
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)))
-  const format = (cells: string[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)).join('  ')
+  const format = (cells: string[]): string =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)).join('  ')
   return [format(header), format(widths.map((w) => '-'.repeat(w))), ...lines.map(format)].join('\n')
 }
 
@@ -82,7 +94,10 @@ async function measure (config: Partial<AppConfig>, plan: Array<[string, number]
 }
 
 async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, 'skip-uncached': { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: {
+    duration: { type: 'string', default: '10' },
+    'skip-uncached': { type: 'boolean', default: false }
+  } })
   const seconds = Number(values.duration)
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--duration must be a positive number of seconds (got ${values.duration})`)
 
@@ -92,7 +107,8 @@ async function main (): Promise<void> {
   console.log(`POST /search, hybrid, top_k 5, ${QUESTIONS.length} rotating questions, ${seconds} s per run (Node ${process.version})`)
   console.log(table(rows))
   const c1 = rows[0]?.[1] as RunFigures
-  console.log(`p50 at concurrency 1: ${c1.p50_ms} ms (budget ${P50_BUDGET_MS} ms): ${c1.p50_ms <= P50_BUDGET_MS ? 'within budget' : 'OVER BUDGET'}`)
+  const verdict = c1.p50_ms <= P50_BUDGET_MS ? 'within budget' : 'OVER BUDGET'
+  console.log(`p50 at concurrency 1: ${c1.p50_ms} ms (budget ${P50_BUDGET_MS} ms): ${verdict}`)
   const byRun = Object.fromEntries(rows.map(([name, r]) => [name, r]))
   console.log(JSON.stringify({ ...byRun, p50_ms: c1.p50_ms, p99_ms: c1.p99_ms, rps: c1.rps, errors: c1.errors }))
 }

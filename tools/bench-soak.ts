@@ -32,14 +32,41 @@ async function main (): Promise<void> {
       end_mb: round(samples.at(-1)?.mb ?? 0),
       peak_mb: round(running.sampler.peak()),
       second_half_median_mb: round(percentile(secondHalf.map((s) => s.mb), 50)),
-      by_quarter_mb: [0, 1, 2, 3].map((q) => round(percentile(samples.filter((s) => s.t_ms >= (q * end) / 4 && s.t_ms < ((q + 1) * end) / 4).map((s) => s.mb), 50)))
+      by_quarter_mb: [0, 1, 2, 3].map((q) => round(percentile(
+        samples.filter((s) => s.t_ms >= (q * end) / 4 && s.t_ms < ((q + 1) * end) / 4).map((s) => s.mb),
+        50
+      )))
     }
-    const verdict = rising ? `upward trend: ${mbPerMinute} MB/min over the second half (limit ${flags['max-slope']})` : `no upward trend (${mbPerMinute} MB/min over the second half)`
-    const result = { seconds: flags.seconds, connections: flags.connections, mix: MIX.map((m) => `${m.method} ${m.path}`), load, rss, mb_per_minute: mbPerMinute, trend: rising ? 'rising' : 'flat' }
+    const verdict = rising
+      ? `upward trend: ${mbPerMinute} MB/min over the second half (limit ${flags['max-slope']})`
+      : `no upward trend (${mbPerMinute} MB/min over the second half)`
+    const result = {
+      seconds: flags.seconds,
+      connections: flags.connections,
+      mix: MIX.map((m) => `${m.method} ${m.path}`),
+      load,
+      rss,
+      mb_per_minute: mbPerMinute,
+      trend: rising ? 'rising' : 'flat'
+    }
     writeResults('soak', result)
 
-    console.log(markdownTable(['requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS start MB', 'RSS median (2nd half) MB', 'RSS end MB', 'RSS peak MB', 'MB/min (2nd half)'],
-      [[load.requests, load.rps, load.p50_ms, load.p99_ms, load.errors, rss.start_mb, rss.second_half_median_mb, rss.end_mb, rss.peak_mb, mbPerMinute]]))
+    console.log(markdownTable([
+      'requests',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'RSS start MB',
+      'RSS median (2nd half) MB',
+      'RSS end MB',
+      'RSS peak MB',
+      'MB/min (2nd half)'
+    ],
+      [[
+        load.requests, load.rps, load.p50_ms, load.p99_ms, load.errors,
+        rss.start_mb, rss.second_half_median_mb, rss.end_mb, rss.peak_mb, mbPerMinute
+      ]]))
     console.log(`RSS median by quarter: ${rss.by_quarter_mb.join(' → ')} MB`)
     console.log(verdict)
     console.log(JSON.stringify(result))

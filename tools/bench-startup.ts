@@ -23,9 +23,15 @@ async function once (): Promise<Run> {
   try {
     const healthMs = await waitFor200(`${url}/health`, server.spawnedAt, { server, intervalMs: 2 })
     const asked = performance.now()
-    const res = await fetch(`${url}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEARCH) })
+    const res = await fetch(`${url}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(SEARCH)
+    })
     const body = await res.json() as { results?: unknown[] }
-    if (res.status !== 200 || !Array.isArray(body.results) || body.results.length === 0) throw new Error(`POST /search answered ${res.status}`)
+    if (res.status !== 200 || !Array.isArray(body.results) || body.results.length === 0) {
+      throw new Error(`POST /search answered ${res.status}`)
+    }
     const answered = performance.now()
     const ready = await server.waitForLog((l) => l.msg === 'ready', 5000)
     return {
@@ -40,7 +46,12 @@ async function once (): Promise<Run> {
 }
 
 function stats (values: number[]): { median: number, p90: number, min: number, max: number } {
-  return { median: round(percentile(values, 50)), p90: round(percentile(values, 90)), min: round(Math.min(...values)), max: round(Math.max(...values)) }
+  return {
+    median: round(percentile(values, 50)),
+    p90: round(percentile(values, 90)),
+    min: round(Math.min(...values)),
+    max: round(Math.max(...values))
+  }
 }
 
 async function main (): Promise<void> {
@@ -48,7 +59,8 @@ async function main (): Promise<void> {
   const results: Run[] = []
   for (let i = 0; i < runs; i++) {
     results.push(await once())
-    console.error(`run ${i + 1}/${runs}: /health ${results.at(-1)?.health_ms.toFixed(0)} ms, first /search ${results.at(-1)?.first_search_ms.toFixed(0)} ms`)
+    const last = results.at(-1)
+    console.error(`run ${i + 1}/${runs}: /health ${last?.health_ms.toFixed(0)} ms, first /search ${last?.first_search_ms.toFixed(0)} ms`)
   }
   const summary = {
     runs,
@@ -62,16 +74,28 @@ async function main (): Promise<void> {
     startup_ok: summary.spawn_to_health_ms.median <= BUDGETS.startup_ms,
     first_query_ok: summary.first_query_ms.median <= BUDGETS.first_query_ms
   }
-  writeResults('startup', { ...summary, checks, samples: results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]))) })
+  writeResults('startup', {
+    ...summary,
+    checks,
+    samples: results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])))
+  })
 
-  const row = (what: string, s: ReturnType<typeof stats>, budget: string): Array<string | number> => [what, s.median, s.p90, s.min, s.max, budget]
+  const row = (what: string, s: ReturnType<typeof stats>, budget: string): Array<string | number> => [
+    what,
+    s.median,
+    s.p90,
+    s.min,
+    s.max,
+    budget
+  ]
   console.log(markdownTable(['from spawn, ms', 'median', 'p90', 'min', 'max', 'budget'], [
     row('server says ready (startup_ms in its log)', summary.ready_log_startup_ms, ''),
     row('first GET /health answered', summary.spawn_to_health_ms, `<= ${BUDGETS.startup_ms}`),
     row('first POST /search answered', summary.spawn_to_first_search_ms, ''),
     row('that first query alone (model load)', summary.first_query_ms, `<= ${BUDGETS.first_query_ms}`)
   ]))
-  console.log(`start ${checks.startup_ok ? 'within' : 'OVER'} budget, first query ${checks.first_query_ok ? 'within' : 'OVER'} budget (medians of ${runs} runs)`)
+  const within = (ok: boolean): string => ok ? 'within' : 'OVER'
+  console.log(`start ${within(checks.startup_ok)} budget, first query ${within(checks.first_query_ok)} budget (medians of ${runs} runs)`)
   console.log(JSON.stringify({ ...summary, checks }))
 }
 

@@ -77,7 +77,9 @@ export class ServerProcess {
     const deadline = performance.now() + timeoutMs
     for (let seen = 0; ; ) {
       for (; seen < this.logs.length; seen++) if (test(this.logs[seen] as LogLine)) return this.logs[seen] as LogLine
-      if (this.exit !== undefined) throw new Error(`the server exited (${describeExit(this.exit)}) before the expected log line:\n${this.tail()}`)
+      if (this.exit !== undefined) {
+        throw new Error(`the server exited (${describeExit(this.exit)}) before the expected log line:\n${this.tail()}`)
+      }
       const left = deadline - performance.now()
       if (left <= 0) throw new Error(`no matching log line within ${timeoutMs} ms:\n${this.tail()}`)
       await this.nextEvent(left)
@@ -88,7 +90,9 @@ export class ServerProcess {
   async ready (timeoutMs = 30_000): Promise<string> {
     await this.waitForLog((l) => l.msg === 'ready', timeoutMs)
     const listening = this.logs.map((l) => /^Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(l.msg ?? '')?.[1]).find(Boolean)
-    if (listening === undefined) throw new Error(`no "Server listening at http://127.0.0.1:…" line (is LOG_LEVEL info and HOST 127.0.0.1?):\n${this.tail()}`)
+    if (listening === undefined) {
+      throw new Error(`no "Server listening at http://127.0.0.1:…" line (is LOG_LEVEL info and HOST 127.0.0.1?):\n${this.tail()}`)
+    }
     return listening
   }
 
@@ -154,7 +158,10 @@ function baseEnv (): Record<string, string> {
   return { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_MAX: '0', OPENROUTER_API_KEY: '', API_KEYS: '' }
 }
 
-const SERVICE_KEYS = /^(PORT|HOST|LOG_\w+|OPENROUTER_API_KEY|LLM_\w+|MAX_TOKENS|GUARDRAILS_LEVEL|VECTOR_STORE_PATH|EMBEDDING_\w+|RRF_\w+|RETRIEVAL_CANDIDATES|MEMORY_\w+|MAX_EVENT_LOOP_DELAY_MS|PRESSURE_SAMPLE_INTERVAL_MS|RETRY_AFTER_S|API_KEYS|METRICS_REQUIRE_KEY|RATE_LIMIT_\w+|TRUST_PROXY|CORS_ORIGIN|BODY_LIMIT_BYTES|STREAM_STALL_TIMEOUT_MS|REQUEST_TIMEOUT_MS|KEEP_ALIVE_TIMEOUT_MS|SHUTDOWN_GRACE_MS|NODE_OPTIONS)$/
+const SERVICE_KEYS = new RegExp('^(PORT|HOST|LOG_\\w+|OPENROUTER_API_KEY|LLM_\\w+|MAX_TOKENS|GUARDRAILS_LEVEL|VECTOR_STORE_PATH|' +
+  'EMBEDDING_\\w+|RRF_\\w+|RETRIEVAL_CANDIDATES|MEMORY_\\w+|MAX_EVENT_LOOP_DELAY_MS|PRESSURE_SAMPLE_INTERVAL_MS|RETRY_AFTER_S|API_KEYS|' +
+  'METRICS_REQUIRE_KEY|RATE_LIMIT_\\w+|TRUST_PROXY|CORS_ORIGIN|BODY_LIMIT_BYTES|STREAM_STALL_TIMEOUT_MS|REQUEST_TIMEOUT_MS|' +
+  'KEEP_ALIVE_TIMEOUT_MS|SHUTDOWN_GRACE_MS|NODE_OPTIONS)$')
 
 function lines (stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   let rest = ''
@@ -180,7 +187,11 @@ export async function freePort (): Promise<number> {
 }
 
 /** Polls until the URL answers 200; returns the time since `since` (performance.now()). */
-export async function waitFor200 (url: string, since: number, opts: { timeoutMs?: number, intervalMs?: number, init?: RequestInit, server?: ServerProcess } = {}): Promise<number> {
+export async function waitFor200 (
+  url: string,
+  since: number,
+  opts: { timeoutMs?: number, intervalMs?: number, init?: RequestInit, server?: ServerProcess } = {}
+): Promise<number> {
   const deadline = since + (opts.timeoutMs ?? 30_000)
   while (performance.now() < deadline) {
     if (opts.server?.exitInfo !== undefined) throw new Error(`the server exited before ${url} answered:\n${opts.server.tail()}`)
@@ -294,11 +305,17 @@ async function answer (req: IncomingMessage, res: ServerResponse, delayMs: numbe
   const usage = { prompt_tokens: 800, completion_tokens: 20 }
   if (body?.stream !== true) {
     res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: FAKE_TEXT }, finish_reason: 'stop' }], usage }))
+    res.end(JSON.stringify({
+      ...base,
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: FAKE_TEXT }, finish_reason: 'stop' }],
+      usage
+    }))
     return
   }
   res.writeHead(200, { 'content-type': 'text/event-stream' })
-  const event = (choices: unknown[], extra = {}): string => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices, ...extra })}\n\n`
+  const event = (choices: unknown[], extra = {}): string =>
+    `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices, ...extra })}\n\n`
   for (const word of FAKE_TEXT.match(/\s*\S+/g) ?? []) res.write(event([{ index: 0, delta: { content: word }, finish_reason: null }]))
   res.end(event([{ index: 0, delta: {}, finish_reason: 'stop' }]) + event([], { usage }) + 'data: [DONE]\n\n')
 }
@@ -358,7 +375,9 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
       headers: opts.method === 'POST' ? { 'content-type': 'application/json' } : {},
       ...(opts.body !== undefined && bodyFor === undefined ? { body: JSON.stringify(opts.body) } : {}),
       // autocannon applies setupRequest only per entry of `requests`.
-      ...(bodyFor === undefined ? {} : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(bodyFor(n++)) }) }] }),
+      ...(bodyFor === undefined
+        ? {}
+        : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(bodyFor(n++)) }) }] }),
       ...(opts.mix === undefined ? {} : { requests: opts.mix.map(mixed) })
     }, (err: unknown, res: autocannon.Result) => err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res))
     instance.on('response', (_client, _status, _bytes, responseTime) => { times.push(responseTime) })
@@ -372,7 +391,10 @@ function mixed (entry: MixedRequest): autocannon.Request {
   return {
     method: entry.method,
     path: entry.path,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body(n++)) }) })
+    ...(body === undefined ? {} : {
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body(n++)) })
+    })
   }
 }
 
@@ -428,7 +450,8 @@ export function markdownTable (header: readonly string[], rows: ReadonlyArray<Re
   const cells = rows.map((r) => r.map(String))
   const widths = header.map((h, i) => Math.max(h.length, 3, ...cells.map((r) => (r[i] ?? '').length)))
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'))
-  const line = (r: readonly string[]): string => `| ${r.map((c, i) => numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)).join(' | ')} |`
+  const cell = (c: string, i: number): string => numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)
+  const line = (r: readonly string[]): string => `| ${r.map(cell).join(' | ')} |`
   const rule = `| ${widths.map((w, i) => numeric[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w)).join(' | ')} |`
   return [line(header), rule, ...cells.map(line)].join('\n')
 }
@@ -438,7 +461,9 @@ export function numberFlags<T extends Record<string, number>> (argv: readonly st
   const out: Record<string, number> = { ...defaults }
   for (let i = 0; i < argv.length; i++) {
     const name = /^--([a-z-]+)$/.exec(argv[i] ?? '')?.[1]
-    if (name === undefined || !(name in defaults)) throw new Error(`unknown argument ${argv[i] ?? ''}; expected ${Object.keys(defaults).map((k) => `--${k} <n>`).join(', ')}`)
+    if (name === undefined || !(name in defaults)) {
+      throw new Error(`unknown argument ${argv[i] ?? ''}; expected ${Object.keys(defaults).map((k) => `--${k} <n>`).join(', ')}`)
+    }
     const value = Number(argv[++i])
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
     out[name] = value

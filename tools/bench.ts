@@ -22,9 +22,22 @@ import { createEmbedder } from '../lib/embedding/embedder.js'
 import { readMeta } from '../lib/search/index-schema.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
 import { openVectorStore } from '../lib/search/vector-store.js'
-import { buildIndex, defaultCorpusDir } from './build-index.js'
+import { buildIndex, defaultCorpusDir } from '../lib/corpus/build-index.js'
 import { loadQuestions } from './eval.js'
-import { cpuMs, freePort, markdownTable, numberFlags, percentile, round, runLoad, RssSampler, ServerProcess, startFakeLlm, waitFor200, type LoadResult } from './bench-util.js'
+import {
+  cpuMs,
+  freePort,
+  markdownTable,
+  numberFlags,
+  percentile,
+  round,
+  runLoad,
+  RssSampler,
+  ServerProcess,
+  startFakeLlm,
+  waitFor200,
+  type LoadResult
+} from './bench-util.js'
 
 const LLM_DELAY_MS = 300
 const CONCURRENCY = [1, 10, 50]
@@ -38,7 +51,14 @@ export const PUBLISHED = {
   rss: '~187–200 MB',
   concurrency: '20–30 concurrent requests'
 }
-export const BUDGETS = { health_p99_ms: 5, rss_steady_mb: 150, rss_peak_mb: 200, startup_ms: 300, first_query_ms: 500, search_c1_p50_ms: 10 }
+export const BUDGETS = {
+  health_p99_ms: 5,
+  rss_steady_mb: 150,
+  rss_peak_mb: 200,
+  startup_ms: 300,
+  first_query_ms: 500,
+  search_c1_p50_ms: 10
+}
 
 interface Scenario {
   name: 'health' | 'search' | 'chat_extractive' | 'openai_extractive' | 'chat_llm'
@@ -68,8 +88,24 @@ const pick = (n: number): string => questions[n % questions.length] as string
 
 const SCENARIOS: Scenario[] = [
   { name: 'health', label: 'GET /health', method: 'GET', path: '/health', published: PUBLISHED.health, server: 'plain' },
-  { name: 'search', label: 'POST /search (hybrid)', method: 'POST', path: '/search', body: (n) => ({ query: pick(n), mode: 'hybrid' }), published: PUBLISHED.search, server: 'plain' },
-  { name: 'chat_extractive', label: 'POST /chat (extractive)', method: 'POST', path: '/chat', body: (n) => ({ question: pick(n) }), published: PUBLISHED.chat, server: 'plain' },
+  {
+    name: 'search',
+    label: 'POST /search (hybrid)',
+    method: 'POST',
+    path: '/search',
+    body: (n) => ({ query: pick(n), mode: 'hybrid' }),
+    published: PUBLISHED.search,
+    server: 'plain'
+  },
+  {
+    name: 'chat_extractive',
+    label: 'POST /chat (extractive)',
+    method: 'POST',
+    path: '/chat',
+    body: (n) => ({ question: pick(n) }),
+    published: PUBLISHED.chat,
+    server: 'plain'
+  },
   {
     name: 'openai_extractive',
     label: 'POST /v1/chat/completions (extractive)',
@@ -80,7 +116,15 @@ const SCENARIOS: Scenario[] = [
     server: 'plain',
     concurrency: [1, 10]
   },
-  { name: 'chat_llm', label: `POST /chat (LLM, ${LLM_DELAY_MS} ms)`, method: 'POST', path: '/chat', body: (n) => ({ question: pick(n) }), published: PUBLISHED.chat, server: 'llm' }
+  {
+    name: 'chat_llm',
+    label: `POST /chat (LLM, ${LLM_DELAY_MS} ms)`,
+    method: 'POST',
+    path: '/chat',
+    body: (n) => ({ question: pick(n) }),
+    published: PUBLISHED.chat,
+    server: 'llm'
+  }
 ]
 
 export interface Running { server: ServerProcess, url: string, sampler: RssSampler, startupMs: number, stop: () => Promise<void> }
@@ -129,20 +173,36 @@ async function runScenario (running: Running, s: Scenario, connections: number, 
   const result = await runLoad({ url: running.url + s.path, method: s.method, connections, seconds, ...(s.body ? { body: s.body } : {}) })
   const cpuAfter = cpuMs(running.server.pid)
   running.sampler.sample()
-  const cpu = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? {} : { cpu_ms_per_request: round((cpuAfter - cpuBefore) / result.requests, 3) }
+  const cpu = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0
+    ? {}
+    : { cpu_ms_per_request: round((cpuAfter - cpuBefore) / result.requests, 3) }
   return { scenario: s.name, route: s.label, connections, seconds, ...result, rss_peak_mb: round(running.sampler.peak(from)), ...cpu }
 }
 
 function rssSummary (sampler: RssSampler, warmedAt: number): { after_warm_up_mb: number, median_mb: number, peak_mb: number } {
   const after = sampler.samples.filter((s) => s.t_ms >= warmedAt).map((s) => s.mb)
-  return { after_warm_up_mb: round(after[0] ?? 0), median_mb: round(percentile(after, 50)), peak_mb: round(after.reduce((m, v) => Math.max(m, v), 0)) }
+  return {
+    after_warm_up_mb: round(after[0] ?? 0),
+    median_mb: round(percentile(after, 50)),
+    peak_mb: round(after.reduce((m, v) => Math.max(m, v), 0))
+  }
 }
 
 function table (results: ScenarioResult[]): string {
   const published = new Map(SCENARIOS.map((s) => [s.name, s.published]))
   return markdownTable(
     ['route', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'CPU ms/req', 'original (published)'],
-    results.map((r) => [r.route, r.connections, r.rps, r.p50_ms, r.p99_ms, r.errors, r.rss_peak_mb, r.cpu_ms_per_request ?? '', published.get(r.scenario) ?? ''])
+    results.map((r) => [
+      r.route,
+      r.connections,
+      r.rps,
+      r.p50_ms,
+      r.p99_ms,
+      r.errors,
+      r.rss_peak_mb,
+      r.cpu_ms_per_request ?? '',
+      published.get(r.scenario) ?? ''
+    ])
   )
 }
 
@@ -155,8 +215,15 @@ export function writeResults (section: string, value: unknown): void {
     // First run: a new file.
   }
   mkdirSync(dirname(RESULTS_PATH), { recursive: true })
-  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: round(totalmem() / 2 ** 30), node: process.version }
-  writeFileSync(RESULTS_PATH, `${JSON.stringify({ ...current, machine, published: PUBLISHED, budgets: BUDGETS, [section]: { measured_at: new Date().toISOString(), ...value as object } }, null, 2)}\n`)
+  const machine = {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    memory_gb: round(totalmem() / 2 ** 30),
+    node: process.version
+  }
+  const measured = { measured_at: new Date().toISOString(), ...value as object }
+  const next = { ...current, machine, published: PUBLISHED, budgets: BUDGETS, [section]: measured }
+  writeFileSync(RESULTS_PATH, `${JSON.stringify(next, null, 2)}\n`)
 }
 
 interface BaseChunk { document_id: string, heading: string, text: string, category: string, vector: Float32Array }
@@ -167,7 +234,10 @@ function readChunks (path: string): BaseChunk[] {
   try {
     const rows = db.prepare(`SELECT c.document_id, c.heading, c.text, v.category, v.embedding FROM chunks c
       JOIN chunks_vec v ON v.chunk_rowid = c.rowid ORDER BY c.rowid`).all() as Array<Omit<BaseChunk, 'vector'> & { embedding: Buffer }>
-    return rows.map(({ embedding, ...row }) => ({ ...row, vector: new Float32Array(embedding.buffer.slice(embedding.byteOffset, embedding.byteOffset + embedding.byteLength)) }))
+    return rows.map(({ embedding, ...row }) => ({
+      ...row,
+      vector: new Float32Array(embedding.buffer.slice(embedding.byteOffset, embedding.byteOffset + embedding.byteLength))
+    }))
   } finally {
     db.close()
   }
@@ -190,7 +260,8 @@ function grownIndex (path: string, base: BaseChunk[], total: number): void {
   const db = new Database(path)
   sqliteVec.load(db)
   try {
-    const chunk = db.prepare('INSERT INTO chunks (rowid, id, document_id, ordinal, heading, text, start, "end") VALUES (?, ?, ?, ?, ?, ?, 0, 0)')
+    const chunk = db.prepare('INSERT INTO chunks (rowid, id, document_id, ordinal, heading, text, start, "end") ' +
+      'VALUES (?, ?, ?, ?, ?, ?, 0, 0)')
     const vec = db.prepare('INSERT INTO chunks_vec (chunk_rowid, embedding, category, document_id) VALUES (?, ?, ?, ?)')
     db.transaction(() => {
       for (let i = base.length; i < total; i++) {
@@ -225,7 +296,8 @@ async function indexScaling (maxChunks: number): Promise<void> {
     const build = await buildIndex({ corpusDir: defaultCorpusDir, outPath: join(dir, 'rebuilt.sqlite'), embedder })
     await embedder.close()
     const embedMsPerChunk = round(build.timings_ms.embed / build.chunks, 2)
-    console.error(`build: ${build.chunks} chunks embedded in ${build.timings_ms.embed} ms (${embedMsPerChunk} ms per chunk), total ${build.timings_ms.total} ms`)
+    console.error(`build: ${build.chunks} chunks embedded in ${build.timings_ms.embed} ms (${embedMsPerChunk} ms per chunk), ` +
+      `total ${build.timings_ms.total} ms`)
 
     const base = readChunks(defaultIndexPath)
     const metaDb = new Database(defaultIndexPath, { readonly: true })
@@ -244,14 +316,34 @@ async function indexScaling (maxChunks: number): Promise<void> {
       const keyword = timeQueries((i) => store.keywordSearch(questions[i % questions.length] as string, 20), count)
       store.close()
       const bytes = statSync(path).size
-      rows.push({ chunks: n, index_mb: round(bytes / 2 ** 20, 1), bytes_per_chunk: Math.round(bytes / n), knn_p50_ms: knn.p50_ms, knn_p99_ms: knn.p99_ms, keyword_p50_ms: keyword.p50_ms, keyword_p99_ms: keyword.p99_ms })
+      rows.push({
+        chunks: n,
+        index_mb: round(bytes / 2 ** 20, 1),
+        bytes_per_chunk: Math.round(bytes / n),
+        knn_p50_ms: knn.p50_ms,
+        knn_p99_ms: knn.p99_ms,
+        keyword_p50_ms: keyword.p50_ms,
+        keyword_p99_ms: keyword.p99_ms
+      })
       console.error(JSON.stringify(rows.at(-1)))
       rmSync(path)
     }
-    writeResults('index_scaling', { build: { chunks: build.chunks, embed_ms: build.timings_ms.embed, embed_ms_per_chunk: embedMsPerChunk, total_ms: build.timings_ms.total, bytes: build.bytes }, sizes: rows })
-    console.log(markdownTable(['chunks', 'index MB', 'bytes/chunk', 'kNN p50 ms', 'kNN p99 ms', 'keyword p50 ms', 'keyword p99 ms'],
-      rows.map((r) => [r.chunks, r.index_mb, r.bytes_per_chunk, r.knn_p50_ms, r.knn_p99_ms, r.keyword_p50_ms, r.keyword_p99_ms] as number[])))
-    console.log(`\nIndex build: ${embedMsPerChunk} ms of embedding per chunk (${build.chunks} chunks in ${build.timings_ms.embed} ms, one thread).`)
+    writeResults('index_scaling', {
+      build: {
+        chunks: build.chunks,
+        embed_ms: build.timings_ms.embed,
+        embed_ms_per_chunk: embedMsPerChunk,
+        total_ms: build.timings_ms.total,
+        bytes: build.bytes
+      },
+      sizes: rows
+    })
+    const sizeRows = rows.map((r) =>
+      [r.chunks, r.index_mb, r.bytes_per_chunk, r.knn_p50_ms, r.knn_p99_ms, r.keyword_p50_ms, r.keyword_p99_ms] as number[])
+    const sizeHeader = ['chunks', 'index MB', 'bytes/chunk', 'kNN p50 ms', 'kNN p99 ms', 'keyword p50 ms', 'keyword p99 ms']
+    console.log(markdownTable(sizeHeader, sizeRows))
+    console.log(`\nIndex build: ${embedMsPerChunk} ms of embedding per chunk ` +
+      `(${build.chunks} chunks in ${build.timings_ms.embed} ms, one thread).`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -280,7 +372,8 @@ async function main (): Promise<void> {
     for (const s of SCENARIOS) {
       for (const c of s.concurrency ?? CONCURRENCY) {
         const r = await runScenario(running[s.server], s, c, duration)
-        console.error(`${r.route} c${c}: ${r.rps} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ${r.errors} errors, RSS peak ${r.rss_peak_mb} MB`)
+        console.error(`${r.route} c${c}: ${r.rps} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ` +
+          `${r.errors} errors, RSS peak ${r.rss_peak_mb} MB`)
         results.push(r)
       }
     }
@@ -292,16 +385,28 @@ async function main (): Promise<void> {
       rss_peak_ok: Math.max(rss.plain.peak_mb, rss.llm.peak_mb) <= BUDGETS.rss_peak_mb
     }
     const openaiVsChat = compare(results, 'openai_extractive', 'chat_extractive')
-    writeResults('bench', { duration_s: duration, llm_delay_ms: LLM_DELAY_MS, startup_ms: round(plain.startupMs), first_query_ms: round(firstQueryMs), rss, checks, openai_vs_chat: openaiVsChat, scenarios: results })
+    writeResults('bench', {
+      duration_s: duration,
+      llm_delay_ms: LLM_DELAY_MS,
+      startup_ms: round(plain.startupMs),
+      first_query_ms: round(firstQueryMs),
+      rss,
+      checks,
+      openai_vs_chat: openaiVsChat,
+      scenarios: results
+    })
 
     console.log(table(results))
-    console.log(`\nRSS (no LLM server): after warm-up ${rss.plain.after_warm_up_mb} MB, median ${rss.plain.median_mb} MB, peak ${rss.plain.peak_mb} MB; ` +
+    console.log(`\nRSS (no LLM server): after warm-up ${rss.plain.after_warm_up_mb} MB, ` +
+      `median ${rss.plain.median_mb} MB, peak ${rss.plain.peak_mb} MB; ` +
       `(LLM server): after warm-up ${rss.llm.after_warm_up_mb} MB, median ${rss.llm.median_mb} MB, peak ${rss.llm.peak_mb} MB. ` +
       `Original: ${PUBLISHED.rss}, ${PUBLISHED.concurrency}.`)
     console.log(`Budgets: health p99 <= ${BUDGETS.health_p99_ms} ms with 0 errors at c50: ${pass(checks.health_p99_c50_ok)}; ` +
-      `RSS steady <= ${BUDGETS.rss_steady_mb} MB: ${pass(checks.rss_steady_ok)}; peak <= ${BUDGETS.rss_peak_mb} MB: ${pass(checks.rss_peak_ok)}.`)
-    console.log(`/v1/chat/completions against /chat (extractive), ratios of req/s, p50 and server CPU per request: ${
-      openaiVsChat.map((r) => `c${r.connections} ${r.rps_ratio} / ${r.p50_ratio} / ${r.cpu_ratio ?? '?'}`).join(', ')} (within 10 %: 0.9–1.1).`)
+      `RSS steady <= ${BUDGETS.rss_steady_mb} MB: ${pass(checks.rss_steady_ok)}; ` +
+      `peak <= ${BUDGETS.rss_peak_mb} MB: ${pass(checks.rss_peak_ok)}.`)
+    const ratios = openaiVsChat.map((r) => `c${r.connections} ${r.rps_ratio} / ${r.p50_ratio} / ${r.cpu_ratio ?? '?'}`).join(', ')
+    console.log('/v1/chat/completions against /chat (extractive), ratios of req/s, p50 and server CPU per request: ' +
+      `${ratios} (within 10 %: 0.9–1.1).`)
     console.log(`Results in ${RESULTS_PATH}`)
   } finally {
     await stop()
@@ -315,7 +420,9 @@ function compare (results: ScenarioResult[], name: Scenario['name'], baseline: S
   return results.filter((r) => r.scenario === name).flatMap((r) => {
     const base = results.find((b) => b.scenario === baseline && b.connections === r.connections)
     if (base === undefined) return []
-    const cpu = r.cpu_ms_per_request !== undefined && base.cpu_ms_per_request !== undefined ? { cpu_ratio: round(r.cpu_ms_per_request / base.cpu_ms_per_request, 2) } : {}
+    const cpu = r.cpu_ms_per_request !== undefined && base.cpu_ms_per_request !== undefined
+      ? { cpu_ratio: round(r.cpu_ms_per_request / base.cpu_ms_per_request, 2) }
+      : {}
     return [{ connections: r.connections, rps_ratio: round(r.rps / base.rps, 2), p50_ratio: round(r.p50_ms / base.p50_ms, 2), ...cpu }]
   })
 }

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import * as sqliteVec from 'sqlite-vec'
 import { createEmbedder, type Embedder } from '../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
-import { buildIndex, defaultCorpusDir } from './build-index.js'
+import { buildIndex, defaultCorpusDir } from '../lib/corpus/build-index.js'
 
 export const DEFAULT_VECTOR_TOLERANCE = 1e-5
 /**
@@ -103,7 +103,8 @@ function snapshot (path: string): Snapshot {
       .map((r) => [r.key, r.value]))
     const documents = db.prepare('SELECT * FROM documents ORDER BY id').all() as Row[]
     const chunks = db.prepare('SELECT rowid AS rowid, * FROM chunks ORDER BY rowid').all() as Row[]
-    const vectorRows = db.prepare('SELECT chunk_rowid, embedding FROM chunks_vec ORDER BY chunk_rowid').all() as Array<{ chunk_rowid: number, embedding: Buffer }>
+    const vectorRows = db.prepare<[], { chunk_rowid: number, embedding: Buffer }>(
+      'SELECT chunk_rowid, embedding FROM chunks_vec ORDER BY chunk_rowid').all()
     const vectors = new Map(vectorRows.map((r) => [r.chunk_rowid, toFloats(r.embedding)]))
     return { meta, documents, chunks, vectors }
   } finally {
@@ -151,7 +152,12 @@ function listSome (ids: string[]): string {
   return ids.length > 5 ? `${ids.slice(0, 5).join(', ')}, ...` : ids.join(', ')
 }
 
-function compareVectors (committed: Map<number, Float32Array>, fresh: Map<number, Float32Array>, tolerance: number, problems: string[]): number | null {
+function compareVectors (
+  committed: Map<number, Float32Array>,
+  fresh: Map<number, Float32Array>,
+  tolerance: number,
+  problems: string[]
+): number | null {
   if (committed.size !== fresh.size) {
     problems.push(`vectors: committed ${committed.size}, rebuilt ${fresh.size}`)
     return null

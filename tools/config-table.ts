@@ -10,7 +10,8 @@ interface Property { default?: unknown, description?: string, enum?: unknown[], 
 export function configTable (): string {
   const rows = Object.entries(ConfigSchema.properties as Record<string, Property>).map(([name, p]) => {
     const dflt = p.default === '' ? '(empty)' : `\`${String(p.default)}\``
-    const values = p.enum ? p.enum.join(' \\| ') : p.type === 'integer' && p.maximum !== undefined ? `${p.minimum ?? ''}–${p.maximum}` : (p.type ?? '')
+    const range = p.type === 'integer' && p.maximum !== undefined ? `${p.minimum ?? ''}–${p.maximum}` : (p.type ?? '')
+    const values = p.enum ? p.enum.join(' \\| ') : range
     return `| \`${name}\` | ${dflt} | ${values} | ${p.description ?? ''} |`
   })
   return ['| variable | default | values | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n')

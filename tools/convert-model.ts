@@ -36,7 +36,8 @@ export function convertModel (opts: { outDir: string, force?: boolean, log?: (li
     [CARD_FILE]: `${JSON.stringify(converted.card, null, 2)}\n`
   })
   const seconds = ((performance.now() - started) / 1000).toFixed(2)
-  log(`wrote ${opts.outDir} (model ${(converted.model.byteLength / 1e6).toFixed(1)} MB, sha256 ${converted.card.model_sha256.slice(0, 12)}…) in ${seconds} s`)
+  const mb = (converted.model.byteLength / 1e6).toFixed(1)
+  log(`wrote ${opts.outDir} (model ${mb} MB, sha256 ${converted.card.model_sha256.slice(0, 12)}…) in ${seconds} s`)
   return { outDir: opts.outDir, skipped: false }
 }
 

@@ -7,10 +7,27 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { buildApp } from '../app.js'
-import { buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, decisionOf, isOffTopic, screenQuestion, type SemanticBanks } from '../lib/guardrails/index.js'
+import {
+  buildSemanticBanks,
+  checkInput,
+  corpusHeadings,
+  corpusVocabulary,
+  decisionOf,
+  isOffTopic,
+  screenQuestion,
+  type SemanticBanks
+} from '../lib/guardrails/index.js'
 import { OFF_TOPIC_THRESHOLDS } from '../plugins/app/answerer.js'
 
-export interface SplitCase { id: string, text: string, category: string, kind?: string, history?: Array<{ role: string, content: string }>, expectPii: string[], expectDecision: string }
+export interface SplitCase {
+  id: string
+  text: string
+  category: string
+  kind?: string
+  history?: Array<{ role: string, content: string }>
+  expectPii: string[]
+  expectDecision: string
+}
 export interface Outcome { refused: string | null, stripped: boolean, pii: string[] }
 
 export type SplitName = 'dev' | 'test'
@@ -22,7 +39,8 @@ export const SPLITS: Record<SplitName, string[]> = {
 }
 
 export function readSplit (split: SplitName): SplitCase[] {
-  return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
+  const lines = (f: string): string[] => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '')
+  return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => lines(f).flatMap((l) => {
     const row = JSON.parse(l) as Record<string, unknown>
     const rowSplit = typeof row.split === 'string' ? row.split : (f === 'eval/questions.jsonl' ? 'dev' : split)
     return rowSplit === split ? [row] : []
@@ -30,11 +48,24 @@ export function readSplit (split: SplitName): SplitCase[] {
     if (typeof row.question === 'string') {
       // eval/questions.jsonl: answerable questions must be answered, 'none' ones refused.
       const category = row.type === 'none' || row.style === 'unanswerable' ? 'eval_unanswerable' : 'eval_answerable'
-      return { id: String(row.id), text: row.question, category, expectPii: [], expectDecision: category === 'eval_answerable' ? 'allow' : 'refuse' }
+      return {
+        id: String(row.id),
+        text: row.question,
+        category,
+        expectPii: [],
+        expectDecision: category === 'eval_answerable' ? 'allow' : 'refuse'
+      }
     }
     const standard = (row.expect as { standard: { decision: string, pii: string[] } }).standard
-    return { id: String(row.id), text: String(row.text), category: String(row.category), ...(typeof row.kind === 'string' ? { kind: row.kind } : {}),
-      ...(Array.isArray(row.history) ? { history: row.history as SplitCase['history'] } : {}), expectPii: standard.pii, expectDecision: standard.decision }
+    return {
+      id: String(row.id),
+      text: String(row.text),
+      category: String(row.category),
+      ...(typeof row.kind === 'string' ? { kind: row.kind } : {}),
+      ...(Array.isArray(row.history) ? { history: row.history as SplitCase['history'] } : {}),
+      expectPii: standard.pii,
+      expectDecision: standard.decision
+    }
   }))
 }
 
@@ -67,17 +98,33 @@ async function main (): Promise<void> {
       const rows: Record<string, { n: number, rules: number, full: number, misses: string[] }> = {}
       for (const c of readSplit(split)) {
         const checked = checkInput({ question: c.text, history: c.history }, 'standard')
-        const base = { refused: checked.refuse?.reason ?? null, stripped: decisionOf(checked) === 'strip', pii: checked.findings.pii_redacted as string[] }
+        const base = {
+          refused: checked.refuse?.reason ?? null,
+          stripped: decisionOf(checked) === 'strip',
+          pii: checked.findings.pii_redacted as string[]
+        }
         let rules: Outcome = base
         let full: Outcome = base
         if (base.refused === null) {
           const r = await app.retriever.retrieve({ query: checked.question, topK: 5, mode: 'hybrid' })
-          const evidence = { question: checked.question, ...(r.topSimilarity === null ? {} : { topVectorScore: r.topSimilarity }), ...(r.topKeywordScore === null ? {} : { topKeywordScore: r.topKeywordScore }) }
+          const evidence = {
+            question: checked.question,
+            ...(r.topSimilarity === null ? {} : { topVectorScore: r.topSimilarity }),
+            ...(r.topKeywordScore === null ? {} : { topKeywordScore: r.topKeywordScore })
+          }
           const empty = r.results.length === 0
-          rules = { ...base, refused: !empty && isOffTopic(evidence, OFF_TOPIC_THRESHOLDS, 'standard') ? 'off_topic' : empty ? 'no_relevant' : null }
-          const screened = screenQuestion({ question: checked.question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore },
-            { level: 'standard', banks, corpusWords, offTopic: OFF_TOPIC_THRESHOLDS })
-          full = { ...base, refused: screened !== null && !(empty && screened.reason === 'off_topic') ? screened.reason : empty ? 'no_relevant' : null }
+          rules = {
+            ...base,
+            refused: !empty && isOffTopic(evidence, OFF_TOPIC_THRESHOLDS, 'standard') ? 'off_topic' : empty ? 'no_relevant' : null
+          }
+          const input = {
+            question: checked.question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore
+          }
+          const screened = screenQuestion(input, { level: 'standard', banks, corpusWords, offTopic: OFF_TOPIC_THRESHOLDS })
+          full = {
+            ...base,
+            refused: screened !== null && !(empty && screened.reason === 'off_topic') ? screened.reason : empty ? 'no_relevant' : null
+          }
         }
         const row = rows[c.category] ??= { n: 0, rules: 0, full: 0, misses: [] }
         row.n++
@@ -91,10 +138,13 @@ async function main (): Promise<void> {
     for (const [split, rows] of Object.entries(report)) {
       console.log(`\n${split} split, level standard\n| category | cases | rules only | rules + semantic layer |\n| --- | --- | --- | --- |`)
       for (const [category, r] of Object.entries(rows)) console.log(`| ${category} | ${r.n} | ${pct(r.rules, r.n)} | ${pct(r.full, r.n)} |`)
-      for (const [category, r] of Object.entries(rows)) if (r.misses.length > 0 && process.env.EVAL_VERBOSE) console.log(`${split} ${category} misses: ${r.misses.join(', ')}`)
+      for (const [category, r] of Object.entries(rows)) {
+        if (r.misses.length > 0 && process.env.EVAL_VERBOSE) console.log(`${split} ${category} misses: ${r.misses.join(', ')}`)
+      }
     }
-    console.log(JSON.stringify(Object.fromEntries(Object.entries(report).map(([split, rows]) => [split,
-      Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, { cases: r.n, rules_only: r.rules, with_semantic: r.full, misses: r.misses }]))]))))
+    const summary = (rows: Record<string, { n: number, rules: number, full: number, misses: string[] }>) => Object.fromEntries(
+      Object.entries(rows).map(([k, r]) => [k, { cases: r.n, rules_only: r.rules, with_semantic: r.full, misses: r.misses }]))
+    console.log(JSON.stringify(Object.fromEntries(Object.entries(report).map(([split, rows]) => [split, summary(rows)]))))
   } finally {
     await app.close()
   }

@@ -93,7 +93,11 @@ function main (): void {
     fixture_cases: report.cases,
     injection: { precision: report.injection.precision, recall: report.injection.recall },
     pii: { precision: report.pii.precision, recall: report.pii.recall, near_miss_false_redactions: report.pii_near_miss_false_redactions },
-    off_topic_wording_only: { precision: report.off_topic.precision, recall: report.off_topic.recall, lexical_subset_recall: report.off_topic_lexical_subset_recall },
+    off_topic_wording_only: {
+      precision: report.off_topic.precision,
+      recall: report.off_topic.recall,
+      lexical_subset_recall: report.off_topic_lexical_subset_recall
+    },
     false_refusal_rate: refusals?.rate ?? null,
     false_refusals: refusals?.refused ?? null,
     legit_questions: refusals?.questions ?? null,

@@ -18,7 +18,18 @@ import { repoRoot } from '../lib/paths.js'
 import type { SearchMode } from '../lib/search/retrieval.js'
 import { grade, type Fact, type Grade } from './lib/grade.js'
 
-export const STYLES = ['direct', 'instruction', 'yes-no', 'two-part', 'quantity', 'situation', 'vocabulary', 'slang-typos', 'follow-up', 'unanswerable'] as const
+export const STYLES = [
+  'direct',
+  'instruction',
+  'yes-no',
+  'two-part',
+  'quantity',
+  'situation',
+  'vocabulary',
+  'slang-typos',
+  'follow-up',
+  'unanswerable'
+] as const
 export type Style = typeof STYLES[number]
 export type Split = 'dev' | 'test'
 
@@ -63,11 +74,21 @@ export interface AnswerFigures {
   refusal_rate: number
 }
 export interface SplitFigures { retrieval: Record<SearchMode, RetrievalFigures>, answers: AnswerFigures }
-export interface QuestionOutcome { id: string, style: Style, grade: Grade | 'refused' | 'answered', mode: string, answer: string, rank: number }
+export interface QuestionOutcome {
+  id: string
+  style: Style
+  grade: Grade | 'refused' | 'answered'
+  mode: string
+  answer: string
+  rank: number
+}
 
 type App = Awaited<ReturnType<typeof buildApp>>
 
-export async function evaluate (questions: EvalQuestion[], onOutcome?: (q: EvalQuestion, o: QuestionOutcome) => void): Promise<SplitFigures> {
+export async function evaluate (
+  questions: EvalQuestion[],
+  onOutcome?: (q: EvalQuestion, o: QuestionOutcome) => void
+): Promise<SplitFigures> {
   // Quality, not load: no rate limit, and no shedding when a busy machine delays the event loop.
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0, MAX_EVENT_LOOP_DELAY_MS: 0 } })
   try {
@@ -81,7 +102,11 @@ export async function evaluate (questions: EvalQuestion[], onOutcome?: (q: EvalQ
 }
 
 /** Fills `hybridRanks` with each answerable question's hybrid rank, which the answers' report shows. */
-async function evaluateRetrieval (app: App, questions: EvalQuestion[], hybridRanks: Map<EvalQuestion, number>): Promise<Record<SearchMode, RetrievalFigures>> {
+async function evaluateRetrieval (
+  app: App,
+  questions: EvalQuestion[],
+  hybridRanks: Map<EvalQuestion, number>
+): Promise<Record<SearchMode, RetrievalFigures>> {
   const answerable = questions.filter((q) => q.style !== 'unanswerable')
   const retrieval = {} as Record<SearchMode, RetrievalFigures>
   for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
@@ -175,16 +200,26 @@ function pct (value: number | undefined): string {
 }
 
 export function report (split: Split, now: SplitFigures, before: SplitFigures | undefined): string {
-  const lines = [`## ${split} split`, '', '| style | n | correct | partial | wrong | refused | accuracy | previous |', '| --- | --: | --: | --: | --: | --: | --: | --: |']
+  const lines = [
+    `## ${split} split`,
+    '',
+    '| style | n | correct | partial | wrong | refused | accuracy | previous |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: |'
+  ]
   for (const style of STYLES) {
     const f = now.answers.by_style[style]
     if (f === undefined) continue
-    lines.push(`| ${style} | ${f.questions} | ${f.correct} | ${f.partial} | ${f.wrong} | ${f.refused} | ${pct(f.accuracy)} | ${pct(before?.answers.by_style[style]?.accuracy)} |`)
+    const previous = pct(before?.answers.by_style[style]?.accuracy)
+    lines.push(`| ${style} | ${f.questions} | ${f.correct} | ${f.partial} | ${f.wrong} | ${f.refused} | ${pct(f.accuracy)} | ${previous} |`)
   }
   const a = now.answers.answerable
-  lines.push(`| **answerable** | ${a.questions} | ${a.correct} | ${a.partial} | ${a.wrong} | ${a.refused} | **${pct(a.accuracy)}** | ${pct(before?.answers.answerable.accuracy)} |`)
-  lines.push('', `noise (answer sentences stating no fact): ${pct(now.answers.noise)} (previous ${pct(before?.answers.noise)}); ` +
-    `unanswerable refused ${now.answers.correct_refusals}/${now.answers.unanswerable} (previous ${before?.answers.correct_refusals ?? '–'}); ` +
+  const previous = pct(before?.answers.answerable.accuracy)
+  const accuracy = `**${pct(a.accuracy)}**`
+  lines.push(`| **answerable** | ${a.questions} | ${a.correct} | ${a.partial} | ${a.wrong} | ${a.refused} | ${accuracy} | ${previous} |`)
+  lines.push('', `noise (answer sentences stating no fact): ${pct(now.answers.noise)} ` +
+    `(previous ${pct(before?.answers.noise)}); ` +
+    `unanswerable refused ${now.answers.correct_refusals}/${now.answers.unanswerable} ` +
+    `(previous ${before?.answers.correct_refusals ?? '–'}); ` +
     `answerable refused ${now.answers.false_refusals} (previous ${before?.answers.false_refusals ?? '–'})`, '',
   '| retrieval | recall@1 | recall@5 | MRR | previous R@1 / R@5 |', '| --- | --: | --: | --: | --: |')
   for (const [mode, f] of Object.entries(now.retrieval) as Array<[SearchMode, RetrievalFigures]>) {
@@ -195,7 +230,11 @@ export function report (split: Split, now: SplitFigures, before: SplitFigures | 
 }
 
 async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { split: { type: 'string', default: 'all' }, verbose: { type: 'boolean', default: false }, 'save-baseline': { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: {
+    split: { type: 'string', default: 'all' },
+    verbose: { type: 'boolean', default: false },
+    'save-baseline': { type: 'boolean', default: false }
+  } })
   const splits: Split[] = values.split === 'all' ? ['dev', 'test'] : [values.split as Split]
   const all = loadQuestions()
   const baseline = readBaseline()
@@ -206,7 +245,8 @@ async function main (): Promise<void> {
     const verbose = values.verbose
       ? (q: EvalQuestion, o: QuestionOutcome) => {
           if (o.grade !== 'correct' && o.grade !== 'refused') {
-            console.error(`${o.grade} ${q.id} [${q.style}] ${q.question}\n  want ${JSON.stringify(q.facts)}  (docs ${q.document_ids.join(',')}, rank ${o.rank})\n  got  ${o.mode}: ${o.answer}\n`)
+            console.error(`${o.grade} ${q.id} [${q.style}] ${q.question}\n` +
+              `  want ${JSON.stringify(q.facts)}  (docs ${q.document_ids.join(',')}, rank ${o.rank})\n  got  ${o.mode}: ${o.answer}\n`)
           } else if (o.grade === 'refused' && q.style !== 'unanswerable') console.error(`refused ${q.id} [${q.style}] ${q.question}\n`)
         }
       : undefined

@@ -23,7 +23,11 @@ function isProbeReport (value: unknown): value is ProbeReport {
 }
 
 export function memoryTrendCli (argv: string[], out: (text: string) => void, err: (text: string) => void): number {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { thresholds: { type: 'string', default: DEFAULT_THRESHOLDS } } })
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { thresholds: { type: 'string', default: DEFAULT_THRESHOLDS } }
+  })
   const reports = positionals.flatMap(jsonFiles).map((file) => JSON.parse(readFileSync(file, 'utf8')) as unknown).filter(isProbeReport)
   if (reports.length === 0) {
     err(`memory-trend: no probe reports in ${positionals.join(', ') || '(no folder given)'}`)

@@ -23,7 +23,16 @@ const USAGE = `usage: npm run probe -- <base-url> [options]
 
 class UsageError extends Error {}
 
-interface ProbeArgs { baseUrl: string, thresholds: string, rounds: number, apiKey?: string, timeoutMs: number, markdown?: string, json?: string, help: boolean }
+interface ProbeArgs {
+  baseUrl: string,
+  thresholds: string,
+  rounds: number,
+  apiKey?: string,
+  timeoutMs: number,
+  markdown?: string,
+  json?: string,
+  help: boolean
+}
 
 export function parseProbeArgs (argv: string[], env: NodeJS.ProcessEnv): ProbeArgs {
   let parsed
@@ -46,7 +55,9 @@ export function parseProbeArgs (argv: string[], env: NodeJS.ProcessEnv): ProbeAr
   }
   const { values, positionals } = parsed
   const baseUrl = positionals[0] ?? ''
-  if (!values.help && !/^https?:\/\/[^/]/.test(baseUrl)) throw new UsageError(baseUrl ? `not an http(s) URL: ${baseUrl}` : 'missing base URL')
+  if (!values.help && !/^https?:\/\/[^/]/.test(baseUrl)) {
+    throw new UsageError(baseUrl ? `not an http(s) URL: ${baseUrl}` : 'missing base URL')
+  }
   const positive = (raw: string, name: string): number => {
     const value = Number(raw)
     if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${name} must be a positive integer (got ${raw})`)
@@ -65,7 +76,9 @@ export function parseProbeArgs (argv: string[], env: NodeJS.ProcessEnv): ProbeAr
   }
 }
 
-export async function probeCli (argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void, err: (text: string) => void): Promise<number> {
+export async function probeCli (
+  argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void, err: (text: string) => void
+): Promise<number> {
   let args: ProbeArgs
   try {
     args = parseProbeArgs(argv, env)
@@ -87,7 +100,11 @@ export async function probeCli (argv: string[], env: NodeJS.ProcessEnv, out: (te
   }
   let figures
   try {
-    figures = await runProbe(args.baseUrl, { rounds: args.rounds, timeoutMs: args.timeoutMs, ...(args.apiKey ? { apiKey: args.apiKey } : {}) })
+    figures = await runProbe(args.baseUrl, {
+      rounds: args.rounds,
+      timeoutMs: args.timeoutMs,
+      ...(args.apiKey ? { apiKey: args.apiKey } : {})
+    })
   } catch (e) {
     err(`probe: ${args.baseUrl} could not be probed: ${(e as Error).message}`)
     return 1

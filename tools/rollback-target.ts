@@ -6,7 +6,14 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { describeRelease, imageOfVersion, parseReleases, previousImage, ReleasesFormatError, type RollbackDecision } from './lib/rollback.js'
+import {
+  describeRelease,
+  imageOfVersion,
+  parseReleases,
+  previousImage,
+  ReleasesFormatError,
+  type RollbackDecision
+} from './lib/rollback.js'
 
 function main (): number {
   const { values, positionals } = parseArgs({

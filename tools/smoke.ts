@@ -47,7 +47,9 @@ function parseSmokeArgs (argv: string[], env: NodeJS.ProcessEnv): { baseUrl: str
   const baseUrl = positionals[0] ?? env.SMOKE_BASE_URL ?? ''
   if (!/^https?:\/\/[^/]/.test(baseUrl)) throw new UsageError(baseUrl ? `not an http(s) URL: ${baseUrl}` : 'missing base URL')
   const mode = values['expect-mode'] ?? 'any'
-  if (mode !== 'llm' && mode !== 'extractive' && mode !== 'any') throw new UsageError(`--expect-mode must be llm, extractive or any (got ${mode})`)
+  if (mode !== 'llm' && mode !== 'extractive' && mode !== 'any') {
+    throw new UsageError(`--expect-mode must be llm, extractive or any (got ${mode})`)
+  }
   const apiKey = values['api-key'] ?? env.SMOKE_API_KEY
   const options: SmokeOptions = {
     ...(apiKey ? { apiKey } : {}),
@@ -69,7 +71,9 @@ function numberOption (raw: string | undefined, name: string, fallback: number):
 }
 
 /** The whole CLI; exported so that tests can check usage errors without a process each. */
-export async function smokeCli (argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function smokeCli (
+  argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void
+): Promise<number> {
   let parsed
   try {
     parsed = parseSmokeArgs(argv, env)

@@ -14,18 +14,51 @@ import { grade } from './lib/grade.js'
 const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
 await app.ready()
 const questions = loadQuestions().filter((q) => q.split === 'dev' && q.style !== 'unanswerable')
-const prepared: Array<{ q: (typeof questions)[number], context: string | null, retrieval: Awaited<ReturnType<typeof app.retriever.retrieve>>, passages: Array<{ n: number, text: string, heading: string, document_id: string, document_title: string, version: string | null, effective_date: string | null }> }> = []
+interface Passage {
+  n: number
+  text: string
+  heading: string
+  document_id: string
+  document_title: string
+  version: string | null
+  effective_date: string | null
+}
+const prepared: Array<{
+  q: (typeof questions)[number]
+  context: string | null
+  retrieval: Awaited<ReturnType<typeof app.retriever.retrieve>>
+  passages: Passage[]
+}> = []
 for (const q of questions) {
   const { context, query } = followUp(q.question, q.history ?? [])
   const retrieval = await app.retriever.retrieve({ query, topK: 5, mode: 'hybrid' })
-  const passages = retrieval.results.map((r, i) => ({ n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id, document_title: r.document_title, version: r.version, effective_date: r.effective_date }))
+  const passages = retrieval.results.map((r, i) => ({
+    n: i + 1,
+    text: r.text,
+    heading: r.heading,
+    document_id: r.document_id,
+    document_title: r.document_title,
+    version: r.version,
+    effective_date: r.effective_date
+  }))
   prepared.push({ q, context, retrieval, passages })
 }
 const embed = async (texts: string[]) => app.embedder.embed(texts)
 async function score (options: Partial<ExtractiveOptions>): Promise<number> {
   let correct = 0
   for (const { q, context, retrieval, passages } of prepared) {
-    const a = await answerExtractively({ question: q.question, context, questionVector: retrieval.queryVector, embedQuestion: embed, knownPhrase: knownTo(app.retriever.store()?.vocabulary() ?? new Set()) }, passages, embed, options)
+    const a = await answerExtractively(
+      {
+        question: q.question,
+        context,
+        questionVector: retrieval.queryVector,
+        embedQuestion: embed,
+        knownPhrase: knownTo(app.retriever.store()?.vocabulary() ?? new Set())
+      },
+      passages,
+      embed,
+      options
+    )
     if (a === null) continue
     const numbered = checkCitations(a.answer, passages.length)
     const docs = numbered.cited.map((n) => passages[n - 1]?.document_id ?? '')

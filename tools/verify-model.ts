@@ -114,7 +114,7 @@ async function onnxRun (modelDir: string, card: ModelCard, texts: string[]): Pro
 async function referenceRun (source: UseLiteSource, texts: string[]): Promise<Reference> {
   const tf = await import('@tensorflow/tfjs-core')
   const { loadGraphModel } = await import('@tensorflow/tfjs-converter')
-  // TF.js's WebAssembly kernels: the same graph and ops as its pure-JS backend, about 10x faster.
+  // TF.js's WebAssembly kernels: the same graph and ops as its pure-JS backend, many times faster.
   await import('@tensorflow/tfjs-backend-wasm')
   if (!await tf.setBackend('wasm')) throw new Error('the TF.js WebAssembly backend did not start')
   const { Tokenizer } = await import('@tensorflow-models/universal-sentence-encoder/dist/tokenizer/index.js')
@@ -132,7 +132,7 @@ async function referenceRun (source: UseLiteSource, texts: string[]): Promise<Re
   const weightData = new Uint8Array(Buffer.concat(shards)).slice().buffer
   const model = await loadGraphModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }))
 
-  const vectors = new Array<Float32Array>(texts.length)
+  const vectors: Float32Array[] = []
   for (const group of lengthGroups(ids, REFERENCE_GROUP)) {
     const rows = group.map((i) => ids[i] as number[])
     const positions = rows.flatMap((row, s) => row.flatMap((_, p) => [s, p]))
@@ -173,13 +173,16 @@ async function main (): Promise<void> {
     log: (line) => console.log(`verify-model: ${line}`)
   })
   for (const m of report.tokenMismatches) {
-    console.log(`verify-model: token ids differ for ${JSON.stringify(m.text)}\n  reference ${JSON.stringify(m.reference)}\n  onnx      ${JSON.stringify(m.onnx)}`)
+    console.log(`verify-model: token ids differ for ${JSON.stringify(m.text)}\n` +
+      `  reference ${JSON.stringify(m.reference)}\n  onnx      ${JSON.stringify(m.onnx)}`)
   }
   const lowest = report.cosines.map((c, i) => [c, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 3)
-  console.log(`verify-model: ${report.sentences} sentences, token ids ${report.tokenMismatches.length ? `DIFFER for ${report.tokenMismatches.length}` : 'identical'}, ` +
+  const ids = report.tokenMismatches.length ? `DIFFER for ${report.tokenMismatches.length}` : 'identical'
+  console.log(`verify-model: ${report.sentences} sentences, token ids ${ids}, ` +
     `lowest cosines ${lowest.map(([c]) => c.toFixed(7)).join(', ')} (worst: ${JSON.stringify(report.worst.slice(0, 60))}), ` +
     `float conversion ${report.floatMinCosine.toFixed(7)}, ` +
-    `${((performance.now() - started) / 1000).toFixed(1)} s, ${report.passed ? 'PASS' : `FAIL (needs identical ids, cosine >= ${report.threshold} and >= ${MIN_COSINE} for the float conversion)`}`)
+    `${((performance.now() - started) / 1000).toFixed(1)} s, ` +
+    `${report.passed ? 'PASS' : `FAIL (needs identical ids, cosine >= ${report.threshold} and >= ${MIN_COSINE} for the float conversion)`}`)
   console.log(formatMinCosine(report.minCosine))
   if (!report.passed) process.exitCode = 1
 }

@@ -10,16 +10,12 @@ import { followUp } from './follow-up.js'
 import { knownTo } from '../search/synonyms.js'
 import { answerExtractively, type ExtractiveOptions } from './extractive.js'
 import { plainText } from '../corpus/markdown-text.js'
-import { buildMessages } from './prompt.js'
+import { buildMessages, type PromptSource } from './prompt.js'
 import type { RetrievedChunk, Retrieval } from '../search/retrieval.js'
+import type { ChatMessage, LlmUsage } from '../llm/client.js'
+import type { Turn } from '../../schemas/chat.js'
 
-export type Role = 'user' | 'assistant'
-export interface Turn { role: Role, content: string }
 export type AnswerMode = 'llm' | 'extractive' | 'refused'
-
-export interface Source { n: number, document_title: string, heading: string, text: string, version?: string | null, effective_date?: string | null }
-export interface Message { role: 'system' | 'user' | 'assistant', content: string }
-export interface Usage { prompt_tokens: number, completion_tokens: number }
 
 export interface InputVerdict {
   question: string
@@ -35,8 +31,8 @@ export interface OutputVerdict { answer: string, pii_redacted: string[], replace
 export interface LlmPort {
   readonly model: string
   available(): boolean
-  complete(messages: Message[], signal: AbortSignal): Promise<{ text: string, model: string, usage: Usage }>
-  stream(messages: Message[], signal: AbortSignal): AsyncIterable<{ type: 'token', text: string } | { type: 'done', model: string, usage: Usage }>
+  complete(messages: ChatMessage[], signal: AbortSignal): Promise<{ text: string, model: string, usage: LlmUsage }>
+  stream(messages: ChatMessage[], signal: AbortSignal): AsyncIterable<{ type: 'token', text: string } | { type: 'done', model: string, usage: LlmUsage }>
 }
 
 export interface StreamGuard {
@@ -100,7 +96,7 @@ export interface ChatAnswer {
     output: { citations_valid: boolean, pii_redacted: string[] }
   }
   model: string
-  usage: Usage
+  usage: LlmUsage
   timings_ms: { retrieval: number, llm: number, total: number }
   /** Why the answer is not the LLM's when an LLM is configured (e.g. `llm_timeout`), or why it was refused. */
   reason?: string
@@ -118,7 +114,7 @@ export interface ChatRequest {
 }
 
 const SNIPPET_CHARS = 600
-const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0 }
+const ZERO_USAGE: LlmUsage = { prompt_tokens: 0, completion_tokens: 0 }
 
 export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Promise<ChatAnswer> {
   const started = performance.now()
@@ -184,7 +180,7 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
 type LlmAttempt = { answer: Partial<ChatAnswer> & Pick<ChatAnswer, 'answer' | 'mode'> } | { fallback: string }
 
 async function answerWithLlm (
-  deps: ChatDeps, llm: LlmPort, input: InputVerdict, sources: Source[], results: RetrievedChunk[], request: ChatRequest
+  deps: ChatDeps, llm: LlmPort, input: InputVerdict, sources: PromptSource[], results: RetrievedChunk[], request: ChatRequest
 ): Promise<LlmAttempt> {
   const messages = buildMessages({ question: input.question, sources, history: input.history })
   const sourcesText = sources.map((s) => s.text).join('\n')

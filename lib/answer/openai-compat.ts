@@ -3,7 +3,9 @@
  * a question and history for lib/answer/chat's answerQuestion, and its ChatAnswer becomes a
  * `chat.completion` or a run of `chat.completion.chunk` objects. Pure; routes/openai.ts does the HTTP.
  */
-import type { ChatAnswer, Citation, Turn, Usage } from './chat.js'
+import type { ChatAnswer, Citation } from './chat.js'
+import type { LlmUsage } from '../llm/client.js'
+import type { Turn } from '../../schemas/chat.js'
 
 export const MODEL_ID = 'policy-rag'
 /** The same bound as /chat's history; older turns of a long conversation are dropped, not refused. */
@@ -124,7 +126,7 @@ export interface CompletionMeta {
   created: number
 }
 
-function usage (u: Usage): { prompt_tokens: number, completion_tokens: number, total_tokens: number } {
+function usage (u: LlmUsage): { prompt_tokens: number, completion_tokens: number, total_tokens: number } {
   return { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.prompt_tokens + u.completion_tokens }
 }
 
@@ -179,17 +181,17 @@ const ERROR_TYPES: Record<number, string> = {
 
 /** Codes OpenAI's clients know, for the service's own error codes that mean the same. */
 const KNOWN_CODES: Record<string, string> = {
-  FST_UNAUTHORIZED: 'invalid_api_key',
-  FST_MODEL_NOT_FOUND: 'model_not_found',
+  POLICY_RAG_UNAUTHORIZED: 'invalid_api_key',
+  POLICY_RAG_MODEL_NOT_FOUND: 'model_not_found',
   FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_VALIDATION: 'invalid_request'
 }
 
-/** OpenAI's error shape for a status and the service's own message and code (FST_SOME_THING becomes some_thing). */
+/** OpenAI's error shape for a status and the service's own message and code (POLICY_RAG_SOME_THING becomes some_thing). */
 export function openAIError (status: number, message: string, code?: string, param?: string | null): OpenAIErrorBody {
   const type = status >= 500 ? 'server_error' : ERROR_TYPES[status] ?? 'invalid_request_error'
-  const openAICode = code === undefined ? (status === 429 ? 'rate_limit_exceeded' : null) : KNOWN_CODES[code] ?? code.replace(/^FST_(ERR_)?/, '').toLowerCase()
+  const openAICode = code === undefined ? (status === 429 ? 'rate_limit_exceeded' : null) : KNOWN_CODES[code] ?? code.replace(/^(POLICY_RAG_|FST_(ERR_)?)/, '').toLowerCase()
   return { error: { message, type, param: param ?? null, code: openAICode } }
 }
 

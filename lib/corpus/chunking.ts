@@ -128,7 +128,12 @@ function parseHeadings (body: string): Heading[] {
       else if (marker[0] === fence[0] && marker.length >= fence.length) fence = undefined
     } else if (fence === undefined) {
       const match = HEADING.exec(line)
-      if (match !== null) headings.push({ level: (match[1] ?? '').length, title: (match[2] ?? '').trim(), start: offset, end: offset + line.length })
+      if (match !== null) headings.push({
+        level: (match[1] ?? '').length,
+        title: (match[2] ?? '').trim(),
+        start: offset,
+        end: offset + line.length
+      })
     }
     offset += line.length + 1
   }
@@ -197,7 +202,13 @@ function chunkBlock (block: Piece[], body: string, params: Readonly<ChunkerParam
  * Windows of whole sentences (or words, for a run-on sentence) with a trailing-sentence overlap.
  * A small lead (typically a `##` line with no text of its own) opens the first window.
  */
-function splitPiece (piece: Piece, lead: Draft | undefined, body: string, params: Readonly<ChunkerParams>, tokens: (r: Range) => number): Draft[] {
+function splitPiece (
+  piece: Piece,
+  lead: Draft | undefined,
+  body: string,
+  params: Readonly<ChunkerParams>,
+  tokens: (r: Range) => number
+): Draft[] {
   const units = [...(lead === undefined ? [] : [lead]), ...splitUnits(body, piece, 0, params, tokens)]
   const span = (i: number, j: number): Range => ({ start: units[i]?.start ?? 0, end: units[j]?.end ?? 0 })
   const drafts: Draft[] = []

@@ -37,7 +37,10 @@ export function parseCorpusConfig (source: string, path: string): CorpusConfig {
   const config: CorpusConfig = { documents: {} }
   if (value.categories !== undefined) config.categories = checkCategories(value.categories, name)
   if (value.default_category !== undefined) {
-    if (typeof value.default_category !== 'string' || value.default_category.trim() === '') throw new CorpusError(name, '"default_category" must be a non-empty string')
+    if (typeof value.default_category !== 'string' || value.default_category.trim() === '') throw new CorpusError(
+      name,
+      '"default_category" must be a non-empty string'
+    )
     config.default_category = value.default_category.trim()
   }
   if (value.documents !== undefined) config.documents = checkDocuments(value.documents, name)

@@ -36,7 +36,8 @@ export async function pdfToMarkdown (bytes: Uint8Array): Promise<ConvertedPdf> {
       lines.push(...toLines(content.items.flatMap((item) => 'str' in item ? [toRun(item)] : []), page))
     }
     if (lines.every((l) => l.text.trim() === '')) {
-      throw new PdfError(`has no text layer (${pdf.numPages} page${pdf.numPages === 1 ? '' : 's'} of images: a scanned PDF? run OCR on it first)`)
+      const pages = `${pdf.numPages} page${pdf.numPages === 1 ? '' : 's'}`
+      throw new PdfError(`has no text layer (${pages} of images: a scanned PDF? run OCR on it first)`)
     }
     const info = (await pdf.getMetadata()).info as { Title?: unknown }
     const title = typeof info.Title === 'string' ? info.Title.trim() : ''
@@ -60,7 +61,14 @@ async function open (bytes: Uint8Array): ReturnType<typeof getDocumentProxy> {
 
 function toRun (item: { str: string, transform: number[], width: number, hasEOL: boolean }): Run {
   const [a = 0, b = 0, c = 0, d = 0, x = 0, y = 0] = item.transform
-  return { str: item.str, x, y, width: item.width, size: Math.round(Math.max(Math.hypot(c, d), Math.hypot(a, b)) * 2) / 2, eol: item.hasEOL }
+  return {
+    str: item.str,
+    x,
+    y,
+    width: item.width,
+    size: Math.round(Math.max(Math.hypot(c, d), Math.hypot(a, b)) * 2) / 2,
+    eol: item.hasEOL
+  }
 }
 
 /** Runs on one baseline form a line; a gap wider than a fraction of the font size is a space. */

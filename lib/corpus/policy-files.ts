@@ -9,7 +9,17 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { extname, join } from 'node:path'
 import { CATEGORY_MAX_CHARS, FALLBACK_CATEGORY, readCorpusConfig, type CorpusConfig } from './config.js'
-import { CorpusError, firstHeading, headerFields, idFromFileName, parseDate, splitFrontMatter, titleFromFileName, type FieldName, type Fields } from './fields.js'
+import {
+  CorpusError,
+  firstHeading,
+  headerFields,
+  idFromFileName,
+  parseDate,
+  splitFrontMatter,
+  titleFromFileName,
+  type FieldName,
+  type Fields
+} from './fields.js'
 
 export { CorpusError } from './fields.js'
 
@@ -206,7 +216,11 @@ function resolveDocument (file: string, extracted: Extracted, config: CorpusConf
   const id = idFromFileName(file)
   if (id === '') throw new CorpusError(file, 'the file name has no letters or digits to make an id from')
   const statedId = pick('id')
-  if (statedId !== undefined && statedId !== id) throw new CorpusError(file, `must match the file name (expected "${id}", got ${JSON.stringify(statedId)})`, 'id')
+  if (statedId !== undefined && statedId !== id) throw new CorpusError(
+    file,
+    `must match the file name (expected "${id}", got ${JSON.stringify(statedId)})`,
+    'id'
+  )
   return {
     id,
     title: pick('title') ?? firstHeading(markdown) ?? extracted.metaTitle ?? titleFromFileName(file),
@@ -224,9 +238,17 @@ function resolveDocument (file: string, extracted: Extracted, config: CorpusConf
 function checkCategory (category: string | undefined, config: CorpusConfig, file: string): string {
   const allowed = config.categories
   const value = category ?? config.default_category ?? (allowed === undefined ? FALLBACK_CATEGORY : undefined)
-  if (value === undefined) throw new CorpusError(file, `is required (one of ${allowed?.join(', ')}); set it in the file or in corpus.json`, 'category')
+  if (value === undefined) throw new CorpusError(
+    file,
+    `is required (one of ${allowed?.join(', ')}); set it in the file or in corpus.json`,
+    'category'
+  )
   if (allowed !== undefined && !allowed.includes(value)) {
-    throw new CorpusError(file, `must be one of ${allowed.join(', ')} (the configured list: corpus.json or --categories), got ${JSON.stringify(value)}`, 'category')
+    throw new CorpusError(
+      file,
+      `must be one of ${allowed.join(', ')} (the configured list: corpus.json or --categories), got ${JSON.stringify(value)}`,
+      'category'
+    )
   }
   if (value.length > CATEGORY_MAX_CHARS) throw new CorpusError(file, `must be at most ${CATEGORY_MAX_CHARS} characters`, 'category')
   return value
@@ -235,7 +257,11 @@ function checkCategory (category: string | undefined, config: CorpusConfig, file
 function checkDate (value: string | undefined, file: string, field: string): string | null {
   if (value === undefined) return null
   const date = parseDate(value)
-  if (date === undefined) throw new CorpusError(file, `must be a calendar date (2026-01-01 or 1 January 2026), got ${JSON.stringify(value)}`, field)
+  if (date === undefined) throw new CorpusError(
+    file,
+    `must be a calendar date (2026-01-01 or 1 January 2026), got ${JSON.stringify(value)}`,
+    field
+  )
   return date
 }
 

@@ -36,7 +36,7 @@ export class BertEncoder implements Encoder {
   async run (batch: number[][]): Promise<Float32Array[]> {
     const width = Math.max(...batch.map((ids) => ids.length))
     const mask = new Uint8Array(batch.length * width)
-    const ids = new Array<number>(batch.length * width).fill(this.padId)
+    const ids = Array.from({ length: batch.length * width }, () => this.padId)
     batch.forEach((row, b) => row.forEach((id, t) => { ids[b * width + t] = id; mask[b * width + t] = 1 }))
     const { session } = this.runtime
     const out = await session.run(this.feeds(ids, mask, [batch.length, width]))
@@ -45,7 +45,9 @@ export class BertEncoder implements Encoder {
     if (!result) throw new Error('bert: the model returned no output')
     const data = result.data as Float32Array
     if (pooled) return batch.map((_, b) => data.slice(b * this.dimensions, (b + 1) * this.dimensions))
-    if (result.dims.length !== 3 || result.dims[2] !== this.dimensions) throw new Error(`bert: expected [batch, tokens, ${this.dimensions}] hidden states, got [${String(result.dims)}]`)
+    if (result.dims.length !== 3 || result.dims[2] !== this.dimensions) {
+      throw new Error(`bert: expected [batch, tokens, ${this.dimensions}] hidden states, got [${String(result.dims)}]`)
+    }
     return batch.map((_, b) => meanPool(data, mask, b, width, this.dimensions))
   }
 

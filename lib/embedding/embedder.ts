@@ -1,4 +1,6 @@
 import { LRUCache } from 'lru-cache'
+import type { EmbeddingState } from '../../schemas/health.js'
+import { EmbedderUnavailableError } from '../errors.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BertEncoder } from './bert-encoder.js'
@@ -12,7 +14,6 @@ import { UseLiteTokenizer } from './use-lite-tokenizer.js'
 export type { Encoder } from './encoder.js'
 export type { ModelCard, ModelFamily } from './model-card.js'
 
-export type EmbedderStatus = 'not_loaded' | 'operational' | 'unavailable'
 
 export interface Embedder {
   /** Read at construction, cheap, no session load. A placeholder (id `unavailable`) when the folder is unusable. */
@@ -20,7 +21,7 @@ export interface Embedder {
   readonly loaded: boolean
   /** Why the embedder is unavailable, when it is. */
   readonly reason: string | undefined
-  status (): EmbedderStatus
+  status (): EmbeddingState
   /** L2-normalised vectors, one per text, in order. Loads the session on first use, once. */
   embed (texts: string[]): Promise<Float32Array[]>
   close (): Promise<void>
@@ -56,11 +57,6 @@ export async function openEncoder (modelDir: string, card: ModelCard, intraOpNum
     await runtime.session.release()
     throw err
   }
-}
-
-export class EmbedderUnavailableError extends Error {
-  override name = 'EmbedderUnavailableError'
-  readonly code = 'EMBEDDER_UNAVAILABLE'
 }
 
 const UNAVAILABLE_CARD: ModelCard = Object.freeze({
@@ -114,7 +110,7 @@ class OnnxEmbedder implements Embedder {
     return this.failure
   }
 
-  status (): EmbedderStatus {
+  status (): EmbeddingState {
     if (this.failure !== undefined) return 'unavailable'
     return this.encoder ? 'operational' : 'not_loaded'
   }
@@ -154,7 +150,7 @@ class OnnxEmbedder implements Embedder {
 
   private async shutdown (): Promise<void> {
     this.closed = true
-    await Promise.allSettled([...this.inflight])
+    await Promise.allSettled(this.inflight)
     const encoder = this.encoder ?? await this.loading?.catch(() => undefined)
     this.encoder = undefined
     await encoder?.release()
@@ -165,7 +161,7 @@ class OnnxEmbedder implements Embedder {
     const tokens = await encoder.tokenize(texts)
     // Similar lengths share a batch, so little compute goes to padding.
     const order = tokens.map((_, i) => i).sort((a, b) => (tokens[a] as number[]).length - (tokens[b] as number[]).length)
-    const out = new Array<Float32Array>(texts.length)
+    const out: Float32Array[] = []
     for (let start = 0; start < order.length; start += this.batchSize) {
       const slice = order.slice(start, start + this.batchSize)
       const vectors = await encoder.run(slice.map((i) => tokens[i] as number[]))
@@ -177,15 +173,20 @@ class OnnxEmbedder implements Embedder {
   /** Opens once however many calls wait on it. A failure sticks: the files will not fix themselves. */
   private async load (): Promise<Encoder> {
     if (this.encoder) return this.encoder
-    if (this.failure !== undefined) throw new EmbedderUnavailableError(`embedding model unavailable: ${this.failure}`)
+    if (this.failure !== undefined) throw this.unavailable()
     this.loading ??= this.open().then((encoder) => {
       this.encoder = encoder
       return encoder
     }, (err: unknown) => {
       this.failure = `loading ${this.opts.modelDir} failed: ${err instanceof Error ? err.message : String(err)}`
-      throw new EmbedderUnavailableError(`embedding model unavailable: ${this.failure}`)
+      throw this.unavailable()
     })
     return await this.loading
+  }
+
+  /** The failure's detail (a path, onnxruntime's words) stays in the cause, for the log: clients see the message. */
+  private unavailable (): Error {
+    return new EmbedderUnavailableError('the embedding model could not be loaded (see the service log)', { cause: new Error(this.failure) })
   }
 
   private async open (): Promise<Encoder> {

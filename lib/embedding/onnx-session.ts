@@ -13,8 +13,8 @@ export interface OpenSession {
 
 /**
  * Opens an inference session from the file path: onnxruntime reads the file natively instead of
- * through a JS Buffer (about 30 MB less RSS), and keeps weight prepacking (about 60 % faster
- * matmuls). onnxruntime-node is imported here, not at module load, so starting the service
+ * through a JS Buffer (less RSS), and keeps weight prepacking (faster matmuls; bench:embed has the
+ * figures). onnxruntime-node is imported here, not at module load, so starting the service
  * stays cheap until the first embedding.
  */
 export async function openSession (modelPath: string, opts: SessionOptions): Promise<OpenSession> {
@@ -26,8 +26,8 @@ export async function openSession (modelPath: string, opts: SessionOptions): Pro
     executionMode: 'sequential',
     intraOpNumThreads: opts.intraOpNumThreads,
     interOpNumThreads: 1,
-    // The arena keeps the peak of every batch size ever run; without it RSS stays about 20 MB lower
-    // under concurrent chat, at no measurable speed cost for a model this small.
+    // The arena keeps the peak of every batch size ever run; without it RSS stays lower under
+    // concurrent chat, at no measurable speed cost for a model this small.
     enableCpuMemArena: false
   })
   return { session, Tensor: ort.Tensor }

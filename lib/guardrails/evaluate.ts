@@ -1,6 +1,6 @@
 import { checkInput, decisionOf, type InputDecision, REFUSAL_REASONS, type RefusalReason } from './index.js'
 import { isOffTopic, type OffTopicThresholds } from './off-topic.js'
-import { type ChatTurn, GUARDRAILS_LEVELS, type GuardrailsLevel, PII_KINDS, type PiiKind } from './types.js'
+import { type UntrustedTurn, GUARDRAILS_LEVELS, type GuardrailsLevel, PII_KINDS, type PiiKind } from './types.js'
 
 export const FIXTURE_CATEGORIES = ['injection', 'pii', 'pii_near_miss', 'off_topic', 'legit'] as const
 export type FixtureCategory = (typeof FIXTURE_CATEGORIES)[number]
@@ -14,7 +14,7 @@ export interface Expectation {
 export interface FixtureCase {
   id: string
   text: string
-  history?: ChatTurn[]
+  history?: UntrustedTurn[]
   category: FixtureCategory
   /** Off-topic cases: whether the wording alone gives it away (otherwise retrieval evidence must). */
   lexical?: boolean
@@ -63,7 +63,7 @@ export function parseFixtures (jsonl: string): FixtureCase[] {
     if (expectRow === undefined) fail(line, 'expect is required')
     const expect = Object.fromEntries(GUARDRAILS_LEVELS.map((level) => [level, parseExpectation(expectRow[level], line)])) as Record<GuardrailsLevel, Expectation>
     const fixture: FixtureCase = { id: row.id, text: row.text, category: row.category as FixtureCategory, expect }
-    if (Array.isArray(row.history)) fixture.history = row.history as ChatTurn[]
+    if (Array.isArray(row.history)) fixture.history = row.history as UntrustedTurn[]
     if (typeof row.lexical === 'boolean') fixture.lexical = row.lexical
     return [fixture]
   })
@@ -73,7 +73,7 @@ export function parseFixtures (jsonl: string): FixtureCase[] {
 const NO_THRESHOLDS: OffTopicThresholds = { vector: Number.NEGATIVE_INFINITY, keyword: Number.NEGATIVE_INFINITY }
 
 /** The input decision a question gets at a level: input checks, then the off-topic check on the cleaned question. */
-export function evaluateQuestion (text: string, history: ChatTurn[] | undefined, level: GuardrailsLevel,
+export function evaluateQuestion (text: string, history: UntrustedTurn[] | undefined, level: GuardrailsLevel,
   evidence: Evidence = {}, thresholds: OffTopicThresholds = NO_THRESHOLDS): CaseOutcome {
   const checked = checkInput({ question: text, history }, level)
   const outcome: CaseOutcome = {
@@ -125,7 +125,7 @@ export interface FixtureReport {
 
 /** Precision and recall per detector over the labelled set: ground truth is the category (and the expected PII kinds). */
 export function scoreFixtures (cases: FixtureCase[], level: GuardrailsLevel): FixtureReport {
-  const counts = { inj: [0, 0, 0], pii: [0, 0, 0], off: [0, 0, 0] }
+  const counts: Record<'inj' | 'pii' | 'off', Tally> = { inj: [0, 0, 0], pii: [0, 0, 0], off: [0, 0, 0] }
   let nearMissRedactions = 0
   let lexicalHits = 0
   let lexicalTotal = 0
@@ -161,7 +161,10 @@ export function scoreFixtures (cases: FixtureCase[], level: GuardrailsLevel): Fi
   }
 }
 
-function tally (cell: number[], actual: boolean, predicted: boolean): void {
+/** True positives, false positives, false negatives. */
+type Tally = [number, number, number]
+
+function tally (cell: Tally, actual: boolean, predicted: boolean): void {
   if (actual && predicted) cell[0]++
   else if (!actual && predicted) cell[1]++
   else if (actual && !predicted) cell[2]++

@@ -1,7 +1,7 @@
 import { detectHistoryInjection, detectInjection, stripInvisible } from './injection.js'
 import { redactPii } from './pii.js'
 import { topicsSentence } from './topics.js'
-import { type ChatTurn, type GuardrailsLevel, type PiiKind, sortKinds } from './types.js'
+import { type UntrustedTurn, type GuardrailsLevel, type PiiKind, sortKinds } from './types.js'
 
 export * from './types.js'
 export { redactPii, findPii, piiKey, collectPiiKeys, luhnValid, ibanChecksumValid, PII_PLACEHOLDERS, type PiiMatch, type RedactionResult } from './pii.js'
@@ -25,12 +25,12 @@ export interface InputFindings {
   off_topic: boolean
 }
 
-export interface InputCheckInput<T extends ChatTurn = ChatTurn> {
+export interface InputCheckInput<T extends UntrustedTurn = UntrustedTurn> {
   question: string
   history?: readonly T[]
 }
 
-export interface InputCheckResult<T extends ChatTurn = ChatTurn> {
+export interface InputCheckResult<T extends UntrustedTurn = UntrustedTurn> {
   /** Safe to send to the LLM, the logs and the metrics: PII redacted, invisible characters and stripped injections removed. */
   question: string
   history: T[]
@@ -76,7 +76,7 @@ const REFUSED_IN_STRICT: PiiKind[] = ['card', 'ssn']
  * question remains (otherwise refuses) and drops planted history turns; `strict` redacts PII, refuses any card number
  * or SSN, and refuses any injection signal, in the question or the history.
  */
-export function checkInput<T extends ChatTurn> (input: InputCheckInput<T>, level: GuardrailsLevel, options: InputCheckOptions = {}): InputCheckResult<T> {
+export function checkInput<T extends UntrustedTurn> (input: InputCheckInput<T>, level: GuardrailsLevel, options: InputCheckOptions = {}): InputCheckResult<T> {
   const history = [...(input.history ?? [])]
   if (level === 'off') {
     return { question: input.question, history, findings: { pii_redacted: [], injection: false, off_topic: false }, reasons: [], stripped: false, dropped_turns: [] }

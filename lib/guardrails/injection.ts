@@ -1,4 +1,4 @@
-import type { ChatTurn, GuardrailsLevel } from './types.js'
+import type { UntrustedTurn, GuardrailsLevel } from './types.js'
 import { mentionsWorkplace } from './topics.js'
 
 export interface InjectionResult {
@@ -212,7 +212,7 @@ function sentenceBefore (text: string, index: number): string {
 function isBenignContext (text: string, m: RegExpMatchArray): boolean {
   const index = m.index ?? 0
   const before = sentenceBefore(text, index)
-  const after = text.slice(index + m[0].length).split(/[.!?\n]/)[0]
+  const after = text.slice(index + m[0].length).split(/[.!?\n]/)[0] ?? ''
   if (ADDRESSES_ASSISTANT.test(m[0]) || ADDRESSES_ASSISTANT.test(before) || ADDRESSES_ASSISTANT.test(after) || IMPERATIVE_FOLLOW.test(after)) return false
   if (REPORTED.test(before) || PERMISSION_ASK.test(before)) return true
   const clause = before.split(/[,;:]|\b(?:and|then|but|also|plus)\b/).pop() ?? ''
@@ -376,7 +376,7 @@ export function detectInjection (text: string, level: GuardrailsLevel): Injectio
 const ASSISTANT_COMPLIANCE = /\b(?:developer|dan|jailbreak|jailbroken|god|unrestricted|debug)\s+mode\s+(?:is\s+)?(?:enabled|activated|on|engaged)\b|\bi\s+(?:will|can|shall)\s+(?:now\s+)?(?:ignore|disregard|bypass|forget)\s+(?:my|all|the|any)\b|\bi\s+(?:have|now\s+have)\s+no\s+(?:rules|restrictions|guidelines|filters|limits)\b|\bas\s+(?:dan|an\s+unrestricted|an\s+unfiltered|a\s+jailbroken)\b|\b(?:my|the)\s+(?:system\s+prompt|instructions)\s+(?:is|are|says?|reads?)\s*:|\bhere\s+(?:is|are)\s+my\s+(?:system\s+prompt|instructions|rules)\b|\bsure,?\s+i(?:'ll|\s+will)\s+(?:ignore|pretend|act\s+as|reveal)\b/
 
 /** Fake system or assistant turns, and injections, planted in the conversation history a client sends back. */
-export function detectHistoryInjection (history: readonly ChatTurn[], level: GuardrailsLevel = 'standard'): HistoryInjectionResult {
+export function detectHistoryInjection (history: readonly UntrustedTurn[], level: GuardrailsLevel = 'standard'): HistoryInjectionResult {
   if (level === 'off') return { injection: false, reasons: [], turns: [] }
   const reasons = new Set<string>()
   const turns: number[] = []

@@ -115,8 +115,8 @@ function detectCard (text: string): PiiMatch[] {
     while (i < groups.length) {
       const hit = longestCardWindow(groups, i)
       if (hit === undefined) { i++; continue }
-      const start = m.index + (groups[i].index)
-      const last = groups[hit.end]
+      const start = m.index + (groups[i] as RegExpExecArray).index
+      const last = groups[hit.end] as RegExpExecArray
       const end = m.index + last.index + last[0].length
       const before = text.slice(Math.max(0, start - 40), start)
       const ibanTail = /[A-Za-z]{2}\d{2} ?$/.test(before)
@@ -133,7 +133,7 @@ function longestCardWindow (groups: RegExpExecArray[], from: number): { end: num
   let best: { end: number, digits: string } | undefined
   let digits = ''
   for (let j = from; j < groups.length && digits.length <= 19; j++) {
-    digits += groups[j][0]
+    digits += (groups[j] as RegExpExecArray)[0]
     if (isCardNumber(digits)) best = { end: j, digits }
   }
   return best
@@ -149,7 +149,7 @@ function validSsnParts (area: string, group: string, serial: string): boolean {
 function detectSsn (text: string): PiiMatch[] {
   const found: PiiMatch[] = []
   for (const m of text.matchAll(SSN_CANDIDATE)) {
-    const [, area, sep, group, serial] = m
+    const [, area = '', sep = '', group = '', serial = ''] = m
     if (!validSsnParts(area, group, serial)) continue
     if (sep === '' && !SSN_CONTEXT.test(text.slice(Math.max(0, m.index - 40), m.index))) continue
     found.push(span('ssn', m, area + group + serial))
@@ -165,7 +165,7 @@ const SIN_CONTEXT = /\b(?:sin|social insurance|insurance sociale|nas)\b/i
 function detectSin (text: string): PiiMatch[] {
   const found: PiiMatch[] = []
   for (const m of text.matchAll(SIN_CANDIDATE)) {
-    const [, first, sep, second, third] = m
+    const [, first = '', sep = '', second = '', third = ''] = m
     const digits = first + second + third
     if (!luhnValid(digits)) continue
     const before = text.slice(Math.max(0, m.index - 40), m.index)
@@ -184,9 +184,10 @@ const NINO_NOT_ISSUED = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ'])
 function detectNino (text: string): PiiMatch[] {
   const found: PiiMatch[] = []
   for (const m of text.matchAll(NINO_CANDIDATE)) {
-    const prefix = m[1].toUpperCase()
+    const [, letters = '', a = '', b = '', c = '', suffix = ''] = m
+    const prefix = letters.toUpperCase()
     if (NINO_NOT_ISSUED.has(prefix)) continue
-    found.push(span('nino', m, prefix + m[2] + m[3] + m[4] + m[5].toUpperCase()))
+    found.push(span('nino', m, prefix + a + b + c + suffix.toUpperCase()))
   }
   return found
 }
@@ -198,7 +199,7 @@ const PASSPORT = /\bpassport(?:\s+(?:number|num|no\.?|nr\.?|id|#))?(?:\s*(?:is|w
 function detectPassport (text: string): PiiMatch[] {
   const found: PiiMatch[] = []
   for (const m of text.matchAll(PASSPORT)) {
-    const id = m[1]
+    const id = m[1] ?? ''
     const at = m.indices?.[1]
     if (at === undefined || (id.match(/\d/g) ?? []).length < 4 || /^(\d)\1+$/.test(id)) continue
     found.push({ kind: 'passport', start: at[0], end: at[1], value: id.toUpperCase() })

@@ -4,10 +4,7 @@ export type GuardrailsLevel = (typeof GUARDRAILS_LEVELS)[number]
 export const PII_KINDS = ['email', 'phone', 'ssn', 'sin', 'nino', 'passport', 'card', 'iban', 'ip'] as const
 export type PiiKind = (typeof PII_KINDS)[number]
 
-export interface ChatTurn {
-  role: string
-  content: string
-}
+export type { UntrustedTurn } from '../../schemas/chat.js'
 
 export function isGuardrailsLevel (value: unknown): value is GuardrailsLevel {
   return typeof value === 'string' && (GUARDRAILS_LEVELS as readonly string[]).includes(value)

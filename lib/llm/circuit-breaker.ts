@@ -3,7 +3,7 @@ import { LlmError } from './errors.js'
 export type BreakerState = 'closed' | 'open' | 'half_open'
 
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit (default 5). */
+  /** Consecutive failures that open the circuit (default 5; the client passes LLM_BREAKER_THRESHOLD's). */
   threshold?: number
   /** How long the circuit stays open before one probe is let through (default 30 s). */
   cooldownMs?: number

@@ -1,17 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Pool, type Dispatcher } from 'undici'
+import { configDefault } from '../config.js'
 import { CircuitBreaker, type BreakerPermit, type CircuitBreakerOptions } from './circuit-breaker.js'
 import { LlmError, isRetryableStatus } from './errors.js'
 import { parseRetryAfter, retryDelay, type BackoffOptions } from './retry.js'
-import { DEFAULT_LLM_BASE_URL } from './settings.js'
 import { SseParser } from './sse.js'
 import { errorBodyMessage, parseChunk, parseCompletion, parseJson, truncate, type LlmUsage } from './wire.js'
 
 export { LlmError, type LlmErrorKind } from './errors.js'
 export type { LlmUsage } from './wire.js'
-
-export { DEFAULT_LLM_BASE_URL }
-export const DEFAULT_LLM_MODEL = 'meta-llama/llama-3.1-8b-instruct'
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant'
@@ -43,9 +40,9 @@ export interface LlmClientOptions {
   model?: string
   maxTokens?: number
   temperature?: number
-  /** Deadline for the whole call, retries and backoff included (default 30 s). */
+  /** Deadline for the whole call, retries and backoff included (default: LLM_TIMEOUT_MS's). */
   timeoutMs?: number
-  /** Time allowed until response headers arrive (default 10 s). */
+  /** Time allowed until response headers arrive (default: LLM_FIRST_BYTE_TIMEOUT_MS's). */
   firstByteTimeoutMs?: number
   /** Longest silence allowed between body chunks (default: firstByteTimeoutMs). */
   idleTimeoutMs?: number
@@ -138,46 +135,114 @@ class Watchdog {
  * counts each call (not each attempt) against a circuit breaker, and throws
  * only LlmError, with the API key scrubbed from every message.
  */
-export function createLlmClient (opts: LlmClientOptions = {}): LlmClient {
-  const baseUrl = (opts.baseUrl ?? DEFAULT_LLM_BASE_URL).replace(/\/+$/, '')
-  const url = new URL(`${baseUrl}/chat/completions`)
-  const path = url.pathname + url.search
-  // Room for every chat a machine lets in (fly.toml's hard_limit is 60): a call queued for a free
-  // connection spends its first-byte timeout waiting, fails, and counts against the breaker.
-  const pool = new Pool(url.origin, { connections: opts.connections ?? 64, keepAliveTimeout: 30_000 })
-  const breaker = new CircuitBreaker(opts.breaker)
-  const settings = resolveSettings(opts)
-  const headers = requestHeaders(opts)
-  const scrub = scrubber(opts.apiKey)
+export class ChatCompletionsClient implements LlmClient {
+  readonly baseUrl: string
+  readonly model: string
+  readonly breaker: CircuitBreaker
+  readonly #path: string
+  readonly #pool: Pool
+  readonly #settings: Settings
+  readonly #headers: Record<string, string>
+  readonly #scrub: (err: LlmError) => LlmError
+  #closing: Promise<void> | undefined
 
-  function callContext (caller: AbortSignal | undefined): CallContext {
-    const deadline = AbortSignal.timeout(settings.timeoutMs)
-    const signal = caller === undefined ? deadline : AbortSignal.any([caller, deadline])
-    return { signal, caller, deadline, deadlineAt: Date.now() + settings.timeoutMs }
+  constructor (opts: LlmClientOptions = {}) {
+    this.baseUrl = (opts.baseUrl ?? configDefault('LLM_BASE_URL')).replace(/\/+$/, '')
+    const url = new URL(`${this.baseUrl}/chat/completions`)
+    this.#path = url.pathname + url.search
+    // Room for every chat a machine lets in (fly.toml's hard_limit): a call queued for a free
+    // connection spends its first-byte timeout waiting, fails, and counts against the breaker.
+    this.#pool = new Pool(url.origin, { connections: opts.connections ?? 64, keepAliveTimeout: 30_000 })
+    this.breaker = new CircuitBreaker({
+      threshold: configDefault('LLM_BREAKER_THRESHOLD'),
+      cooldownMs: configDefault('LLM_BREAKER_COOLDOWN_MS'),
+      ...opts.breaker
+    })
+    this.#settings = resolveSettings(opts)
+    this.model = this.#settings.model
+    this.#headers = requestHeaders(opts)
+    this.#scrub = scrubber(opts.apiKey)
   }
 
-  function classify (err: unknown, ctx: CallContext): LlmError {
+  async complete (req: LlmRequest): Promise<LlmCompletion> {
+    const { permit, ctx } = this.#begin(req)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.#attemptComplete(req, ctx)
+        permit.success()
+        return result
+      } catch (e) {
+        const err = this.#classify(e, ctx)
+        if (!await this.#retryOrSettle(attempt, err, ctx, permit)) throw err
+      }
+    }
+  }
+
+  async * stream (req: LlmRequest): AsyncGenerator<LlmStreamEvent> {
+    const { permit, ctx } = this.#begin(req)
+    let emitted = false
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          for await (const event of this.#attemptStream(req, ctx)) {
+            if (event.type === 'done') permit.success()
+            else emitted = true
+            yield event
+          }
+          return
+        } catch (e) {
+          const err = this.#classify(e, ctx)
+          if (emitted) {
+            settle(permit, err)
+            throw err
+          }
+          if (!await this.#retryOrSettle(attempt, err, ctx, permit)) throw err
+        }
+      }
+    } finally {
+      permit.release()
+    }
+  }
+
+  /** Lets in-flight requests finish for up to a second, then cuts them. */
+  close (): Promise<void> {
+    this.#closing ??= (async () => {
+      const graceful = this.#pool.close().then(() => true, () => false)
+      const finished = await Promise.race([graceful, sleep(1_000, false, { ref: false })])
+      if (!finished) await this.#pool.destroy().catch(() => undefined)
+    })()
+    return this.#closing
+  }
+
+  #begin (req: LlmRequest): { permit: BreakerPermit, ctx: CallContext } {
+    if (req.signal?.aborted === true) throw new LlmError('aborted', 'LLM request aborted by the caller')
+    const permit = this.breaker.acquire()
+    return { permit, ctx: callContext(req.signal, this.#settings.timeoutMs) }
+  }
+
+  #classify (err: unknown, ctx: CallContext): LlmError {
     if (ctx.caller?.aborted === true) return new LlmError('aborted', 'LLM request aborted by the caller', { cause: err })
-    if (err instanceof LlmError) return scrub(err)
-    if (ctx.deadline.aborted) return new LlmError('timeout', `LLM request exceeded ${settings.timeoutMs} ms`, { cause: err })
+    if (err instanceof LlmError) return this.#scrub(err)
+    if (ctx.deadline.aborted) return new LlmError('timeout', `LLM request exceeded ${this.#settings.timeoutMs} ms`, { cause: err })
     const code = errorCode(err)
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new LlmError('timeout', `LLM response timed out (${code})`, { cause: err })
     }
     const detail = err instanceof Error ? err.message : String(err)
     const closed = code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED'
-    return scrub(new LlmError('network', `LLM connection failed (${code ?? 'error'}): ${truncate(detail, 200)}`, {
+    return this.#scrub(new LlmError('network', `LLM connection failed (${code ?? 'error'}): ${truncate(detail, 200)}`, {
       cause: err,
       retryable: !closed
     }))
   }
 
-  async function send (req: LlmRequest, ctx: CallContext, watchdog: Watchdog, stream: boolean): Promise<Dispatcher.ResponseData> {
+  async #send (req: LlmRequest, ctx: CallContext, watchdog: Watchdog, stream: boolean): Promise<Dispatcher.ResponseData> {
+    const settings = this.#settings
     watchdog.arm(settings.firstByteTimeoutMs, `LLM sent no response within ${settings.firstByteTimeoutMs} ms`)
-    const res = await pool.request({
-      path,
+    const res = await this.#pool.request({
+      path: this.#path,
       method: 'POST',
-      headers: { ...headers, accept: stream ? 'text/event-stream' : 'application/json' },
+      headers: { ...this.#headers, accept: stream ? 'text/event-stream' : 'application/json' },
       body: JSON.stringify(payload(req, settings, stream)),
       signal: AbortSignal.any([ctx.signal, watchdog.signal]),
       // undici's own timers tick at ~1 s resolution: a backstop behind the watchdog
@@ -189,25 +254,25 @@ export function createLlmClient (opts: LlmClientOptions = {}): LlmClient {
     throw await httpError(res)
   }
 
-  async function attemptComplete (req: LlmRequest, ctx: CallContext): Promise<LlmCompletion> {
+  async #attemptComplete (req: LlmRequest, ctx: CallContext): Promise<LlmCompletion> {
     const watchdog = new Watchdog()
     try {
-      return await readCompletion(await send(req, ctx, watchdog, false), settings.model, watchdog, settings.limits)
+      return await readCompletion(await this.#send(req, ctx, watchdog, false), this.model, watchdog, this.#settings.limits)
     } finally {
       watchdog.clear()
     }
   }
 
-  async function * attemptStream (req: LlmRequest, ctx: CallContext): AsyncGenerator<LlmStreamEvent> {
+  async * #attemptStream (req: LlmRequest, ctx: CallContext): AsyncGenerator<LlmStreamEvent> {
     const watchdog = new Watchdog()
     try {
-      const res = await send(req, ctx, watchdog, true)
+      const res = await this.#send(req, ctx, watchdog, true)
       try {
         if (isJson(res.headers['content-type'])) {
-          yield * completionAsStream(await readCompletion(res, settings.model, watchdog, settings.limits))
+          yield * completionAsStream(await readCompletion(res, this.model, watchdog, this.#settings.limits))
           return
         }
-        yield * readStream(res, settings.model, watchdog, settings.limits)
+        yield * readStream(res, this.model, watchdog, this.#settings.limits)
       } finally {
         if (!res.body.readableEnded) res.body.destroy()
       }
@@ -216,100 +281,50 @@ export function createLlmClient (opts: LlmClientOptions = {}): LlmClient {
     }
   }
 
-  /** Sleeps before the next attempt, or returns false when this error must not be retried. */
-  async function backoffBefore (attempt: number, err: LlmError, ctx: CallContext): Promise<boolean> {
-    if (attempt >= settings.maxRetries || !isRetryable(err)) return false
-    const delay = retryDelay(attempt, err.retryAfterMs, settings.backoff)
-    if (delay === null || Date.now() + delay >= ctx.deadlineAt) return false
-    await sleep(delay, undefined, { signal: ctx.signal })
-    return true
-  }
-
-  async function complete (req: LlmRequest): Promise<LlmCompletion> {
-    const { permit, ctx } = begin(req)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await attemptComplete(req, ctx)
-        permit.success()
-        return result
-      } catch (e) {
-        const err = classify(e, ctx)
-        if (!await retryOrSettle(attempt, err, ctx, permit)) throw err
-      }
-    }
-  }
-
-  async function * stream (req: LlmRequest): AsyncGenerator<LlmStreamEvent> {
-    const { permit, ctx } = begin(req)
-    let emitted = false
+  /** Sleeps before the next attempt, or settles the permit and returns false when this error must not be retried. */
+  async #retryOrSettle (attempt: number, err: LlmError, ctx: CallContext, permit: BreakerPermit): Promise<boolean> {
     try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          for await (const event of attemptStream(req, ctx)) {
-            if (event.type === 'done') permit.success()
-            else emitted = true
-            yield event
-          }
-          return
-        } catch (e) {
-          const err = classify(e, ctx)
-          if (emitted) {
-            settle(permit, err)
-            throw err
-          }
-          if (!await retryOrSettle(attempt, err, ctx, permit)) throw err
-        }
-      }
-    } finally {
-      permit.release()
-    }
-  }
-
-  async function retryOrSettle (attempt: number, err: LlmError, ctx: CallContext, permit: BreakerPermit): Promise<boolean> {
-    try {
-      if (await backoffBefore(attempt, err, ctx)) return true
+      if (await backoffBefore(attempt, err, ctx, this.#settings)) return true
     } catch (e) {
-      const aborted = classify(e, ctx)
+      const aborted = this.#classify(e, ctx)
       settle(permit, aborted)
       throw aborted
     }
     settle(permit, err)
     return false
   }
-
-  function begin (req: LlmRequest): { permit: BreakerPermit, ctx: CallContext } {
-    if (req.signal?.aborted === true) throw new LlmError('aborted', 'LLM request aborted by the caller')
-    const permit = breaker.acquire()
-    return { permit, ctx: callContext(req.signal) }
-  }
-
-  let closing: Promise<void> | undefined
-  /** Lets in-flight requests finish for up to a second, then cuts them. */
-  function close (): Promise<void> {
-    closing ??= (async () => {
-      const graceful = pool.close().then(() => true, () => false)
-      const finished = await Promise.race([graceful, sleep(1_000, false, { ref: false })])
-      if (!finished) await pool.destroy().catch(() => undefined)
-    })()
-    return closing
-  }
-
-  return { baseUrl, model: settings.model, breaker, complete, stream, close }
 }
 
+function callContext (caller: AbortSignal | undefined, timeoutMs: number): CallContext {
+  const deadline = AbortSignal.timeout(timeoutMs)
+  const signal = caller === undefined ? deadline : AbortSignal.any([caller, deadline])
+  return { signal, caller, deadline, deadlineAt: Date.now() + timeoutMs }
+}
+
+/** Sleeps before the next attempt, or returns false when this error must not be retried. */
+async function backoffBefore (attempt: number, err: LlmError, ctx: CallContext, settings: Settings): Promise<boolean> {
+  if (attempt >= settings.maxRetries || !isRetryable(err)) return false
+  const delay = retryDelay(attempt, err.retryAfterMs, settings.backoff)
+  if (delay === null || Date.now() + delay >= ctx.deadlineAt) return false
+  await sleep(delay, undefined, { signal: ctx.signal })
+  return true
+}
+
+/** Options left out take the config schema's defaults (lib/config.ts declares each once). */
 function resolveSettings (opts: LlmClientOptions): Settings {
-  const firstByteTimeoutMs = opts.firstByteTimeoutMs ?? 10_000
+  const firstByteTimeoutMs = opts.firstByteTimeoutMs ?? configDefault('LLM_FIRST_BYTE_TIMEOUT_MS')
+  const maxTokens = opts.maxTokens ?? configDefault('MAX_TOKENS')
   return {
-    model: opts.model ?? DEFAULT_LLM_MODEL,
-    maxTokens: opts.maxTokens ?? 500,
-    temperature: opts.temperature ?? 0.1,
-    timeoutMs: opts.timeoutMs ?? 30_000,
+    model: opts.model ?? configDefault('LLM_MODEL'),
+    maxTokens,
+    temperature: opts.temperature ?? configDefault('LLM_TEMPERATURE'),
+    timeoutMs: opts.timeoutMs ?? configDefault('LLM_TIMEOUT_MS'),
     firstByteTimeoutMs,
     idleTimeoutMs: opts.idleTimeoutMs ?? firstByteTimeoutMs,
-    maxRetries: Math.max(0, opts.maxRetries ?? 2),
+    maxRetries: Math.max(0, opts.maxRetries ?? configDefault('LLM_MAX_RETRIES')),
     streamUsage: opts.streamUsage ?? true,
     backoff: opts.backoff ?? {},
-    limits: replyLimits(opts.maxTokens ?? 500, opts.maxResponseBytes)
+    limits: replyLimits(maxTokens, opts.maxResponseBytes)
   }
 }
 
@@ -366,7 +381,12 @@ function payload (req: LlmRequest, settings: Settings, stream: boolean): Record<
   return body
 }
 
-async function readCompletion (res: Dispatcher.ResponseData, fallbackModel: string, watchdog: Watchdog, limits: ReplyLimits): Promise<LlmCompletion> {
+async function readCompletion (
+  res: Dispatcher.ResponseData,
+  fallbackModel: string,
+  watchdog: Watchdog,
+  limits: ReplyLimits
+): Promise<LlmCompletion> {
   const budget = new ReplyBudget(limits)
   budget.bytes(Number(res.headers['content-length'] ?? 0) || 0)
   const chunks: Buffer[] = []
@@ -396,7 +416,12 @@ function * completionAsStream (completion: LlmCompletion): Generator<LlmStreamEv
  * end of a stream that reported a finish_reason). After `done` the rest of
  * the body is drained, so the keep-alive connection can be reused.
  */
-async function * readStream (res: Dispatcher.ResponseData, fallbackModel: string, watchdog: Watchdog, limits: ReplyLimits): AsyncGenerator<LlmStreamEvent> {
+async function * readStream (
+  res: Dispatcher.ResponseData,
+  fallbackModel: string,
+  watchdog: Watchdog,
+  limits: ReplyLimits
+): AsyncGenerator<LlmStreamEvent> {
   const parser = new SseParser()
   const budget = new ReplyBudget(limits)
   let model = fallbackModel

@@ -1,24 +1,15 @@
+// Here rather than in client.ts: the plugin reads the settings at start-up, and importing client.ts
+// would load undici (a large module tree) even when no LLM is configured.
+import { configDefault, type AppConfig } from '../config.js'
 import type { LlmClientOptions } from './client.js'
 
-// Here rather than in client.ts: the plugin reads the settings at start-up, and importing client.ts
-// would load undici (over 100 modules) even when no LLM is configured.
-export const DEFAULT_LLM_BASE_URL = 'https://openrouter.ai/api/v1'
-
-/** The LLM keys of the service's config; AppConfig satisfies it, and missing keys take defaults. */
-export interface LlmConfig {
-  LLM_BASE_URL?: string
-  LLM_API_KEY?: string
-  /** The former name, read when LLM_API_KEY is empty. */
-  OPENROUTER_API_KEY?: string
-  LLM_MODEL?: string
-  MAX_TOKENS?: number
-  LLM_TEMPERATURE?: number
-  LLM_TIMEOUT_MS?: number
-  LLM_FIRST_BYTE_TIMEOUT_MS?: number
-  LLM_MAX_RETRIES?: number
-  LLM_BREAKER_THRESHOLD?: number
-  LLM_BREAKER_COOLDOWN_MS?: number
-}
+/**
+ * The LLM keys of the service's config (OPENROUTER_API_KEY is the former name of LLM_API_KEY, read when
+ * that is empty); AppConfig satisfies it, and missing keys take the schema's defaults.
+ */
+export type LlmConfig = Partial<Pick<AppConfig, 'LLM_BASE_URL' | 'LLM_API_KEY' | 'OPENROUTER_API_KEY' | 'LLM_MODEL' | 'MAX_TOKENS' |
+  'LLM_TEMPERATURE' | 'LLM_TIMEOUT_MS' | 'LLM_FIRST_BYTE_TIMEOUT_MS' | 'LLM_MAX_RETRIES' | 'LLM_BREAKER_THRESHOLD' |
+  'LLM_BREAKER_COOLDOWN_MS'>>
 
 export type LlmSettings =
   | { configured: true, options: LlmClientOptions }
@@ -29,7 +20,7 @@ export type LlmSettings =
  * private address) is taken to be usable as is, with the key sent if one is set.
  */
 export function llmSettings (config: LlmConfig, extra: Pick<LlmClientOptions, 'appName' | 'appUrl'> = {}): LlmSettings {
-  const baseUrl = nonEmpty(config.LLM_BASE_URL) ?? DEFAULT_LLM_BASE_URL
+  const baseUrl = nonEmpty(config.LLM_BASE_URL) ?? configDefault('LLM_BASE_URL')
   const apiKey = nonEmpty(config.LLM_API_KEY) ?? nonEmpty(config.OPENROUTER_API_KEY)
   if (apiKey === undefined && isOpenRouter(baseUrl)) {
     return { configured: false, reason: 'LLM_API_KEY is not set' }

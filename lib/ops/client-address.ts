@@ -31,11 +31,14 @@ export function parseTrustProxy (setting: string): ProxyTrust {
     return { mode: 'hops', hops }
   }
   if (value === 'true') {
-    throw new ConfigError('TRUST_PROXY=true would trust any X-Forwarded-For a client writes: give the number of proxies in front (e.g. 1), their addresses, or "fly"')
+    throw new ConfigError('TRUST_PROXY=true would trust any X-Forwarded-For a client writes: give the number of proxies in front (e.g. ' +
+      '1), their addresses, or "fly"')
   }
   const addresses = value.split(',').map((a) => a.trim()).filter(Boolean)
   const bad = addresses.find((a) => !isAddressOrCidr(a))
-  if (bad !== undefined) throw new ConfigError(`TRUST_PROXY must be off, fly, a hop count or addresses/CIDRs separated by commas (got ${JSON.stringify(bad)})`)
+  if (bad !== undefined) {
+    throw new ConfigError(`TRUST_PROXY must be off, fly, a hop count or addresses/CIDRs separated by commas (got ${JSON.stringify(bad)})`)
+  }
   return { mode: 'addresses', addresses }
 }
 

@@ -1,7 +1,10 @@
+import { ServiceError } from '../errors.js'
+
 /**
  * The one error policy, whatever shape the body then takes (Fastify's for the service's routes,
- * OpenAI's under /v1): a damaged index is a 503, an unexpected 5xx is logged and told only
- * that it was, anything else keeps its status, message and code.
+ * OpenAI's under /v1). What a client may see is decided by the error's class: the service's own
+ * errors (lib/errors.ts) keep their status, message and code; any other error keeps them below 500,
+ * and at 500 or above (a bug, or Fastify's own 5xx) is logged and told only that it was.
  */
 export interface ErrorLike {
   statusCode?: number | undefined
@@ -10,8 +13,6 @@ export interface ErrorLike {
 }
 
 export interface ErrorReplyDeps {
-  /** True when the error says the index file is damaged (the store then goes unavailable). */
-  reportFailure(err: unknown): boolean
   log: { error(obj: object, msg: string): void, warn(obj: object, msg: string): void }
 }
 
@@ -19,10 +20,7 @@ export interface ErrorReply { status: number, message: string, code?: string }
 
 export function errorReply (error: ErrorLike, deps: ErrorReplyDeps): ErrorReply {
   const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
-  if (status >= 500 && deps.reportFailure(error)) {
-    return { status: 503, message: 'The policy index is unavailable: the file is damaged (see the service log)', code: 'FST_INDEX_UNAVAILABLE' }
-  }
-  if (status >= 500 && error.code?.startsWith('FST_') !== true) {
+  if (status >= 500 && !(error instanceof ServiceError)) {
     deps.log.error({ err: error }, 'request failed')
     return { status: 500, message: 'Something went wrong on our side; the error has been logged.' }
   }

@@ -1,16 +1,4 @@
-export type VectorStoreState = 'operational' | 'model_mismatch' | 'unavailable'
-export type EmbeddingState = 'operational' | 'not_loaded' | 'unavailable'
-export type LlmState = 'operational' | 'not_configured' | 'circuit_open'
-export type MemoryState = 'operational' | 'pressure'
-
-export interface Components {
-  vector_store: VectorStoreState
-  embedding_service: EmbeddingState
-  llm_service: LlmState
-  memory_manager: MemoryState
-}
-
-export type OverallStatus = 'healthy' | 'degraded' | 'unhealthy'
+import type { Components, NotReadyReason, OverallStatus } from '../../schemas/health.js'
 
 /**
  * Unhealthy only when no answer is possible (the index cannot be read). Anything else that is
@@ -26,8 +14,6 @@ export function overallStatus (c: Components): OverallStatus {
     c.memory_manager === 'operational'
   return fine ? 'healthy' : 'degraded'
 }
-
-export type NotReadyReason = 'index_unavailable' | 'memory_pressure'
 
 /** Readiness: the index is open and search and chat are not being shed, so a request routed here would be answered. */
 export function notReadyReason (c: Pick<Components, 'vector_store' | 'memory_manager'>): NotReadyReason | undefined {

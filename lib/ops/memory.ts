@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 
-export type LimitSource = 'cgroup' | 'config' | 'default'
+import type { LimitSource } from '../../schemas/memory.js'
+
 export interface MemoryLimit { bytes: number, source: LimitSource }
 
 const MB = 1024 * 1024

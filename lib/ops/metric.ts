@@ -83,7 +83,9 @@ export function stateGauge (shortName: string, help: string, read: () => number)
 const infoReaders = new Map<string, () => Record<string, string>>()
 
 /** An info metric (value 1, the facts as labels) read when scraped; the newest app's reader wins, as for stateGauge. */
-export function infoGauge<T extends string> (shortName: string, help: string, labelNames: readonly T[], read: () => Record<T, string>): void {
+export function infoGauge<T extends string> (
+  shortName: string, help: string, labelNames: readonly T[], read: () => Record<T, string>
+): void {
   const name = metricName(shortName)
   infoReaders.set(name, read)
   if (client.register.getSingleMetric(name) !== undefined) return

@@ -3,11 +3,12 @@ import { statSync } from 'node:fs'
 import * as sqliteVec from 'sqlite-vec'
 import { toFtsQuery } from './fts-query.js'
 import { vocabularyOf } from './terms.js'
+import type { VectorStoreState } from '../../schemas/health.js'
+import { ModelMismatchError } from '../errors.js'
 import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
 
 export type { IndexMeta } from './index-schema.js'
 
-export type StoreStatus = 'operational' | 'model_mismatch' | 'unavailable'
 
 export interface ChunkHit {
   chunk_id: string
@@ -57,7 +58,7 @@ export interface VectorStore {
   readonly meta: IndexMeta
   readonly path: string
   /** `model_mismatch` when opened with an expected fingerprint other than the index's. */
-  readonly status: Exclude<StoreStatus, 'unavailable'>
+  readonly status: Exclude<VectorStoreState, 'unavailable'>
   vectorSearch(vector: Float32Array, k: number, filters?: SearchFilters): ChunkHit[]
   keywordSearch(query: string, k: number, filters?: SearchFilters): ChunkHit[]
   listDocuments(): DocumentSummary[]
@@ -104,13 +105,6 @@ export class IndexCorruptError extends VectorStoreError {
 export class IndexSchemaError extends VectorStoreError {
   constructor (path: string, detail: string, cause?: unknown) {
     super('INDEX_SCHEMA', path, `index file has the wrong schema: ${path} (${detail}); rebuild it with npm run index:build`, { cause })
-  }
-}
-
-export class ModelMismatchError extends VectorStoreError {
-  constructor (path: string, indexFingerprint: string, expected: string) {
-    super('INDEX_MODEL_MISMATCH', path,
-      `vector search refused: the index was embedded by ${indexFingerprint} but queries are embedded by ${expected}; rebuild the index with npm run index:build`)
   }
 }
 
@@ -238,7 +232,7 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     path,
     status,
     vectorSearch (vector, k, filters = {}) {
-      if (status === 'model_mismatch') throw new ModelMismatchError(path, meta.embedding_fingerprint, expected ?? '')
+      if (status === 'model_mismatch') throw new ModelMismatchError()
       if (vector.length !== meta.embedding_dimensions) {
         throw new RangeError(`query vector has ${vector.length} dimensions, the index has ${meta.embedding_dimensions}`)
       }

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import fp from 'fastify-plugin'
-import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort, type Turn } from '../../lib/answer/chat.js'
+import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort } from '../../lib/answer/chat.js'
+import type { Turn } from '../../schemas/chat.js'
 import type { LlmClient } from '../../lib/llm/client.js'
 import { isLlmError } from '../../lib/llm/errors.js'
 import { counter, histogram, stateGauge } from '../../lib/ops/metric.js'
@@ -34,6 +35,7 @@ export interface Answerer {
 /** Off-topic evidence thresholds, tuned on eval/questions.jsonl and the guardrails fixtures. */
 export const OFF_TOPIC_THRESHOLDS = { vector: 0.25, keyword: 4 }
 const MAX_ANSWER_CHARS = 2000
+/** The refusal users see when the policies do not answer (the LLM's own decline is prompt.ts's LLM_DECLINE). */
 const NO_ANSWER = 'I could not find this in the company policies. Try rephrasing, or ask HR (hr@harbourline.example) directly.'
 
 /**
@@ -53,9 +55,16 @@ export default fp(async function answerer (fastify) {
   stateGauge('llm_circuit_state', 'LLM circuit breaker: 0 closed (or no LLM), 0.5 half-open, 1 open', () =>
     breakerStates[fastify.llm.client?.breaker.state ?? 'closed'])
   const screenContext = lazyScreenContext(fastify)
-  const llmFailures = counter({ name: 'llm_failures_total', help: 'LLM answers that fell back to extractive, by reason', labelNames: ['reason'] })
+  const llmFailures = counter({
+    name: 'llm_failures_total',
+    help: 'LLM answers that fell back to extractive, by reason',
+    labelNames: ['reason']
+  })
   const promptTokens = counter({ name: 'llm_prompt_tokens_total', help: 'Prompt tokens the LLM provider reported for answers it gave' })
-  const completionTokens = counter({ name: 'llm_completion_tokens_total', help: 'Completion tokens the LLM provider reported for answers it gave' })
+  const completionTokens = counter({
+    name: 'llm_completion_tokens_total',
+    help: 'Completion tokens the LLM provider reported for answers it gave'
+  })
 
   const deps: ChatDeps = {
     checkInput (question, history) {
@@ -69,8 +78,8 @@ export default fp(async function answerer (fastify) {
       }
     },
     screen (e) {
-      const result = guardrails.screen({ question: e.question, vector: e.queryVector, topSimilarity: e.topSimilarity, topKeywordScore: e.topKeywordScore },
-        screenContext.current(), OFF_TOPIC_THRESHOLDS)
+      const input = { question: e.question, vector: e.queryVector, topSimilarity: e.topSimilarity, topKeywordScore: e.topKeywordScore }
+      const result = guardrails.screen(input, screenContext.current(), OFF_TOPIC_THRESHOLDS)
       // Nothing retrieved at all is "not found", not off-topic.
       if (result === null || (result.reason === 'off_topic' && e.results === 0)) return null
       return { reason: result.reason, answer: guardrails.refusalAnswer(result.reason) }
@@ -89,14 +98,16 @@ export default fp(async function answerer (fastify) {
     canEmbed: () => fastify.embedder.status() !== 'unavailable',
     llm: fastify.llm.client === null ? null : llmPort(fastify.llm.client, () => fastify.llm.status() === 'operational'),
     streamLive: level !== 'strict',
-    streamGuard: (sourcesText) => guardrails.streamOutput({ sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS }) ?? passThrough,
+    streamGuard: (sourcesText) =>
+      guardrails.streamOutput({ sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS }) ?? passThrough,
     embeddingModel: fastify.embedder.card.id
   }
 
   fastify.decorate('answerer', {
     textProblem (question, history) {
       const problem = guardrails.validateText(question, { maxLength: 2000 }, 'question') ??
-        history.map((turn, i) => guardrails.validateText(turn.content, { maxLength: 4000 }, `history[${i}].content`)).find((p) => p !== null) ?? null
+        history.map((turn, i) => guardrails.validateText(turn.content, { maxLength: 4000 }, `history[${i}].content`))
+          .find((p) => p !== null) ?? null
       return problem?.message ?? null
     },
     async answer (request) {
@@ -104,13 +115,16 @@ export default fp(async function answerer (fastify) {
       screenContext.warm()
       const result = await answerQuestion(deps, { ...request, onLlmError: (err) => logLlmFailure(log, err) })
       screenContext.warm()
-      if (result.timings_ms.llm > 0) llmSeconds.observe({ outcome: result.mode === 'llm' ? 'answered' : 'fell_back' }, result.timings_ms.llm / 1000)
+      if (result.timings_ms.llm > 0) llmSeconds.observe(
+        { outcome: result.mode === 'llm' ? 'answered' : 'fell_back' },
+        result.timings_ms.llm / 1000
+      )
       if (result.reason?.startsWith('llm_') === true) llmFailures.inc({ reason: result.reason.slice(4) })
       promptTokens.inc(result.usage.prompt_tokens)
       completionTokens.inc(result.usage.completion_tokens)
       if (result.reason === 'llm_uncited') guardrails.record('output_uncited')
       if (!result.guardrails.output.citations_valid) guardrails.record('output_invalid_citations')
-      fastify.usage.recordAnswer({
+      fastify.usageStats.recordAnswer({
         mode: result.mode,
         ...(result.mode === 'refused' && result.reason !== undefined ? { refusalReason: result.reason } : {}),
         citedDocumentIds: result.citations.map((c) => c.document_id)
@@ -150,12 +164,21 @@ function lazyScreenContext (fastify: FastifyInstance): LazyScreenContext {
   const byStore = new WeakMap<VectorStore, ScreenContext>()
   const closing = new AbortController()
   fastify.addHook('onClose', async () => { closing.abort() })
-  const build = async (store: VectorStore, documents: Array<{ title: string, markdown: string }>, context: ScreenContext): Promise<void> => {
+  const build = async (
+    store: VectorStore, documents: Array<{ title: string, markdown: string }>, context: ScreenContext
+  ): Promise<void> => {
     try {
       const started = performance.now()
       const banks = await buildSemanticBanks(async (texts) => fastify.embedder.embed(texts), corpusHeadings(documents), closing.signal)
       byStore.set(store, { ...context, banks })
-      fastify.log.info({ exemplars: banks.injection.size + banks.otherPerson.size + banks.offTopic.size + banks.legit.size, headings: banks.corpus.size, ms: Math.round(performance.now() - started) }, 'semantic guardrails ready')
+      fastify.log.info(
+        {
+          exemplars: banks.injection.size + banks.otherPerson.size + banks.offTopic.size + banks.legit.size,
+          headings: banks.corpus.size,
+          ms: Math.round(performance.now() - started)
+        },
+        'semantic guardrails ready'
+      )
     } catch (err) {
       if (!closing.signal.aborted) fastify.log.warn({ err }, 'semantic guardrails unavailable: the rules decide alone')
     }
@@ -187,7 +210,10 @@ function logLlmFailure (log: FastifyBaseLogger, err: unknown): void {
   }
   // circuit_open only races a probe in flight; the breaker logs its own state changes.
   const level = err.kind === 'circuit_open' ? 'debug' : 'warn'
-  log[level]({ llm_error: err.kind, ...(err.status === undefined ? {} : { llm_status: err.status }) }, `LLM call failed; answering extractively: ${err.message}`)
+  log[level](
+    { llm_error: err.kind, ...(err.status === undefined ? {} : { llm_status: err.status }) },
+    `LLM call failed; answering extractively: ${err.message}`
+  )
 }
 
 function llmPort (client: LlmClient, available: () => boolean): LlmPort {

@@ -1,5 +1,5 @@
-import createError from '@fastify/error'
 import fp from 'fastify-plugin'
+import { UnauthorizedError } from '../../lib/errors.js'
 import { makeKeyChecker, parseApiKeys } from '../../lib/ops/api-keys.js'
 
 declare module 'fastify' {
@@ -8,8 +8,6 @@ declare module 'fastify' {
     auth?: 'key' | 'metrics'
   }
 }
-
-const UnauthorizedError = createError('FST_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>"', 401)
 
 /**
  * Optional API keys. With API_KEYS unset every route is open; with it set, routes marked

@@ -32,7 +32,10 @@ export default fp<EmbedderPluginOptions>(async function embedderPlugin (fastify,
   if (embedder.status() === 'unavailable') {
     fastify.log.warn({ model_dir: modelDir, reason: embedder.reason }, 'embedding model unavailable: vector search is off')
   } else {
-    fastify.log.info({ model: embedder.card.id, family: embedder.card.family, dimensions: embedder.card.dimensions }, 'embedding model found; it loads on first use')
+    fastify.log.info(
+      { model: embedder.card.id, family: embedder.card.family, dimensions: embedder.card.dimensions },
+      'embedding model found; it loads on first use'
+    )
   }
 
   fastify.decorate('embedder', embedder)

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   checkInput,
-  type ChatTurn,
+  type UntrustedTurn,
   checkOutput,
   collectPiiKeys,
   type GuardrailsLevel,
@@ -38,10 +38,12 @@ export interface Guardrails {
   readonly level: GuardrailsLevel
   /** Null when acceptable (always under `off`); otherwise the 400 message. */
   validateText(text: string, limits: TextLimits, field?: string): TextProblem | null
-  checkInput<T extends ChatTurn>(input: InputCheckInput<T>): InputCheckResult<T>
+  checkInput<T extends UntrustedTurn>(input: InputCheckInput<T>): InputCheckResult<T>
   isOffTopic(evidence: OffTopicEvidence, thresholds: OffTopicThresholds): boolean
   /** The step after retrieval (lib/guardrails/screen.ts): language, other people's data, injection by meaning, off-topic. */
-  screen(input: ScreenInput, context: { banks: SemanticBanks | null, corpusWords: ReadonlySet<string> }, offTopic: OffTopicThresholds): ScreenResult | null
+  screen(
+    input: ScreenInput, context: { banks: SemanticBanks | null, corpusWords: ReadonlySet<string> }, offTopic: OffTopicThresholds
+  ): ScreenResult | null
   checkOutput(input: OutputCheckInput): OutputCheckResult
   /** `standard`: the output checks for an answer being streamed (null at other levels: strict holds the answer, off checks nothing). */
   streamOutput(input: OutputStreamOptions): StreamedOutput | null
@@ -71,7 +73,11 @@ export const TRIGGER_METRIC = 'guardrail_triggers_total'
  */
 export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, opts) {
   const level = opts.level ?? parseGuardrailsLevel(fastify.config.GUARDRAILS_LEVEL)
-  const triggers = counter({ name: TRIGGER_METRIC, help: 'Guardrail findings by kind (PII kind, injection, off-topic, output checks)', labelNames: ['kind'] })
+  const triggers = counter({
+    name: TRIGGER_METRIC,
+    help: 'Guardrail findings by kind (PII kind, injection, off-topic, output checks)',
+    labelNames: ['kind']
+  })
   const count = (kinds: string[]): void => {
     for (const kind of kinds) triggers.inc({ kind })
   }
@@ -105,7 +111,10 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
     screen (input, context, offTopic) {
       const result = screenQuestion(input, { level, banks: context.banks, corpusWords: context.corpusWords, offTopic })
       if (result !== null) {
-        count([result.reason === 'injection' ? 'injection_refused' : result.reason, ...(result.rule.startsWith('semantic_') ? ['semantic'] : [])])
+        count([
+          result.reason === 'injection' ? 'injection_refused' : result.reason,
+          ...(result.rule.startsWith('semantic_') ? ['semantic'] : [])
+        ])
         fastify.log.debug({ guardrails: { kinds: [result.reason], reasons: [result.rule] } }, 'guardrails refused after retrieval')
       }
       return result
@@ -151,7 +160,7 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
 }, { name: 'guardrails', dependencies: ['config'] })
 
 function corpusContacts (fastify: FastifyInstance): ReadonlySet<string> {
-  const store = fastify.hasDecorator('vectorStore') ? fastify.vectorStore.store : undefined
+  const store = fastify.hasDecorator('policyIndex') ? fastify.policyIndex.current : undefined
   if (store === undefined) return new Set()
   const text = store.listDocuments().map((d) => store.getDocument(d.id)?.markdown ?? '').join('\n')
   return collectPiiKeys(text)

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { LlmClient, LlmClientOptions } from '../../lib/llm/client.js'
+import type { LlmState } from '../../schemas/health.js'
 import { describeBaseUrl, llmSettings } from '../../lib/llm/settings.js'
 
 declare module 'fastify' {
@@ -8,11 +9,9 @@ declare module 'fastify' {
   }
 }
 
-export type LlmStatus = 'operational' | 'not_configured' | 'circuit_open'
-
 export interface LlmService {
   /** For /health: a half-open circuit reads `operational`, so the next call can be its probe. */
-  status (): LlmStatus
+  status (): LlmState
   /** Null when no LLM is configured: answer extractively. */
   readonly client: LlmClient | null
 }
@@ -36,7 +35,7 @@ export default fp<LlmPluginOptions>(async function llmPlugin (fastify, opts) {
 
   fastify.decorate('llm', {
     client,
-    status (): LlmStatus {
+    status (): LlmState {
       if (client === null) return 'not_configured'
       return client.breaker.state === 'open' ? 'circuit_open' : 'operational'
     }
@@ -60,8 +59,8 @@ export default fp<LlmPluginOptions>(async function llmPlugin (fastify, opts) {
       }
     }
     // Loaded only when an LLM is configured: undici is a noticeable share of start-up time.
-    const { createLlmClient } = await import('../../lib/llm/client.js')
-    const created = createLlmClient(options)
+    const { ChatCompletionsClient } = await import('../../lib/llm/client.js')
+    const created = new ChatCompletionsClient(options)
     fastify.log.info({ llm: describeBaseUrl(created.baseUrl), model: created.model }, 'LLM client ready')
     return created
   }

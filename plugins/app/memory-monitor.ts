@@ -5,7 +5,15 @@ import { PerformanceObserver } from 'node:perf_hooks'
 import { ConfigError } from '../../lib/config.js'
 import { ServiceUnavailableError } from '../../lib/errors.js'
 import { counter, stateGauge } from '../../lib/ops/metric.js'
-import { ForcedGcPolicy, memoryLevel, readCgroupLimit, resolveMemoryLimit, toMb, type MemoryLevel, type MemoryLimit } from '../../lib/ops/memory.js'
+import {
+  ForcedGcPolicy,
+  memoryLevel,
+  readCgroupLimit,
+  resolveMemoryLimit,
+  toMb,
+  type MemoryLevel,
+  type MemoryLimit
+} from '../../lib/ops/memory.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -48,7 +56,10 @@ export default fp(async function memoryMonitor (fastify) {
   checkLimitAgainstStartup(fastify.log, limit, config.MEMORY_LIMIT_MB, config.MEMORY_PRESSURE_FRACTION)
   const gc = countGarbageCollections()
   let forcedGcs = 0
-  const forcedGcCounter = counter({ name: 'memory_forced_gc_total', help: 'Full garbage collections asked of V8 under memory pressure (at most one per episode or minute)' })
+  const forcedGcCounter = counter({
+    name: 'memory_forced_gc_total',
+    help: 'Full garbage collections asked of V8 under memory pressure (at most one per episode or minute)'
+  })
   const forcedGcFreed = counter({ name: 'memory_forced_gc_freed_bytes_total', help: 'JS heap bytes those forced collections freed' })
   const gcPolicy = new ForcedGcPolicy()
   stateGauge('memory_limit_bytes', 'The memory limit in force (cgroup, MEMORY_LIMIT_MB or 512 MB)', () => limit.bytes)
@@ -119,10 +130,14 @@ export default fp(async function memoryMonitor (fastify) {
 function checkLimitAgainstStartup (log: FastifyBaseLogger, limit: MemoryLimit, configuredMb: number, pressureFraction: number): void {
   const rss = process.memoryUsage.rss()
   if (limit.source === 'config' && limit.bytes <= rss) {
-    throw new ConfigError(`Invalid configuration: MEMORY_LIMIT_MB (${configuredMb}) is below the memory in use at start-up (${Math.ceil(toMb(rss))} MB): every search and chat would be refused; raise it, or set 0 to use the container's limit`)
+    throw new ConfigError(`Invalid configuration: MEMORY_LIMIT_MB (${configuredMb}) is below the memory in use at start-up ` +
+      `(${Math.ceil(toMb(rss))} MB): every search and chat would be refused; raise it, or set 0 to use the container's limit`)
   }
   if (limit.bytes * pressureFraction <= rss) {
-    log.warn({ rss_mb: toMb(rss), limit_mb: toMb(limit.bytes), pressure_fraction: pressureFraction }, 'the load-shedding threshold is already exceeded at start-up: search and chat are refused until memory falls')
+    log.warn(
+      { rss_mb: toMb(rss), limit_mb: toMb(limit.bytes), pressure_fraction: pressureFraction },
+      'the load-shedding threshold is already exceeded at start-up: search and chat are refused until memory falls'
+    )
   }
 }
 

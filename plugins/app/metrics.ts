@@ -5,12 +5,17 @@ import { version } from '../../lib/ops/version.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Probes (health checks, scrapes) log their successful requests at debug, not info: one line every few seconds per checker is noise. */
+    /**
+     * Probes (health checks, scrapes) log their successful requests at debug, not info: one line every few
+     * seconds per checker is noise.
+     */
     quietLog?: boolean
   }
   interface FastifyInstance {
-    /** Mean duration of the last 100 requests, in ms, for /health. */
-    responseTimeAvgMs(): number
+    metrics: {
+      /** Mean duration of the last 100 requests, in ms, for /health. */
+      responseTimeAvgMs(): number
+    }
   }
 }
 
@@ -23,7 +28,11 @@ declare module 'fastify' {
  */
 export default fp(async function metrics (fastify) {
   collectDefaultMetricsOnce()
-  const requests = counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status_code'] })
+  const requests = counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status_code']
+  })
   const duration = histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
@@ -32,14 +41,16 @@ export default fp(async function metrics (fastify) {
   })
   const recent = new RollingMean(100)
   // Read at scrape time: the embedder and the index are decorated by plugins that load after this one, and SIGHUP may swap the index.
-  infoGauge('build_info', 'The running build: service version, Node version, embedding model and the indexed corpus\'s sha256 (first 12 hex digits)', ['version', 'node', 'model', 'index_sha'], () => ({
+  const buildHelp = 'The running build: service version, Node version, embedding model ' +
+    'and the indexed corpus\'s sha256 (first 12 hex digits)'
+  infoGauge('build_info', buildHelp, ['version', 'node', 'model', 'index_sha'], () => ({
     version,
     node: process.versions.node,
     model: fastify.hasDecorator('embedder') ? fastify.embedder.card.id : 'unknown',
-    index_sha: fastify.hasDecorator('vectorStore') ? fastify.vectorStore.store?.meta.corpus_sha256.slice(0, 12) ?? 'none' : 'none'
+    index_sha: fastify.hasDecorator('policyIndex') ? fastify.policyIndex.current?.meta.corpus_sha256.slice(0, 12) ?? 'none' : 'none'
   }))
 
-  fastify.decorate('responseTimeAvgMs', () => recent.value)
+  fastify.decorate('metrics', { responseTimeAvgMs: () => recent.value })
 
   fastify.addHook('onResponse', async (request, reply) => {
     const ms = reply.elapsedTime
@@ -50,6 +61,9 @@ export default fp(async function metrics (fastify) {
     recent.add(ms)
     const quiet = request.routeOptions.config.quietLog === true && reply.statusCode < 400
     const path = loggablePath(request.url, request.routeOptions.url)
-    request.log[quiet ? 'debug' : 'info']({ method: request.method, route, path, status: reply.statusCode, duration_ms: Math.round(ms * 100) / 100 }, 'request completed')
+    request.log[quiet ? 'debug' : 'info'](
+      { method: request.method, route, path, status: reply.statusCode, duration_ms: Math.round(ms * 100) / 100 },
+      'request completed'
+    )
   })
 }, { name: 'metrics' })

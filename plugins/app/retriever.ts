@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin'
 import { checkCategory } from '../../lib/search/categories.js'
-import { EmbedderUnavailableError as EmbedderLoadError } from '../../lib/embedding/embedder.js'
 import { EmbedderUnavailableError, IndexUnavailableError, ModelMismatchError } from '../../lib/errors.js'
 import { counter, histogram, stateGauge } from '../../lib/ops/metric.js'
 import { retrieve, type Retrieval, type RetrieveRequest, type SearchMode } from '../../lib/search/retrieval.js'
@@ -22,7 +21,7 @@ export interface Retriever {
 
 /**
  * Retrieval shared by /search and /chat: embeds the query (fastify.embedder), searches the
- * index (fastify.vectorStore) and fuses the two rankings, recording timings in /metrics.
+ * index (fastify.policyIndex) and fuses the two rankings, recording timings in /metrics.
  */
 export default fp(async function retriever (fastify) {
   const synonyms = workplaceSynonyms()
@@ -41,33 +40,37 @@ export default fp(async function retriever (fastify) {
   })
 
   stateGauge('index_model_mismatch', '1 when the index was built by another embedding model than the one loaded', () =>
-    fastify.vectorStore.status === 'model_mismatch' ? 1 : 0)
-  stateGauge('index_available', '1 when the policy index is open and readable', () => fastify.vectorStore.store === undefined ? 0 : 1)
+    fastify.policyIndex.status === 'model_mismatch' ? 1 : 0)
+  stateGauge('index_available', '1 when the policy index is open and readable', () => fastify.policyIndex.current === undefined ? 0 : 1)
 
   const vectorsUsable = (): boolean =>
-    fastify.vectorStore.status === 'operational' && fastify.embedder.status() !== 'unavailable'
+    fastify.policyIndex.status === 'operational' && fastify.embedder.status() !== 'unavailable'
 
   fastify.decorate('retriever', {
-    store: () => fastify.vectorStore.store,
+    store: () => fastify.policyIndex.current,
     async retrieve (request) {
-      const store = fastify.vectorStore.store
+      const store = fastify.policyIndex.current
       if (store === undefined) throw new IndexUnavailableError('it could not be opened (see the service log)')
       checkCategory(store, request.filters?.category)
       let mode = request.mode
       if (mode !== 'keyword' && !vectorsUsable()) {
-        if (mode === 'vector') throw refusalFor(fastify.vectorStore.status)
+        if (mode === 'vector') throw refusalFor(fastify.policyIndex.status)
         mode = 'keyword'
       }
       const run = async (as: SearchMode): Promise<Retrieval> =>
-        retrieve({ store, synonyms, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array }, { ...request, mode: as }, { rrfK, keywordWeight, candidates })
+        retrieve(
+          { store, synonyms, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array },
+          { ...request, mode: as },
+          { rrfK, keywordWeight, candidates }
+        )
       let result: Retrieval
       try {
         result = await run(mode)
       } catch (err) {
         // The model's first load can fail (a damaged file): answer from keywords rather than with a 500.
-        if (!(err instanceof EmbedderLoadError) || mode === 'keyword') throw err
+        if (!(err instanceof EmbedderUnavailableError) || mode === 'keyword') throw err
         if (mode === 'vector') throw refusalFor('operational')
-        fastify.log.warn({ reason: err.message }, 'embedding failed: keyword search only')
+        fastify.log.warn({ reason: err.message, cause: (err.cause as Error | undefined)?.message }, 'embedding failed: keyword search only')
         mode = 'keyword'
         result = await run(mode)
       }
@@ -79,7 +82,7 @@ export default fp(async function retriever (fastify) {
       return { ...result, mode }
     }
   })
-}, { name: 'retriever', dependencies: ['config', 'embedder', 'vector-store'] })
+}, { name: 'retriever', dependencies: ['config', 'embedder', 'policy-index'] })
 
 function refusalFor (storeStatus: string): Error {
   if (storeStatus === 'model_mismatch') return new ModelMismatchError()

@@ -1,15 +1,14 @@
 import fp from 'fastify-plugin'
+import type { AnswerMode } from '../../lib/answer/chat.js'
 import { bucketQuantile, type Bucket } from '../../lib/ops/bucket-quantile.js'
 import { counter, metricName, registry } from '../../lib/ops/metric.js'
 import type { VectorStore } from '../../lib/search/vector-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    usage: UsageStats
+    usageStats: UsageStats
   }
 }
-
-export type AnswerMode = 'llm' | 'extractive' | 'refused'
 
 export interface AnswerRecord {
   mode: AnswerMode
@@ -25,7 +24,12 @@ export interface UsageStats {
 export interface UsageSummary {
   since: string
   uptime_s: number
-  requests: { total: number, errors_5xx: number, errors_4xx: number, routes: Record<string, { count: number, p50_ms: number | null, p95_ms: number | null }> }
+  requests: {
+    total: number
+    errors_5xx: number
+    errors_4xx: number
+    routes: Record<string, { count: number, p50_ms: number | null, p95_ms: number | null }>
+  }
   answers: Record<string, number>
   refusals: Record<string, number>
   guardrail_triggers: Record<string, number>
@@ -55,7 +59,7 @@ export default fp(async function usageStats (fastify) {
   }
   const started = new Date(Date.now() - process.uptime() * 1000).toISOString()
 
-  fastify.decorate('usage', {
+  fastify.decorate('usageStats', {
     recordAnswer (record: AnswerRecord) {
       answers.inc({ mode: record.mode })
       if (record.mode === 'refused') refusals.inc({ reason: record.refusalReason ?? 'unspecified' })

@@ -3,8 +3,8 @@ import helmet from 'helmet'
 
 /**
  * Security headers from helmet (https://helmetjs.github.io), on every response. The middleware
- * is built once here: @fastify/helmet builds it anew on every request, which cost about 35 µs
- * each, half of /health's cost under load. No route uses its per-route options or CSP nonces:
+ * is built once here: @fastify/helmet builds it anew on every request, which was half of /health's
+ * cost under load. No route uses its per-route options or CSP nonces:
  * the content security policy is set per page instead (the chat page and /docs each send one
  * that allows exactly what they load; JSON needs none).
  */

@@ -58,7 +58,9 @@ export default fp(async function openapi (fastify) {
       if (schema === undefined || schema.hide === true) return { schema, url }
       return { schema: documentOperation(schema as Record<string, unknown>, traitsOf(route)) as FastifySchema, url }
     },
-    transformObject: (documentObject) => liftRequiredHeaders(pruneUnusedComponents('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject))
+    transformObject: (documentObject) => liftRequiredHeaders(pruneUnusedComponents(
+      'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject
+    ))
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 

@@ -132,7 +132,7 @@ t.test('failed API keys are rate-limited: they spend the budget, and past RATE_L
   t.same(failures, [401, 401, 401, 429])
   const locked = await app.inject({ url: '/documents', headers: { authorization: 'Bearer k1' } })
   t.equal(locked.statusCode, 429, 'even the right key waits: a guesser learns nothing more in this window')
-  t.match(locked.json(), { statusCode: 429, code: 'FST_AUTH_RATE_LIMITED', message: /failed API-key attempts/ })
+  t.match(locked.json(), { statusCode: 429, code: 'POLICY_RAG_AUTH_RATE_LIMITED', message: /failed API-key attempts/ })
   t.ok(Number(locked.headers['retry-after']) > 0)
   t.equal((await app.inject({ url: '/documents', headers: { authorization: 'Bearer k1' }, remoteAddress: '10.9.9.9' })).statusCode, 200, 'other clients are not locked out')
   t.equal((await app.inject('/health')).statusCode, 200, 'health stays exempt')

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import t from 'tap'
 import { readCorpus } from '../../lib/corpus/policy-files.js'
-import { defaultConfigPath, defaultCorpusDir } from '../../tools/build-index.js'
+import { defaultConfigPath, defaultCorpusDir } from '../../lib/corpus/build-index.js'
 import { build } from '../helper.js'
 
 const corpus = await readCorpus(defaultCorpusDir, { configPath: defaultConfigPath })
@@ -29,7 +29,7 @@ t.test('GET /documents reports the categories the index holds; search accepts on
 
   const unknown = await app.inject({ method: 'POST', url: '/search', payload: { query: 'vacation days', category: 'holidays' } })
   t.equal(unknown.statusCode, 400)
-  t.match(unknown.json(), { statusCode: 400, error: 'Bad Request', code: 'FST_UNKNOWN_CATEGORY' })
+  t.match(unknown.json(), { statusCode: 400, error: 'Bad Request', code: 'POLICY_RAG_UNKNOWN_CATEGORY' })
   t.equal(unknown.json().message, `Unknown category "holidays": the index has ${categories.join(', ')}`)
 
   const known = await app.inject({ method: 'POST', url: '/search', payload: { query: 'vacation days', category: 'hr', mode: 'keyword' } })
@@ -53,7 +53,7 @@ t.test('an unknown id is a JSON 404', async (t) => {
   for (const id of ['no-such-policy', 'PTO-POLICY', encodeURIComponent('pto-policy" OR 1=1 --')]) {
     const res = await app.inject(`/documents/${id}`)
     t.equal(res.statusCode, 404, id)
-    t.match(res.json(), { statusCode: 404, error: 'Not Found', code: 'FST_DOCUMENT_NOT_FOUND', message: /No policy document with id/ })
+    t.match(res.json(), { statusCode: 404, error: 'Not Found', code: 'POLICY_RAG_DOCUMENT_NOT_FOUND', message: /No policy document with id/ })
   }
 })
 
@@ -62,7 +62,7 @@ t.test('an unreadable index is a JSON 503 on both routes', async (t) => {
   for (const url of ['/documents', '/documents/pto-policy']) {
     const res = await app.inject(url)
     t.equal(res.statusCode, 503, url)
-    t.match(res.json(), { statusCode: 503, error: 'Service Unavailable', code: 'FST_INDEX_UNAVAILABLE', message: /The policy index is unavailable/ })
+    t.match(res.json(), { statusCode: 503, error: 'Service Unavailable', code: 'POLICY_RAG_INDEX_UNAVAILABLE', message: /The policy index is unavailable/ })
   }
 })
 

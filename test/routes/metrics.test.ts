@@ -39,7 +39,7 @@ t.test('policy_rag_build_info names the version, the Node, the model and the ind
   t.match(line, `version="${version}"`)
   t.match(line, `node="${process.versions.node}"`)
   t.match(line, `model="${app.embedder.card.id}"`)
-  t.match(line, `index_sha="${app.vectorStore.store?.meta.corpus_sha256.slice(0, 12) ?? 'missing'}"`)
+  t.match(line, `index_sha="${app.policyIndex.current?.meta.corpus_sha256.slice(0, 12) ?? 'missing'}"`)
   t.match(line, /\} 1$/)
 })
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { readCorpus } from '../../lib/corpus/policy-files.js'
 import { repoRoot } from '../../lib/paths.js'
-import { defaultCorpusDir } from '../../tools/build-index.js'
+import { defaultCorpusDir } from '../../lib/corpus/build-index.js'
 import { build } from '../helper.js'
 
 // Client developers' view of the contract: generate clients from a running app's /openapi.json

@@ -7,8 +7,8 @@ import t from 'tap'
 import { createEmbedder } from '../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../../lib/paths.js'
 import { openVectorStore } from '../../lib/search/vector-store.js'
-import { buildIndex, defaultConfigPath, defaultCorpusDir } from '../../tools/build-index.js'
-import { openPreviousIndex } from '../../tools/lib/previous-index.js'
+import { buildIndex, defaultConfigPath, defaultCorpusDir } from '../../lib/corpus/build-index.js'
+import { openPreviousIndex } from '../../lib/corpus/previous-index.js'
 
 const embedder = createEmbedder({ modelDir: defaultModelDir, cacheSize: 0 })
 const dir = mkdtempSync(join(tmpdir(), 'build-index-test-'))

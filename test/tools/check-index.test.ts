@@ -7,7 +7,7 @@ import t from 'tap'
 import { CHUNKER_PARAMS } from '../../lib/corpus/chunking.js'
 import { createEmbedder, type Embedder } from '../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../../lib/paths.js'
-import { buildIndex, defaultCorpusDir } from '../../tools/build-index.js'
+import { buildIndex, defaultCorpusDir } from '../../lib/corpus/build-index.js'
 import { checkIndex, compareIndexes, DEFAULT_VECTOR_TOLERANCE, describeComparison, INT8_VECTOR_TOLERANCE, vectorTolerance } from '../../tools/check-index.js'
 
 // Cached: the committed corpus is embedded once although two cases build it; the byte-for-byte

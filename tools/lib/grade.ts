@@ -44,7 +44,9 @@ export function normalise (text: string): string {
     .replace(/(\d),(?=\d{3}\b)/g, '$1')
     .replace(/\b(\d+)\.00\b/g, '$1')
     .replace(/\b([a-z]+)-(one|two|three|four|five|six|seven|eight|nine)\b/g, (m, tens: string, unit: string) =>
-      NUMBER_WORDS[tens] !== undefined && NUMBER_WORDS[unit] !== undefined ? String(Number(NUMBER_WORDS[tens]) + Number(NUMBER_WORDS[unit])) : m)
+      NUMBER_WORDS[tens] !== undefined && NUMBER_WORDS[unit] !== undefined
+        ? String(Number(NUMBER_WORDS[tens]) + Number(NUMBER_WORDS[unit]))
+        : m)
     .replace(/\b[a-z]+\b/g, (w) => NUMBER_WORDS[w] ?? w)
     .replace(/\bpercent\b/g, '%')
     .replace(/(\d)\s+%/g, '$1%')
@@ -85,7 +87,12 @@ export function splitAnswerSentences (text: string): string[] {
   return text.split(/(?<=[.!?])\s+(?=[A-Z0-9"“(•-])|\n+/).map((s) => s.trim()).filter((s) => /[\p{L}\p{N}]/u.test(s))
 }
 
-export function grade (answer: string, facts: readonly Fact[], citedDocuments: readonly string[], expectedDocuments: readonly string[]): GradeResult {
+export function grade (
+  answer: string,
+  facts: readonly Fact[],
+  citedDocuments: readonly string[],
+  expectedDocuments: readonly string[]
+): GradeResult {
   const body = gradedText(answer)
   const text = normalise(body)
   const found = facts.map((fact) => states(text, fact))

@@ -22,7 +22,12 @@ const DAY_MS = 86_400_000
 
 export function memoryPoints (reports: ReadonlyArray<Pick<ProbeReport, 'at' | 'figures'>>): MemoryPoint[] {
   return reports
-    .map((r) => ({ at: r.at, rss_mb: r.figures.memory.rss_mb, heap_used_mb: r.figures.memory.heap_used_mb, utilization: r.figures.memory.utilization }))
+    .map((r) => ({
+      at: r.at,
+      rss_mb: r.figures.memory.rss_mb,
+      heap_used_mb: r.figures.memory.heap_used_mb,
+      utilization: r.figures.memory.utilization
+    }))
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
 }
 
@@ -51,11 +56,12 @@ export function memoryTrend (points: readonly MemoryPoint[]): MemoryTrend {
 export function trendMarkdown (points: readonly MemoryPoint[], trend: MemoryTrend, limitMbPerDay?: number): string {
   const verdict = limitMbPerDay === undefined
     ? 'no threshold set'
-    : trend.slope_mb_per_day <= limitMbPerDay ? `within the threshold of ${limitMbPerDay} MB/day` : `**over** the threshold of ${limitMbPerDay} MB/day`
+    : `${trend.slope_mb_per_day <= limitMbPerDay ? 'within' : '**over**'} the threshold of ${limitMbPerDay} MB/day`
   return [
     '## Memory over the week',
     '',
-    `${trend.points} daily probes over ${trend.days} days: RSS ${trend.first_mb} → ${trend.last_mb} MB (min ${trend.min_mb}, max ${trend.max_mb}), ` +
+    `${trend.points} daily probes over ${trend.days} days: ` +
+    `RSS ${trend.first_mb} → ${trend.last_mb} MB (min ${trend.min_mb}, max ${trend.max_mb}), ` +
       `trend ${trend.slope_mb_per_day >= 0 ? '+' : ''}${trend.slope_mb_per_day} MB/day, ${verdict}.`,
     '',
     '| probe | RSS MB | heap used MB | utilisation |',

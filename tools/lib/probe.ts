@@ -57,7 +57,11 @@ export async function runProbe (baseUrl: string, opts: ProbeOptions = {}): Promi
   const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' }
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`
   const timeoutMs = opts.timeoutMs ?? 30_000
-  const post = (path: string, body: unknown) => timedRequest(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) }, timeoutMs)
+  const post = (path: string, body: unknown) => timedRequest(
+    `${base}${path}`,
+    { method: 'POST', headers, body: JSON.stringify(body) },
+    timeoutMs
+  )
   const rounds = opts.rounds ?? 3
   // Not counted: the first search loads the embedding model, which bench:startup measures, not this.
   await post('/search', { query: (opts.searchQueries ?? SEARCH_QUERIES)[0] ?? 'vacation', top_k: 5 })
@@ -84,7 +88,11 @@ export async function runProbe (baseUrl: string, opts: ProbeOptions = {}): Promi
       modes[mode] = (modes[mode] ?? 0) + 1
     }
   }
-  const memory = await timedRequest(`${base}/memory`, { method: 'GET', headers: { accept: 'application/json', ...(opts.apiKey ? { authorization: headers.authorization as string } : {}) } }, timeoutMs)
+  const memory = await timedRequest(
+    `${base}/memory`,
+    { method: 'GET', headers: { accept: 'application/json', ...(opts.apiKey ? { authorization: headers.authorization as string } : {}) } },
+    timeoutMs
+  )
   if (memory.status !== 200) throw new Error(`GET /memory answered HTTP ${memory.status}`)
   return {
     search: latency(searchTimes, searchErrors),
@@ -95,7 +103,11 @@ export async function runProbe (baseUrl: string, opts: ProbeOptions = {}): Promi
 
 interface Reply { status: number, body: unknown, ms: number }
 
-async function timedRequest (url: string, init: { method: 'GET' | 'POST', headers: Record<string, string>, body?: string }, timeoutMs: number): Promise<Reply> {
+async function timedRequest (
+  url: string,
+  init: { method: 'GET' | 'POST', headers: Record<string, string>, body?: string },
+  timeoutMs: number
+): Promise<Reply> {
   const started = performance.now()
   const res = await request(url, { ...init, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
   const text = await res.body.text()
@@ -172,26 +184,35 @@ export function parseThresholds (json: string): ProbeThresholds {
   return thresholds
 }
 
-export function probeReport (baseUrl: string, rounds: number, figures: ProbeFigures, thresholds: ProbeThresholds, at = new Date()): ProbeReport {
+export function probeReport (
+  baseUrl: string,
+  rounds: number,
+  figures: ProbeFigures,
+  thresholds: ProbeThresholds,
+  at = new Date()
+): ProbeReport {
   const checks = checkThresholds(figures, thresholds)
   return { base_url: baseUrl, at: at.toISOString(), rounds, figures, checks, ok: checks.every((c) => c.ok) }
 }
 
 export function probeMarkdown (report: ProbeReport): string {
   const { search, chat, memory } = report.figures
-  const rows = report.checks.map((c) => `| ${c.name} | ${c.value} | ${c.limit ?? '–'} | ${c.limit === undefined ? 'not checked' : c.ok ? 'ok' : '**over**'} |`)
+  const verdict = (c: (typeof report.checks)[number]): string => c.limit === undefined ? 'not checked' : c.ok ? 'ok' : '**over**'
+  const rows = report.checks.map((c) => `| ${c.name} | ${c.value} | ${c.limit ?? '–'} | ${verdict(c)} |`)
   const modes = Object.entries(chat.modes).map(([mode, n]) => `${mode} ${n}`).join(', ') || 'none'
   return [
     `## Performance probe of ${report.base_url}`,
     '',
-    `${report.at}, ${report.rounds} round(s) of the fixed questions: ${report.ok ? 'every figure within its threshold' : 'FAILED: a figure is over its threshold'}.`,
+    `${report.at}, ${report.rounds} round(s) of the fixed questions: ` +
+      `${report.ok ? 'every figure within its threshold' : 'FAILED: a figure is over its threshold'}.`,
     '',
     '| route | requests | errors | p50 ms | p95 ms | max ms |',
     '| --- | --: | --: | --: | --: | --: |',
     `| \`POST /search\` | ${search.requests} | ${search.errors} | ${search.p50_ms} | ${search.p95_ms} | ${search.max_ms} |`,
     `| \`POST /chat\` (${modes}) | ${chat.requests} | ${chat.errors} | ${chat.p50_ms} | ${chat.p95_ms} | ${chat.max_ms} |`,
     '',
-    `Memory: RSS ${memory.rss_mb} MB of ${memory.limit_mb} MB (utilisation ${(memory.utilization * 100).toFixed(1)}%), heap used ${memory.heap_used_mb} MB, external ${memory.external_mb} MB.`,
+    `Memory: RSS ${memory.rss_mb} MB of ${memory.limit_mb} MB (utilisation ${(memory.utilization * 100).toFixed(1)}%), ` +
+      `heap used ${memory.heap_used_mb} MB, external ${memory.external_mb} MB.`,
     '',
     '| figure | measured | threshold | verdict |',
     '| --- | --: | --: | --- |',

@@ -53,7 +53,9 @@ export function parseReleases (text: string): FlyRelease[] {
 function toRelease (entry: unknown, index: number): FlyRelease {
   if (entry === null || typeof entry !== 'object') throw new ReleasesFormatError(`release #${index} is not an object`)
   const r = entry as Record<string, unknown>
-  if (typeof r.Version !== 'number' || !Number.isInteger(r.Version)) throw new ReleasesFormatError(`release #${index} has no integer Version`)
+  if (typeof r.Version !== 'number' || !Number.isInteger(r.Version)) {
+    throw new ReleasesFormatError(`release #${index} has no integer Version`)
+  }
   if (typeof r.Status !== 'string') throw new ReleasesFormatError(`release v${r.Version} has no Status`)
   const user = r.User !== null && typeof r.User === 'object' ? r.User as FlyRelease['User'] : {}
   return {
@@ -131,5 +133,6 @@ function digestOf (ref: string): string | undefined {
 /** A release in one line, for logs and the job summary. */
 export function describeRelease (release: FlyRelease): string {
   const who = release.User.Email || release.User.Name || 'unknown user'
-  return `v${release.Version} (${release.Status}, ${release.Description || release.Reason || 'no description'}, ${who}, ${release.CreatedAt}) ${release.ImageRef}`
+  const description = release.Description || release.Reason || 'no description'
+  return `v${release.Version} (${release.Status}, ${description}, ${who}, ${release.CreatedAt}) ${release.ImageRef}`
 }

@@ -94,7 +94,10 @@ export async function runSmoke (baseUrl: string, opts: SmokeOptions = {}): Promi
   record(await timed('documents', () => checkDocuments(ctx, opts.minDocuments ?? 1)))
   const queries = opts.searchQueries ?? SEARCH_QUERIES
   record(await timed('search first query', () => checkSearchOnce(ctx, queries[0] ?? 'vacation')))
-  record(await timed('search latency', () => checkSearchLatency(ctx, queries, opts.searchRounds ?? 2, opts.searchP95Ms ?? DEFAULT_SEARCH_P95_MS)))
+  record(await timed(
+    'search latency',
+    () => checkSearchLatency(ctx, queries, opts.searchRounds ?? 2, opts.searchP95Ms ?? DEFAULT_SEARCH_P95_MS)
+  ))
   for (const question of opts.chatQuestions ?? CHAT_QUESTIONS) {
     record(await timed(`chat "${question}"`, () => checkChat(ctx, question, opts.expectChatMode ?? 'any')))
   }
@@ -156,7 +159,8 @@ async function checkMemory (ctx: Context, maxUtilization: number): Promise<Outco
   const m = asRecord(body)
   const utilization = m.memory_utilization
   if (typeof utilization !== 'number') return fail('no memory_utilization in the reply')
-  const summary = `utilisation ${(utilization * 100).toFixed(1)}% (${String(m.memory_usage_mb)} of ${String(m.memory_limit_mb)} MB, limit from ${String(m.limit_source)}), threshold ${(maxUtilization * 100).toFixed(0)}%`
+  const summary = `utilisation ${(utilization * 100).toFixed(1)}% (${String(m.memory_usage_mb)} of ${String(m.memory_limit_mb)} MB, ` +
+    `limit from ${String(m.limit_source)}), threshold ${(maxUtilization * 100).toFixed(0)}%`
   return utilization < maxUtilization ? pass(summary) : fail(summary)
 }
 
@@ -178,7 +182,9 @@ async function checkDocuments (ctx: Context, minDocuments: number): Promise<Outc
 async function checkSearchOnce (ctx: Context, query: string): Promise<Outcome> {
   const reply = await call(ctx, 'POST', '/search', { query, mode: 'hybrid', top_k: 5 })
   const problem = searchProblem(ctx, reply)
-  return problem ? fail(`"${query}": ${problem}`) : pass(`"${query}" in ${reply.ms.toFixed(0)} ms (includes the model load on a fresh instance)`)
+  return problem
+    ? fail(`"${query}": ${problem}`)
+    : pass(`"${query}" in ${reply.ms.toFixed(0)} ms (includes the model load on a fresh instance)`)
 }
 
 async function checkSearchLatency (ctx: Context, queries: readonly string[], rounds: number, p95Limit: number): Promise<Outcome> {
@@ -194,7 +200,8 @@ async function checkSearchLatency (ctx: Context, queries: readonly string[], rou
   }
   const p50 = percentile(times, 50)
   const p95 = percentile(times, 95)
-  const summary = `${times.length}/${rounds * queries.length} answered, p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (limit ${p95Limit} ms)`
+  const summary = `${times.length}/${rounds * queries.length} answered, ` +
+    `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (limit ${p95Limit} ms)`
   if (problems.length > 0) return fail(`${summary}; ${problems.length} failed, first ${problems[0]}`)
   return p95 < p95Limit ? pass(summary) : fail(summary)
 }

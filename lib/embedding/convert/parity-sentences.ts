@@ -57,8 +57,11 @@ export const PARITY_SENTENCES: readonly string[] = [
   'Control\u0007characters\u0000inside\u001btext',
   'Math: x² + y² = z², ½ + ¼ = ¾, √2 ≈ 1.414.',
   'What is the reimbursement rate per mile for personal car use, and does it differ for electric vehicles?',
-  'If an employee is sick for more than three consecutive days, a doctor\'s note is required, and the manager must be informed on the first day of absence.',
-  'Remote employees must use the company VPN, keep their operating system patched, lock their screens when away, never share credentials, and report lost or stolen devices to the IT service desk immediately so that access can be revoked and the device can be wiped remotely.',
+  'If an employee is sick for more than three consecutive days, a doctor\'s note is required, and the manager must be informed on the ' +
+  'first day of absence.',
+  'Remote employees must use the company VPN, keep their operating system patched, lock their screens when away, never share ' +
+  'credentials, and report lost or stolen devices to the IT service desk immediately so that access can be revoked and the device can ' +
+  'be wiped remotely.',
   ('This paragraph is deliberately long so that it runs past the model limit of one hundred and twenty-eight tokens: ' +
     'the employee handbook covers paid time off, sick leave, parental leave, bereavement leave, jury duty, public holidays, ' +
     'remote work, travel, expenses, reimbursements, company cards, per diems, equipment, security, passwords, privacy, ' +

@@ -272,7 +272,9 @@ function stridedSlice (c: Converter, n: TfNode): Value {
   const refs = dataInputs(n)
   const x = c.value(at(refs, 0))
   const [begin, end, strides] = [1, 2, 3].map((i) => c.constant(at(refs, i))) as [number[], number[], number[]]
-  if (attrInt(n, 'ellipsis_mask') !== 0 || attrInt(n, 'new_axis_mask') !== 0) throw new Error(`${n.name}: ellipsis/new-axis masks not supported`)
+  if (attrInt(n, 'ellipsis_mask') !== 0 || attrInt(n, 'new_axis_mask') !== 0) {
+    throw new Error(`${n.name}: ellipsis/new-axis masks not supported`)
+  }
   const beginMask = attrInt(n, 'begin_mask')
   const endMask = attrInt(n, 'end_mask')
   const shrinkMask = attrInt(n, 'shrink_axis_mask')
@@ -292,7 +294,11 @@ function stridedSlice (c: Converter, n: TfNode): Value {
     }
   })
   const axes = starts.map((_, i) => i)
-  const sliced = c.b.op('Slice', [x.name, c.b.int64s(`${n.name}/starts`, starts), c.b.int64s(`${n.name}/ends`, ends), c.b.int64s(`${n.name}/axes`, axes)], shrink.length ? `${n.name}/slice` : n.name)
+  const sliced = c.b.op(
+    'Slice',
+    [x.name, c.b.int64s(`${n.name}/starts`, starts), c.b.int64s(`${n.name}/ends`, ends), c.b.int64s(`${n.name}/axes`, axes)],
+    shrink.length ? `${n.name}/slice` : n.name
+  )
   if (!shrink.length) return { name: sliced, type: x.type }
   return { name: c.b.op('Squeeze', [sliced, c.b.int64s(`${n.name}/shrink`, shrink)], n.name), type: x.type }
 }
@@ -325,7 +331,8 @@ function sparseToDense (c: Converter, n: TfNode): Value {
 
 function scatterNd (c: Converter, n: TfNode): Value {
   const [indices, updates, shape] = c.inputs(n) as [Value, Value, Value]
-  const zero: Attr = { t: { type: updates.type, dims: [1], data: updates.type === 'float32' ? new Float32Array(1) : updates.type === 'int64' ? new BigInt64Array(1) : new Int32Array(1) } }
+  const data = updates.type === 'float32' ? new Float32Array(1) : updates.type === 'int64' ? new BigInt64Array(1) : new Int32Array(1)
+  const zero: Attr = { t: { type: updates.type, dims: [1], data } }
   const zeros = c.b.op('ConstantOfShape', [c.int64(shape)], `${n.name}/zeros`, { value: zero })
   return { name: c.b.op('ScatterND', [zeros, c.int64(indices), updates.name], n.name), type: updates.type }
 }
@@ -411,7 +418,9 @@ function conv2dAsMatMul (c: Converter, n: TfNode): Value {
   const kernel = c.constTensor(at(refs, 1))
   const [kh, kw, cin, cout] = kernel.dims
   const unit = (list: number[]) => list.every((v) => v === 1)
-  if (kh !== 1 || kw !== 1 || !unit(intList(n, 'strides')) || !unit(intList(n, 'dilations'))) throw new Error(`${n.name}: only 1x1, stride-1 Conv2D (a dense layer) is supported`)
+  if (kh !== 1 || kw !== 1 || !unit(intList(n, 'strides')) || !unit(intList(n, 'dilations'))) {
+    throw new Error(`${n.name}: only 1x1, stride-1 Conv2D (a dense layer) is supported`)
+  }
   requireAttr(n, 'padding', 'VALID')
   requireAttr(n, 'data_format', 'NHWC')
   const w = c.b.initializer(`${parseRef(at(refs, 1))[0]}/as_matrix`, kernel.type, [cin as number, cout as number], kernel.data)
@@ -440,7 +449,12 @@ function slice (c: Converter, n: TfNode): Value {
   const begin = c.constant(at(refs, 1))
   const size = c.constant(at(refs, 2))
   const ends = begin.map((b, i) => (size[i] === -1 ? LARGE : b + (size[i] as number)))
-  const inputs = [x.name, c.b.int64s(`${n.name}/starts`, begin), c.b.int64s(`${n.name}/ends`, ends), c.b.int64s(`${n.name}/axes`, begin.map((_, i) => i))]
+  const inputs = [
+    x.name,
+    c.b.int64s(`${n.name}/starts`, begin),
+    c.b.int64s(`${n.name}/ends`, ends),
+    c.b.int64s(`${n.name}/axes`, begin.map((_, i) => i))
+  ]
   return { name: c.b.op('Slice', inputs, n.name), type: x.type }
 }
 

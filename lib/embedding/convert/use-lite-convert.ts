@@ -55,7 +55,9 @@ export function convertUseLite (source: UseLiteSource, files: UseLiteFiles, prog
     metadata: { source_package: source.packageName, source_version: source.version, max_tokens: String(maxTokens) }
   })
   const { model, report } = quantizeWeights(floatModel)
-  progress(`stored ${report.matmuls} matmul weights and ${report.tables} embedding table as int8: ${(report.bytesBefore / 1e6).toFixed(1)} MB -> ${(report.bytesAfter / 1e6).toFixed(1)} MB`)
+  const mb = (bytes: number): string => (bytes / 1e6).toFixed(1)
+  progress(`stored ${report.matmuls} matmul weights and ${report.tables} embedding table as int8: ` +
+    `${mb(report.bytesBefore)} MB -> ${mb(report.bytesAfter)} MB`)
   progress('writing the Unigram tokenizer.json')
   const tokenizer = new TextEncoder().encode(useLiteTokenizerJson(files.vocab))
   const card: ModelCard = {

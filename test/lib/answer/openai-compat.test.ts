@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { ChatAnswer, Citation } from '../../../lib/answer/chat.js'
+import { ServiceUnavailableError } from '../../../lib/errors.js'
 import { errorReply } from '../../../lib/ops/error-reply.js'
 import {
   chunkBuilder, completionContent, contentPieces, MAX_HISTORY_TURNS, openAIError, remainingContent, REPLACED_NOTICE, toCompletion, toConversation,
@@ -101,9 +102,9 @@ t.test('completion and chunk objects', async (t) => {
 })
 
 t.test('errors in OpenAI\'s shape, with a param taken from ajv\'s path', async (t) => {
-  t.same(openAIError(401, 'key!', 'FST_UNAUTHORIZED'), { error: { message: 'key!', type: 'authentication_error', param: null, code: 'invalid_api_key' } })
+  t.same(openAIError(401, 'key!', 'POLICY_RAG_UNAUTHORIZED'), { error: { message: 'key!', type: 'authentication_error', param: null, code: 'invalid_api_key' } })
   t.same(openAIError(429, 'slow down'), { error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } })
-  t.same(openAIError(503, 'busy', 'FST_SERVICE_UNAVAILABLE'), { error: { message: 'busy', type: 'server_error', param: null, code: 'service_unavailable' } })
+  t.same(openAIError(503, 'busy', 'POLICY_RAG_SERVICE_UNAVAILABLE'), { error: { message: 'busy', type: 'server_error', param: null, code: 'service_unavailable' } })
   t.same(openAIError(400, 'bad', 'FST_ERR_VALIDATION', 'messages[0].role').error, { message: 'bad', type: 'invalid_request_error', param: 'messages[0].role', code: 'invalid_request' })
   t.equal(validationParam([{ instancePath: '/messages/0/role' }]), 'messages[0].role')
   t.equal(validationParam([{ instancePath: '', params: { missingProperty: 'model' } }]), 'model')
@@ -112,13 +113,15 @@ t.test('errors in OpenAI\'s shape, with a param taken from ajv\'s path', async (
   t.equal(validationParam(undefined), null)
 })
 
-t.test('errorReply: the one error policy both shapes share', async (t) => {
+t.test('errorReply: the one error policy both shapes share, decided by the error\'s class', async (t) => {
   const logged: string[] = []
-  const deps = (damaged: boolean) => ({ reportFailure: () => damaged, log: { error: (_o: object, m: string) => { logged.push(`error ${m}`) }, warn: (_o: object, m: string) => { logged.push(`warn ${m}`) } } })
-  t.same(errorReply({ statusCode: 400, code: 'FST_X', message: 'bad' }, deps(false)), { status: 400, message: 'bad', code: 'FST_X' })
-  t.same(errorReply({ message: 'SQLITE_CORRUPT' }, deps(true)), { status: 503, message: 'The policy index is unavailable: the file is damaged (see the service log)', code: 'FST_INDEX_UNAVAILABLE' })
-  const hidden = errorReply({ message: 'secret internals at /srv/x' }, deps(false))
+  const deps = { log: { error: (_o: object, m: string) => { logged.push(`error ${m}`) }, warn: (_o: object, m: string) => { logged.push(`warn ${m}`) } } }
+  t.same(errorReply({ statusCode: 400, code: 'FST_X', message: 'bad' }, deps), { status: 400, message: 'bad', code: 'FST_X' })
+  const hidden = errorReply({ message: 'secret internals at /srv/x' }, deps)
   t.same(hidden, { status: 500, message: 'Something went wrong on our side; the error has been logged.' })
-  t.same(errorReply({ statusCode: 503, code: 'FST_SERVICE_UNAVAILABLE', message: 'busy' }, deps(false)), { status: 503, message: 'busy', code: 'FST_SERVICE_UNAVAILABLE' })
-  t.same(logged, ['error request failed', 'warn request refused'])
+  const fastifys = errorReply({ statusCode: 500, code: 'FST_ERR_SOMETHING', message: 'internals of Fastify' }, deps)
+  t.same(fastifys, { status: 500, message: 'Something went wrong on our side; the error has been logged.' }, 'Fastify\'s own 5xx never shows its message')
+  t.same(errorReply(new ServiceUnavailableError('memory'), deps),
+    { status: 503, message: 'Service is under pressure (memory): retry later', code: 'POLICY_RAG_SERVICE_UNAVAILABLE' })
+  t.same(logged, ['error request failed', 'error request failed', 'warn request refused'])
 })

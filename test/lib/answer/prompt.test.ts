@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { buildMessages, formatConversation, formatSources, HISTORY_TURN_CHARS, neutralise, NO_ANSWER, SYSTEM_PROMPT } from '../../../lib/answer/prompt.js'
+import { buildMessages, formatConversation, formatSources, HISTORY_TURN_CHARS, neutralise, LLM_DECLINE, SYSTEM_PROMPT } from '../../../lib/answer/prompt.js'
 
 const SOURCES = [
   { n: 1, document_title: 'Paid Time Off', heading: 'Paid Time Off > Carry-over', text: 'Up to 5 unused days carry over to the next year.' },
@@ -9,10 +9,10 @@ const SOURCES = [
 test('system prompt: sources only, [n] citations, the exact refusal, short answers, sources are data', async (t) => {
   t.match(SYSTEM_PROMPT, /only the numbered policy sources/)
   t.match(SYSTEM_PROMPT, /\[1\] or \[2\]\[3\]/)
-  t.ok(SYSTEM_PROMPT.includes(`reply with exactly: ${NO_ANSWER}`))
+  t.ok(SYSTEM_PROMPT.includes(`reply with exactly: ${LLM_DECLINE}`))
   t.match(SYSTEM_PROMPT, /short/)
   t.match(SYSTEM_PROMPT, /quoted data, not instructions/)
-  t.equal(NO_ANSWER, "The policies don't say.")
+  t.equal(LLM_DECLINE, "The policies don't say.")
 })
 
 test('messages: system, then one user message with numbered quoted sources and the question', async (t) => {

@@ -71,7 +71,7 @@ t.test('published company contacts can be allowed through', async (t) => {
 
 t.test('refusal answers are polite and name what the service covers', async (t) => {
   t.match(refusalAnswer('off_topic'), /company policies/)
-  t.match(refusalAnswer('off_topic'), new RegExp(TOPICS_COVERED[0]))
+  t.match(refusalAnswer('off_topic'), new RegExp(String(TOPICS_COVERED[0])))
   t.match(refusalAnswer('injection'), /policy question/)
   t.match(refusalAnswer('pii'), /card number or a Social Security number/)
   t.ok(TOPICS_COVERED.length >= 20)

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { createLlmClient, LlmError, type LlmClient, type LlmClientOptions, type LlmStreamEvent } from '../../../lib/llm/client.js'
+import { ChatCompletionsClient, LlmError, type LlmClient, type LlmClientOptions, type LlmStreamEvent } from '../../../lib/llm/client.js'
 import { DEFAULT_FAKE_ANSWER, FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../../helpers/fake-llm-server.js'
 
 const KEY = 'sk-or-v1-test-secret-0123456789'
@@ -11,7 +11,7 @@ interface Tap {
 
 async function setup (t: Tap, opts: LlmClientOptions = {}): Promise<{ server: FakeLlmServer, client: LlmClient }> {
   const server = await startFakeLlmServer()
-  const client = createLlmClient({
+  const client = new ChatCompletionsClient({
     baseUrl: server.url,
     apiKey: KEY,
     model: 'test/model',
@@ -184,7 +184,7 @@ test('connection errors are retried and reported as network errors', async (t) =
   const server = await startFakeLlmServer()
   const base = server.url
   await server.close()
-  const client = createLlmClient({ baseUrl: base, maxRetries: 1, backoff: { baseMs: 5, maxMs: 5 }, timeoutMs: 2_000 })
+  const client = new ChatCompletionsClient({ baseUrl: base, maxRetries: 1, backoff: { baseMs: 5, maxMs: 5 }, timeoutMs: 2_000 })
   t.teardown(() => client.close())
   const err = await rejection(client.complete({ messages: MESSAGES }))
   t.equal(err.kind, 'network')

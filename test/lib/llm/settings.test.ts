@@ -1,10 +1,10 @@
 import { test } from 'tap'
-import { DEFAULT_LLM_BASE_URL } from '../../../lib/llm/client.js'
+import { configDefault } from '../../../lib/config.js'
 import { describeBaseUrl, isOpenRouter, llmSettings } from '../../../lib/llm/settings.js'
 
 test('OpenRouter without a key is not configured', async (t) => {
   t.same(llmSettings({}), { configured: false, reason: 'LLM_API_KEY is not set' })
-  t.same(llmSettings({ LLM_BASE_URL: DEFAULT_LLM_BASE_URL, OPENROUTER_API_KEY: '  ' }).configured, false)
+  t.same(llmSettings({ LLM_BASE_URL: configDefault('LLM_BASE_URL'), OPENROUTER_API_KEY: '  ' }).configured, false)
 })
 
 test('a key configures OpenRouter with every setting passed through', async (t) => {
@@ -22,7 +22,7 @@ test('a key configures OpenRouter with every setting passed through', async (t) 
   t.same(settings, {
     configured: true,
     options: {
-      baseUrl: DEFAULT_LLM_BASE_URL,
+      baseUrl: configDefault('LLM_BASE_URL'),
       apiKey: 'sk-or-v1-abc',
       model: 'openai/gpt-4o-mini',
       maxTokens: 300,

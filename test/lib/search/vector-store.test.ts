@@ -8,10 +8,11 @@ import { createEmbedder, modelFingerprint } from '../../../lib/embedding/embedde
 import { SCHEMA_VERSION } from '../../../lib/search/index-schema.js'
 import { defaultModelDir } from '../../../lib/paths.js'
 import {
-  checkModel, IndexCorruptError, IndexNotFoundError, IndexSchemaError, ModelMismatchError, openVectorStore,
+  checkModel, IndexCorruptError, IndexNotFoundError, IndexSchemaError, openVectorStore,
   VectorStoreError, type VectorStore
 } from '../../../lib/search/vector-store.js'
-import { buildIndex } from '../../../tools/build-index.js'
+import { ModelMismatchError } from '../../../lib/errors.js'
+import { buildIndex } from '../../../lib/corpus/build-index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'vector-store-test-'))
 const indexPath = join(dir, 'fixtures.sqlite')
@@ -93,7 +94,7 @@ t.test('model mismatch refuses vector search with a named error; the rest works'
   t.equal(store.status, 'model_mismatch')
   const err = t.throws(() => store.vectorSearch(new Float32Array(store.meta.embedding_dimensions), 3))
   t.ok(err instanceof ModelMismatchError)
-  t.match(err, { code: 'INDEX_MODEL_MISMATCH', message: /embedded by .* but queries are embedded by other-model:0000/ })
+  t.match(err, { code: 'POLICY_RAG_MODEL_MISMATCH', statusCode: 503, message: /different embedding model/ })
   t.ok(store.keywordSearch('stipend', 3).length > 0)
   t.equal(store.listDocuments().length, 3)
 })

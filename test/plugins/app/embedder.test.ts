@@ -47,5 +47,5 @@ t.test('a missing model folder leaves the app running with an unavailable embedd
   const app = await build(t, { EMBEDDING_MODEL_PATH: join(root, 'missing') })
   t.equal(app.embedder.status(), 'unavailable')
   t.match(app.embedder.reason, /missing.*model\.onnx is missing/)
-  await t.rejects(app.embedder.embed(['hello']), { name: 'EmbedderUnavailableError' })
+  await t.rejects(app.embedder.embed(['hello']), { code: 'POLICY_RAG_EMBEDDER_UNAVAILABLE' })
 })

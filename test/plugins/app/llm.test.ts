@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { Writable } from 'node:stream'
 import { test } from 'tap'
 import type { AppConfig } from '../../../lib/config.js'
-import { createLlmClient } from '../../../lib/llm/client.js'
+import { ChatCompletionsClient } from '../../../lib/llm/client.js'
 import llmPlugin, { type LlmPluginOptions } from '../../../plugins/app/llm.js'
 import { DEFAULT_FAKE_ANSWER, startFakeLlmServer } from '../../helpers/fake-llm-server.js'
 
@@ -92,7 +92,7 @@ test('closing the app closes the pool it created', async (t) => {
 
 test('an injected client is used as is and left open', async (t) => {
   const server = await startFakeLlmServer()
-  const client = createLlmClient({ baseUrl: server.url })
+  const client = new ChatCompletionsClient({ baseUrl: server.url })
   t.teardown(async () => {
     await client.close()
     await server.close()

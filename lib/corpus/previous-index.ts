@@ -8,8 +8,8 @@ import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import * as sqliteVec from 'sqlite-vec'
-import { embeddingTexts, type Chunk, type ChunkerParams } from '../../lib/corpus/chunking.js'
-import { readMeta } from '../../lib/search/index-schema.js'
+import { embeddingTexts, type Chunk, type ChunkerParams } from './chunking.js'
+import { readMeta } from '../search/index-schema.js'
 
 export type VectorsByHash = Map<string, Float32Array>
 

@@ -8,9 +8,9 @@ import t from 'tap'
 import { loadConfig, type AppConfig } from '../../../lib/config.js'
 import { createEmbedder, type Embedder } from '../../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
-import { ModelMismatchError } from '../../../lib/search/vector-store.js'
-import vectorStorePlugin, { type VectorStorePluginOptions } from '../../../plugins/app/vector-store.js'
-import { buildIndex } from '../../../tools/build-index.js'
+import { ModelMismatchError } from '../../../lib/errors.js'
+import policyIndexPlugin, { type PolicyIndexPluginOptions } from '../../../plugins/app/policy-index.js'
+import { buildIndex } from '../../../lib/corpus/build-index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'vector-store-plugin-test-'))
 const embedder = createEmbedder({ modelDir: defaultModelDir })
@@ -24,7 +24,7 @@ await buildIndex({ corpusDir: join(import.meta.dirname, '..', '..', 'fixtures', 
 interface Setup {
   config?: Partial<AppConfig>
   embedder?: Embedder
-  options?: VectorStorePluginOptions
+  options?: PolicyIndexPluginOptions
 }
 
 /** The plugin alone on a bare Fastify, with the config and embedder decorators it depends on. */
@@ -35,7 +35,7 @@ async function start (t: { teardown: (fn: () => unknown) => void }, setup: Setup
   const config = loadConfig(setup.config ?? {}, {})
   await app.register(fp(async (f) => { f.decorate('config', config) }, { name: 'config' }))
   await app.register(fp(async (f) => { f.decorate('embedder', setup.embedder ?? embedder) }, { name: 'embedder' }))
-  await app.register(vectorStorePlugin, setup.options ?? {})
+  await app.register(policyIndexPlugin, setup.options ?? {})
   await app.ready()
   t.teardown(() => app.close())
   return { app, logs: () => lines.join('') }
@@ -56,33 +56,33 @@ function renamed (card: Partial<Embedder['card']>): Embedder {
 
 t.test('opens the committed index by default and reports operational', async (t) => {
   const { app, logs } = await start(t)
-  t.equal(app.vectorStore.path, defaultIndexPath)
-  t.equal(app.vectorStore.status, 'operational')
-  t.equal(app.vectorStore.reason, undefined)
-  t.equal(app.vectorStore.store?.listDocuments().length, 22)
+  t.equal(app.policyIndex.path, defaultIndexPath)
+  t.equal(app.policyIndex.status, 'operational')
+  t.equal(app.policyIndex.reason, undefined)
+  t.equal(app.policyIndex.current?.listDocuments().length, 22)
   t.match(logs(), /vector store opened/)
 })
 
 t.test('a missing or corrupt file is unavailable, logged, and does not stop start-up', async (t) => {
   const missing = await start(t, { config: { VECTOR_STORE_PATH: join(dir, 'missing.sqlite') } })
-  t.equal(missing.app.vectorStore.status, 'unavailable')
-  t.equal(missing.app.vectorStore.store, undefined)
-  t.match(missing.app.vectorStore.reason, /index file not found: .*missing\.sqlite/)
+  t.equal(missing.app.policyIndex.status, 'unavailable')
+  t.equal(missing.app.policyIndex.current, undefined)
+  t.match(missing.app.policyIndex.reason, /index file not found: .*missing\.sqlite/)
   t.match(missing.logs(), /"level":50.*vector store unavailable: index file not found/)
 
   const corrupt = join(dir, 'corrupt.sqlite')
   writeFileSync(corrupt, Buffer.alloc(8192, 7))
   const broken = await start(t, { options: { path: corrupt } })
-  t.equal(broken.app.vectorStore.status, 'unavailable')
-  t.match(broken.app.vectorStore.reason, /not a readable SQLite database/)
+  t.equal(broken.app.policyIndex.status, 'unavailable')
+  t.match(broken.app.policyIndex.reason, /not a readable SQLite database/)
 })
 
 t.test('an index built by another model is model_mismatch: vector search refused, the rest works', async (t) => {
   const { app, logs } = await start(t, { embedder: renamed({ id: 'another-model', model_sha256: 'f'.repeat(64) }) })
-  t.equal(app.vectorStore.status, 'model_mismatch')
-  t.match(app.vectorStore.reason, /embedded by universal-sentence-encoder-lite.* but the embedder is another-model:f+; vector search is refused/)
+  t.equal(app.policyIndex.status, 'model_mismatch')
+  t.match(app.policyIndex.reason, /embedded by universal-sentence-encoder-lite.* but the embedder is another-model:f+; vector search is refused/)
   t.match(logs(), /"level":50.*vector search is refused/)
-  const store = app.vectorStore.store
+  const store = app.policyIndex.current
   t.throws(() => store?.vectorSearch(new Float32Array(512), 3), ModelMismatchError)
   t.ok((store?.keywordSearch('parental leave', 3).length ?? 0) > 0)
 })
@@ -91,19 +91,19 @@ t.test('an unavailable embedder leaves the index serving and says the model was 
   const unavailable = createEmbedder({ modelDir: join(dir, 'no-model') })
   t.teardown(() => unavailable.close())
   const { app } = await start(t, { embedder: unavailable })
-  t.equal(app.vectorStore.status, 'operational')
-  t.match(app.vectorStore.reason, /was not checked: model folder .*no-model is not usable/)
-  t.equal(app.vectorStore.store?.listDocuments().length, 22)
+  t.equal(app.policyIndex.status, 'operational')
+  t.match(app.policyIndex.reason, /was not checked: model folder .*no-model is not usable/)
+  t.equal(app.policyIndex.current?.listDocuments().length, 22)
 })
 
 t.test('reload swaps in a rebuilt file, keeps the old store for a grace period, then closes it', async (t) => {
   const path = join(dir, 'reload.sqlite')
   copyFileSync(defaultIndexPath, path)
   const { app } = await start(t, { options: { path, closeGraceMs: 20 } })
-  const before = app.vectorStore.store
+  const before = app.policyIndex.current
   replace(path, fixtureIndex)
-  t.same(app.vectorStore.reload(), { ok: true, status: 'operational' })
-  t.equal(app.vectorStore.store?.listDocuments().length, 3, 'the new file serves')
+  t.same(app.policyIndex.reload(), { ok: true, status: 'operational' })
+  t.equal(app.policyIndex.current?.listDocuments().length, 3, 'the new file serves')
   t.equal(before?.listDocuments().length, 22, 'a request holding the old store still completes')
   await new Promise((resolve) => setTimeout(resolve, 60))
   t.throws(() => before?.listDocuments(), /not open/, 'closed after the grace period')
@@ -113,34 +113,34 @@ t.test('a failed reload keeps the store serving; a later good file recovers', as
   const path = join(dir, 'reload-fail.sqlite')
   copyFileSync(fixtureIndex, path)
   const { app, logs } = await start(t, { options: { path } })
-  const serving = app.vectorStore.store
+  const serving = app.policyIndex.current
   replace(path, Buffer.from('not a database at all, just text that is long enough to be read as a header'.repeat(100)))
-  const result = app.vectorStore.reload()
+  const result = app.policyIndex.reload()
   t.equal(result.ok, false)
   t.match(result.reason, /not a readable SQLite database/)
-  t.equal(app.vectorStore.status, 'operational')
-  t.equal(app.vectorStore.store, serving)
+  t.equal(app.policyIndex.status, 'operational')
+  t.equal(app.policyIndex.current, serving)
   t.equal(serving?.listDocuments().length, 3)
   t.match(logs(), /reload failed; the index already open keeps serving/)
 
   rmSync(path)
   const down = await start(t, { options: { path } })
-  t.equal(down.app.vectorStore.status, 'unavailable')
+  t.equal(down.app.policyIndex.status, 'unavailable')
   copyFileSync(fixtureIndex, path)
-  t.same(down.app.vectorStore.reload(), { ok: true, status: 'operational' })
-  t.equal(down.app.vectorStore.store?.listDocuments().length, 3)
+  t.same(down.app.policyIndex.reload(), { ok: true, status: 'operational' })
+  t.equal(down.app.policyIndex.current?.listDocuments().length, 3)
 })
 
 t.test('closing the app closes the stores, retiring ones included', async (t) => {
   const path = join(dir, 'close.sqlite')
   copyFileSync(fixtureIndex, path)
   const { app } = await start(t, { options: { path, closeGraceMs: 60_000 } })
-  const first = app.vectorStore.store
-  app.vectorStore.reload()
-  const second = app.vectorStore.store
+  const first = app.policyIndex.current
+  app.policyIndex.reload()
+  const second = app.policyIndex.current
   await app.close()
   t.throws(() => first?.listDocuments(), /not open/)
   t.throws(() => second?.listDocuments(), /not open/)
-  t.equal(app.vectorStore.status, 'unavailable')
-  t.equal(app.vectorStore.store, undefined)
+  t.equal(app.policyIndex.status, 'unavailable')
+  t.equal(app.policyIndex.current, undefined)
 })
