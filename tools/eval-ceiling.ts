@@ -6,42 +6,61 @@
  *   npx tsx tools/eval-ceiling.ts [dev|test] [v]
  */
 import { buildApp } from '../app.js'
+import type { AnswerUnit } from '../lib/answer/answer-units.js'
 import { answerExtractively } from '../lib/answer/extractive.js'
 import { answerUnits } from '../lib/answer/answer-units.js'
 import { followUp } from '../lib/answer/follow-up.js'
 import { checkCitations } from '../lib/answer/citations.js'
 import { knownTo } from '../lib/search/synonyms.js'
 import { loadQuestions } from './eval.js'
-import { grade, normalise, states } from './lib/grade.js'
+import { grade, normalise, states, type Fact } from './lib/grade.js'
 
 const split = process.argv[2] ?? 'dev'
 const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
 await app.ready()
 const questions = loadQuestions().filter((q) => q.split === split && q.style !== 'unanswerable')
 const embed = async (texts: string[]) => app.embedder.embed(texts)
-const tally: Record<string, number> = {}
-const inc = (k: string) => { tally[k] = (tally[k] ?? 0) + 1 }
+const knownPhrase = knownTo(app.retriever.store()?.vocabulary() ?? new Set())
+const tally = new Map<string, number>()
+const count = (key: string) => tally.set(key, (tally.get(key) ?? 0) + 1)
+
+type Unit = AnswerUnit & { n: number, norm: string }
+
+/** Where the facts are: in the passages at all, in one unit, in a span of up to 3 adjacent units, in two units. */
+function whereFacts (facts: readonly Fact[], units: readonly Unit[], passagesText: string): string {
+  const covers = (texts: string[]) => facts.every((f) => states(texts.join(' '), f))
+  if (!covers([normalise(passagesText)])) return 'notRetrieved'
+  if (units.some((u) => covers([u.norm]))) return 'oneUnit'
+  for (let i = 0; i < units.length; i++) {
+    for (let k = 2; k <= 3; k++) {
+      const span = units.slice(i, i + k)
+      const oneBlock = span.length === k && span.every((u) => u.n === units[i]?.n && u.block === units[i]?.block)
+      if (oneBlock && covers(span.map((u) => u.norm))) return 'span3'
+    }
+  }
+  for (const a of units) for (const b of units) if (covers([a.norm, b.norm])) return 'twoUnits'
+  return 'more'
+}
+
 for (const q of questions) {
   const { context, query } = followUp(q.question, q.history ?? [])
   const retrieval = await app.retriever.retrieve({ query, topK: 5, mode: 'hybrid' })
-  const passages = retrieval.results.map((r, i) => ({ n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id, document_title: r.document_title, version: r.version, effective_date: r.effective_date }))
-  const a = await answerExtractively({ question: q.question, context, questionVector: retrieval.queryVector, embedQuestion: embed, knownPhrase: knownTo(app.retriever.store()?.vocabulary() ?? new Set()) }, passages, embed)
-  let g = 'refused'
-  if (a) { const numbered = checkCitations(a.answer, passages.length); g = grade(numbered.answer, q.facts, numbered.cited.map((n) => passages[n - 1]?.document_id ?? ''), q.document_ids).grade }
-  const all = normalise(passages.map((p) => p.text).join(' '))
-  const inPassages = q.facts.every((f) => states(all, f))
-  const units = passages.flatMap((p) => answerUnits(p.text, p.heading).map((u) => ({ ...u, n: p.n, norm: normalise(u.text) })))
-  const covers = (texts: string[]) => { const t = texts.join(' '); return q.facts.every((f) => states(t, f)) }
-  const oneUnit = units.some((u) => covers([u.norm]))
-  let span3 = false
-  for (let i = 0; i < units.length && !span3; i++) for (let k = 1; k <= 3 && !span3; k++) {
-    const s = units.slice(i, i + k); if (s.length === k && s.every((u) => u.n === s[0]!.n && u.block === s[0]!.block)) span3 = covers(s.map((u) => u.norm))
+  const passages = retrieval.results.map((r, i) => ({
+    n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id,
+    document_title: r.document_title, version: r.version, effective_date: r.effective_date
+  }))
+  const input = { question: q.question, context, questionVector: retrieval.queryVector, embedQuestion: embed, knownPhrase }
+  const answer = await answerExtractively(input, passages, embed)
+  let outcome = 'refused'
+  if (answer !== null) {
+    const numbered = checkCitations(answer.answer, passages.length)
+    outcome = grade(numbered.answer, q.facts, numbered.cited.map((n) => passages[n - 1]?.document_id ?? ''), q.document_ids).grade
   }
-  let twoAny = false
-  for (let i = 0; i < units.length && !twoAny; i++) for (let j = i; j < units.length && !twoAny; j++) twoAny = covers([units[i]!.norm, units[j]!.norm])
-  const where = !inPassages ? 'notRetrieved' : oneUnit ? 'oneUnit' : span3 ? 'span3' : twoAny ? 'twoUnits' : 'more'
-  inc(`${g}:${where}`); inc(`all:${where}`)
-  if (process.argv[3] === 'v' && g !== 'correct') console.log(g, where, q.id, q.style, q.question.slice(0, 90))
+  const units = passages.flatMap((p) => answerUnits(p.text, p.heading).map((u) => ({ ...u, n: p.n, norm: normalise(u.text) })))
+  const where = whereFacts(q.facts, units, passages.map((p) => p.text).join(' '))
+  count(`${outcome}:${where}`)
+  count(`all:${where}`)
+  if (process.argv[3] === 'v' && outcome !== 'correct') console.log(outcome, where, q.id, q.style, q.question.slice(0, 90))
 }
-console.log(Object.entries(tally).sort().map(([k, v]) => `${k} ${v}`).join('\n'))
+console.log([...tally].sort().map(([k, v]) => `${k} ${v}`).join('\n'))
 await app.close()
