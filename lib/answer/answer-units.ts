@@ -40,7 +40,9 @@ export function answerUnits (markdown: string, heading = ''): AnswerUnit[] {
   let header: string[] | null = null
   const push = (body: string, kind: AnswerUnit['kind'], lead: string | null = null): void => {
     const text = lead === null ? body : `${lead.replace(/:$/, '')}: ${lowerFirst(body)}`
-    if (wordCount(text) >= MIN_WORDS) units.push({ text, body, ...(lead === null ? {} : { leadIn: lead }), block, index: units.length, heading, kind })
+    if (wordCount(text) >= MIN_WORDS) {
+      units.push({ text, body, ...(lead === null ? {} : { leadIn: lead }), block, index: units.length, heading, kind })
+    }
   }
   const endBlock = (): void => { block++; leadIn = null; header = null }
 
@@ -72,11 +74,14 @@ export function answerUnits (markdown: string, heading = ''): AnswerUnit[] {
       for (const sentence of lines) push(sentence, 'sentence')
       endBlock()
       const previous = lines.at(-1)
-      leadIn = previous !== undefined && (wordCount(lead) < 2 || /^(?:it|they|this|these|those|such|each|both)\b/i.test(lead)) ? `${previous} ${lead}` : lead
+      const pointsBack = previous !== undefined && (wordCount(lead) < 2 || /^(?:it|they|this|these|those|such|each|both)\b/i.test(lead))
+      leadIn = pointsBack ? `${previous} ${lead}` : lead
       continue
     }
     const label = runIn === null ? null : cleanLine(runIn[1] ?? '').replace(/[.:]$/, '')
-    sentences(text).forEach((sentence, i) => { push(i === 0 && label !== null && label !== '' ? `${label}: ${sentence}` : sentence, 'sentence') })
+    sentences(text).forEach((sentence, i) => {
+      push(i === 0 && label !== null && label !== '' ? `${label}: ${sentence}` : sentence, 'sentence')
+    })
   }
   return units
 }

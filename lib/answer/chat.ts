@@ -32,7 +32,8 @@ export interface LlmPort {
   readonly model: string
   available(): boolean
   complete(messages: ChatMessage[], signal: AbortSignal): Promise<{ text: string, model: string, usage: LlmUsage }>
-  stream(messages: ChatMessage[], signal: AbortSignal): AsyncIterable<{ type: 'token', text: string } | { type: 'done', model: string, usage: LlmUsage }>
+  stream(messages: ChatMessage[], signal: AbortSignal):
+    AsyncIterable<{ type: 'token', text: string } | { type: 'done', model: string, usage: LlmUsage }>
 }
 
 export interface StreamGuard {
@@ -120,14 +121,19 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
   const started = performance.now()
   const input = deps.checkInput(request.question, request.history)
   const base = answerBase(input)
-  const finish = (partial: Partial<ChatAnswer> & Pick<ChatAnswer, 'answer' | 'mode'>, timings: { retrieval: number, llm: number }): ChatAnswer => ({
+  const finish = (
+    partial: Partial<ChatAnswer> & Pick<ChatAnswer, 'answer' | 'mode'>,
+    timings: { retrieval: number, llm: number }
+  ): ChatAnswer => ({
     ...base,
     ...partial,
     guardrails: { ...base.guardrails, ...partial.guardrails },
     timings_ms: { ...timings, total: ms(performance.now() - started) }
   })
 
-  if (input.refusal) return finish({ answer: input.refusal.answer, mode: 'refused', reason: input.refusal.reason }, { retrieval: 0, llm: 0 })
+  if (input.refusal) {
+    return finish({ answer: input.refusal.answer, mode: 'refused', reason: input.refusal.reason }, { retrieval: 0, llm: 0 })
+  }
 
   const { context, query } = followUp(input.question, input.history)
   const retrieval = await deps.retrieve(query, request.topK)
@@ -141,7 +147,11 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
     results: retrieval.results.length
   })
   if (refusal !== null || retrieval.results.length === 0) {
-    const inputFindings = { ...base.guardrails.input, off_topic: refusal?.reason === 'off_topic', injection: input.injection || refusal?.reason === 'injection' }
+    const inputFindings = {
+      ...base.guardrails.input,
+      off_topic: refusal?.reason === 'off_topic',
+      injection: input.injection || refusal?.reason === 'injection'
+    }
     return finish({
       answer: refusal?.answer ?? deps.noAnswer,
       mode: 'refused',
@@ -150,7 +160,9 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
     }, { retrieval: retrievalMs, llm: 0 })
   }
 
-  const sources = retrieval.results.map((r, i) => ({ n: i + 1, document_title: r.document_title, heading: r.heading, text: r.text, version: r.version, effective_date: r.effective_date }))
+  const sources = retrieval.results.map((r, i) => ({
+    n: i + 1, document_title: r.document_title, heading: r.heading, text: r.text, version: r.version, effective_date: r.effective_date
+  }))
   let llmMs = 0
   let fallbackReason: string | undefined
   if (deps.llm?.available() === true) {
@@ -236,16 +248,31 @@ async function answerWithLlm (
   }
 }
 
-async function answerFromPassages (deps: ChatDeps, { question, context, query }: { question: string, context: string | null, query: string },
-  retrieval: Retrieval): Promise<{ answer: string, cited: number[] } | null> {
+async function answerFromPassages (
+  deps: ChatDeps,
+  { question, context, query }: { question: string, context: string | null, query: string },
+  retrieval: Retrieval
+): Promise<{ answer: string, cited: number[] } | null> {
   const canEmbed = deps.canEmbed?.() ?? true
   const questionVector = retrieval.queryVector ?? (canEmbed ? (await deps.embed([query]))[0] as Float32Array : null)
   const passages = retrieval.results.map((r, i) => ({
-    n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id, document_title: r.document_title, version: r.version, effective_date: r.effective_date
+    n: i + 1,
+    text: r.text,
+    heading: r.heading,
+    document_id: r.document_id,
+    document_title: r.document_title,
+    version: r.version,
+    effective_date: r.effective_date
   }))
   const vocabulary = deps.vocabulary?.()
-  return answerExtractively({ question, context, questionVector, embedQuestion: canEmbed ? deps.embed : null, ...(vocabulary ? { knownPhrase: knownTo(vocabulary) } : {}) },
-    passages, deps.embedPassageUnits ?? deps.embed, deps.extractive)
+  const request = {
+    question,
+    context,
+    questionVector,
+    embedQuestion: canEmbed ? deps.embed : null,
+    ...(vocabulary ? { knownPhrase: knownTo(vocabulary) } : {})
+  }
+  return answerExtractively(request, passages, deps.embedPassageUnits ?? deps.embed, deps.extractive)
 }
 
 function answerBase (input: InputVerdict): Omit<ChatAnswer, 'answer' | 'mode' | 'timings_ms'> {

@@ -114,7 +114,12 @@ export async function answerExtractively (
   const { question, questionVector } = input
   const context = input.context ?? ''
   const candidates = passages.flatMap((p, passage) => answerUnits(p.text, p.heading).map((u) => ({
-    ...u, n: p.n, passage, document: p.document_id ?? p.heading?.split(' > ')[0] ?? '', terms: contentTerms(`${u.heading} ${u.text}`), vectorText: unitEmbeddingText(u)
+    ...u,
+    n: p.n,
+    passage,
+    document: p.document_id ?? p.heading?.split(' > ')[0] ?? '',
+    terms: contentTerms(`${u.heading} ${u.text}`),
+    vectorText: unitEmbeddingText(u)
   })))
   if (candidates.length === 0) return null
   const vectors = questionVector === null ? [] : await embed(candidates.map((c) => c.vectorText))
@@ -137,7 +142,8 @@ export async function answerExtractively (
     const firstDocument = i === 0 ? undefined : spans[0]?.[0]?.document
     const scored = firstDocument === undefined
       ? ranked
-      : ranked.map((u) => u.document === firstDocument ? { ...u, score: u.score + opts.sameDocumentBoost } : u).sort((a, b) => b.score - a.score)
+      : ranked.map((u) => u.document === firstDocument ? { ...u, score: u.score + opts.sameDocumentBoost } : u)
+        .sort((a, b) => b.score - a.score)
     const top = scored[0]
     if (top === undefined || top.evidence < opts.minScore) continue
     if (spans.some((s) => s.some((u) => u.n === top.n && u.index === top.index))) continue
@@ -150,12 +156,22 @@ export async function answerExtractively (
   return { answer, cited, confidence: best.evidence, units: spans.flat() }
 }
 
-function scoreUnits (candidates: readonly Candidate[], idf: (term: string) => number, vectors: readonly Float32Array[],
-  questionVector: Float32Array | null, question: string, kind: QuestionKind, opts: ExtractiveOptions, known?: (phrase: string) => boolean): ScoredUnit[] {
+function scoreUnits (
+  candidates: readonly Candidate[],
+  idf: (term: string) => number,
+  vectors: readonly Float32Array[],
+  questionVector: Float32Array | null,
+  question: string,
+  kind: QuestionKind,
+  opts: ExtractiveOptions,
+  known?: (phrase: string) => boolean
+): ScoredUnit[] {
   const questionTerms = contentTerms(question)
-  const synonymTerms = new Set([...contentTerms(workplaceSynonyms().expansions(question, known).join(' '))].filter((t) => !questionTerms.has(t)))
+  const expansions = workplaceSynonyms().expansions(question, known).join(' ')
+  const synonymTerms = new Set([...contentTerms(expansions)].filter((t) => !questionTerms.has(t)))
   const weight = questionVector === null ? 0 : opts.similarityWeight
-  const raw = candidates.map((c) => weightedShared(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
+  const raw = candidates.map((c) =>
+    weightedShared(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
   const top = Math.max(1e-9, ...raw)
   const questionWeight = Math.max(1e-9, totalWeight(questionTerms, idf))
   return candidates.map((c, i) => {
@@ -170,13 +186,45 @@ function scoreUnits (candidates: readonly Candidate[], idf: (term: string) => nu
   }).sort((a, b) => b.score - a.score || a.passage - b.passage || a.index - b.index)
 }
 
-const NUMBER_WITH_UNIT = /(?:\$\s?\d|\d\s?%|\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?(?:days?|weeks?|months?|years?|hours?|minutes?|times?|km|per cent|percent|nights?|shifts?|sessions?|people|employees|characters?)\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b)/i
-const IMPERATIVE = /^(?:(?:[\w\s,'-]{0,60}?,\s*)?(?:please\s+)?)(?:tell|report|send|contact|call|email|e-mail|notify|inform|record|submit|request|ask|complete|raise|log|book|file|use|speak|talk|keep|return|bring|leave|go|follow|lock|change|reset|forward|delete|escalate|apply|register|attach|upload|enrol|enroll|sign|agree|discuss|make|get|check|write|fill|phone|message|reach out)\b/i
-const OBLIGATION = /\b(?:must|should|need to|needs to|is required to|are required to|have to|has to)\s+(?:\w+\s+){0,2}(?:tell|report|send|contact|notify|inform|submit|request|ask|complete|raise|log|book|file|record|return|email|call|speak|agree|discuss|apply|get|obtain|give)\b/i
-const CONTACT = /[\w.+-]+@[\w-]+\.[\w.-]+|\bext(?:ension)?\.?\s*\d+|\b\d{3}[\s.-]\d{3,4}(?:[\s.-]\d{4})?\b|\b(?:in|through|via|using|on|to)\s+(?:the\s+)?[A-Z][a-z]+[A-Z]?\w*\b/
-const DECIDES = /\b(?:may|may not|must|must not|cannot|can't|can|not|never|only|no|allowed|permitted|prohibited|forbidden|required|eligible|entitled|unless|except|does not|do not|are not|is not|need not)\b/i
+const NUMBER_WITH_UNIT = new RegExp([
+  String.raw`\$\s?\d`,
+  String.raw`\d\s?%`,
+  String.raw`\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?` +
+    String.raw`(?:days?|weeks?|months?|years?|hours?|minutes?|times?|km|per cent|percent|nights?|shifts?|sessions?|` +
+    String.raw`people|employees|characters?)\b`,
+  String.raw`\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b`,
+  String.raw`\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b`
+].join('|'), 'i')
+const IMPERATIVE = new RegExp(
+  String.raw`^(?:(?:[\w\s,'-]{0,60}?,\s*)?(?:please\s+)?)` +
+  String.raw`(?:tell|report|send|contact|call|email|e-mail|notify|inform|record|submit|request|ask|complete|raise|log|book|` +
+  String.raw`file|use|speak|talk|keep|return|bring|leave|go|follow|lock|change|reset|forward|delete|escalate|apply|register|` +
+  String.raw`attach|upload|enrol|enroll|sign|agree|discuss|make|get|check|write|fill|phone|message|reach out)\b`,
+  'i'
+)
+const OBLIGATION = new RegExp(
+  String.raw`\b(?:must|should|need to|needs to|is required to|are required to|have to|has to)\s+(?:\w+\s+){0,2}` +
+  String.raw`(?:tell|report|send|contact|notify|inform|submit|request|ask|complete|raise|log|book|file|record|return|` +
+  String.raw`email|call|speak|agree|discuss|apply|get|obtain|give)\b`,
+  'i'
+)
+const CONTACT = new RegExp([
+  String.raw`[\w.+-]+@[\w-]+\.[\w.-]+`,
+  String.raw`\bext(?:ension)?\.?\s*\d+`,
+  String.raw`\b\d{3}[\s.-]\d{3,4}(?:[\s.-]\d{4})?\b`,
+  String.raw`\b(?:in|through|via|using|on|to)\s+(?:the\s+)?[A-Z][a-z]+[A-Z]?\w*\b`
+].join('|'))
+const DECIDES = new RegExp(
+  String.raw`\b(?:may|may not|must|must not|cannot|can't|can|not|never|only|no|allowed|permitted|prohibited|forbidden|required|eligible|` +
+  String.raw`entitled|unless|except|does not|do not|are not|is not|need not)\b`,
+  'i'
+)
 const DEFINITION = /^(?:an?|the)?\s*[\w\s'-]{1,40}?\b(?:is|are|means|include|includes)\s+(?:any|an?|the|all|every)\b/i
-const GENERIC = /^(?:this policy|these rules|the purpose of this|it applies to|this document|this section)\b|\b(?:is committed to|wants to|aims to|values are|we believe)\b|\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b/i
+const GENERIC = new RegExp([
+  String.raw`^(?:this policy|these rules|the purpose of this|it applies to|this document|this section)\b`,
+  String.raw`\b(?:is committed to|wants to|aims to|values are|we believe)\b`,
+  String.raw`\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b`
+].join('|'), 'i')
 
 /** 1 when the unit gives the kind of answer the question asks for (several kinds add up to at most 1). */
 function kindFit (text: string, kind: QuestionKind): number {
@@ -197,10 +245,24 @@ function genericity (text: string, heading: string): number {
 }
 
 /** A sentence that goes on about the one before it ("It may be used at most twice a year."). */
-const CONTINUES = /^(?:(?:it|they|this|these|those|such|each|both)\b|(?:report|send|forward|tell|return|submit|record|complete|raise|log|file|keep|email|call|notify|use|bring|delete|lock|change|request)\s+(?:it|them|this|these|those)\b)/i
+const CONTINUES = new RegExp(
+  String.raw`^(?:(?:it|they|this|these|those|such|each|both)\b|` +
+  String.raw`(?:report|send|forward|tell|return|submit|record|complete|raise|log|file|keep|email|call|notify|use|bring|` +
+  String.raw`delete|lock|change|request)\s+(?:it|them|this|these|those)\b)`,
+  'i'
+)
 /** A phrase that refers to something said just before ("within that time", "above that value", "such a request"). */
-const POINTS_BACK = /\b(?:within|after|before|by|at|above|below|over|under|beyond|in|for|during|of) (?:that|this|these|those|such) (?:time|period|date|value|amount|limit|deadline|day|days|week|weeks|case|cases|threshold|request|requests|list)\b/i
-const ANAPHOR = /^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|here|there|otherwise|however|instead|also|in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)/i
+const POINTS_BACK = new RegExp(
+  String.raw`\b(?:within|after|before|by|at|above|below|over|under|beyond|in|for|during|of) (?:that|this|these|those|such) ` +
+  String.raw`(?:time|period|date|value|amount|limit|deadline|day|days|week|weeks|case|cases|threshold|request|requests|list)\b`,
+  'i'
+)
+const ANAPHOR = new RegExp(
+  String.raw`^(?:\(?(?:they|them|their|this|these|those|that|it|its|such|here|there|otherwise|however|instead|also|` +
+  String.raw`in (?:both|either|this|that|these|such|each) cases?|the same|in that case|if so|if not|` +
+  String.raw`any (?:\w+ )?(?:above|below|over|under) (?:that|this))\b)`,
+  'i'
+)
 
 /** The best unit and the neighbours it needs: the one before an anaphor, and close runners-up next to it. */
 function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: QuestionKind, opts: ExtractiveOptions): ScoredUnit[] {
@@ -212,7 +274,8 @@ function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: Quest
   while (to - from + 1 < opts.maxSpanUnits && from > 0 && needsBefore(block[from])) from--
   while (to - from + 1 < opts.maxSpanUnits && to + 1 < block.length) {
     const next = block[to + 1] as ScoredUnit
-    const continues = CONTINUES.test(next.text) && (NUMBER_WITH_UNIT.test(next.text) || CONTACT.test(next.text)) && next.score >= top.score * opts.continuationCutoff && to === at
+    const continues = CONTINUES.test(next.text) && (NUMBER_WITH_UNIT.test(next.text) || CONTACT.test(next.text)) &&
+      next.score >= top.score * opts.continuationCutoff && to === at
     // An instruction goes on with its next step or contact ("Report a theft to the police as well.").
     const nextStep = kind.instruction && kindFit(next.text, kind) > 0 && next.score >= top.score * opts.nextStepCutoff
     if (!continues && !nextStep && next.score < top.score * opts.neighbourCutoff) break
@@ -240,7 +303,8 @@ function quoteSpan (span: readonly ScoredUnit[]): string {
   let lead: string | undefined
   for (const u of span) {
     if (u.leadIn !== undefined && u.leadIn === lead) {
-      out[out.length - 1] = `${(out[out.length - 1] ?? '').replace(/[.;]$/, '')}; ${u.body.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}`
+      const previous = (out[out.length - 1] ?? '').replace(/[.;]$/, '')
+      out[out.length - 1] = `${previous}; ${u.body.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}`
     } else out.push(u.text)
     lead = u.leadIn
   }
@@ -251,12 +315,16 @@ function attribution (passage: Passage | undefined): string {
   const title = passage?.document_title ?? passage?.heading?.split(' > ')[0]?.trim()
   if (title === undefined || title === '') return ''
   const name = /\b(?:policy|code of conduct)$/i.test(title) ? `the ${title}` : `the ${title} policy`
-  const details = [passage?.version ? `v${passage.version}` : '', passage?.effective_date ? `effective ${readableDate(passage.effective_date)}` : '']
-    .filter((d) => d !== '')
+  const details = [
+    passage?.version ? `v${passage.version}` : '',
+    passage?.effective_date ? `effective ${readableDate(passage.effective_date)}` : ''
+  ].filter((d) => d !== '')
   return `From ${name}${details.length > 0 ? ` (${details.join(', ')})` : ''}: `
 }
 
-const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+const MONTH_NAMES = [
+  'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'
+]
 
 function readableDate (iso: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso)

@@ -8,7 +8,11 @@ import { contentTerms } from '../search/terms.js'
 
 export interface ConversationTurn { role: string, content: string }
 
-const CONTINUATION = /^(?:and|but|also|so|or|plus|then|what about|how about|what if|and if|same|ok(?:ay)?,? (?:and|what|how)|in that case|if so|if not)\b/i
+const CONTINUATION = new RegExp(
+  String.raw`^(?:and|but|also|so|or|plus|then|what about|how about|what if|and if|same|ok(?:ay)?,? (?:and|what|how)|` +
+  String.raw`in that case|if so|if not)\b`,
+  'i'
+)
 const POINTS_BACK = /\b(?:it|its|that|this|they|them|their|those|these|there|he|she|him|her|one|ones|same|such)\b/i
 
 /** The previous user turn when the question leans on it, else null. */

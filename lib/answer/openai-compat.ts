@@ -50,7 +50,8 @@ export function toConversation (messages: readonly OpenAIMessage[]): Conversatio
     return { problem: 'the last user or assistant message must be a user message: it is the question answered', param: 'messages' }
   }
   const history = turns.slice(0, -1).slice(-MAX_HISTORY_TURNS)
-  const problem = lengthProblem(last, MAX_QUESTION_CHARS) ?? history.map((turn) => lengthProblem(turn, MAX_TURN_CHARS)).find((p) => p !== null) ?? null
+  const problem = lengthProblem(last, MAX_QUESTION_CHARS) ??
+    history.map((turn) => lengthProblem(turn, MAX_TURN_CHARS)).find((p) => p !== null) ?? null
   if (problem !== null) return problem
   return {
     question: last.content,
@@ -142,7 +143,12 @@ export function toCompletion (answer: ChatAnswer, content: string, meta: Complet
     created: meta.created,
     model: MODEL_ID,
     system_fingerprint: answer.model,
-    choices: [{ index: 0, message: { role: 'assistant' as const, content, refusal: null }, logprobs: null, finish_reason: 'stop' as const }],
+    choices: [{
+      index: 0,
+      message: { role: 'assistant' as const, content, refusal: null },
+      logprobs: null,
+      finish_reason: 'stop' as const
+    }],
     usage: usage(answer.usage),
     ...answerFields(answer)
   }
@@ -159,7 +165,8 @@ export function chunkBuilder (meta: CompletionMeta, includeUsage: boolean) {
     ...(includeUsage ? { usage: null } : {}),
     ...extra
   })
-  const choice = (delta: Record<string, string>, finishReason: 'stop' | null = null) => ({ index: 0, delta, logprobs: null, finish_reason: finishReason })
+  const choice = (delta: Record<string, string>, finishReason: 'stop' | null = null) =>
+    ({ index: 0, delta, logprobs: null, finish_reason: finishReason })
   return {
     role: () => base([choice({ role: 'assistant', content: '' })]),
     content: (text: string) => base([choice({ content: text })]),
@@ -191,12 +198,16 @@ const KNOWN_CODES: Record<string, string> = {
 /** OpenAI's error shape for a status and the service's own message and code (POLICY_RAG_SOME_THING becomes some_thing). */
 export function openAIError (status: number, message: string, code?: string, param?: string | null): OpenAIErrorBody {
   const type = status >= 500 ? 'server_error' : ERROR_TYPES[status] ?? 'invalid_request_error'
-  const openAICode = code === undefined ? (status === 429 ? 'rate_limit_exceeded' : null) : KNOWN_CODES[code] ?? code.replace(/^(POLICY_RAG_|FST_(ERR_)?)/, '').toLowerCase()
+  const openAICode = code === undefined
+    ? (status === 429 ? 'rate_limit_exceeded' : null)
+    : KNOWN_CODES[code] ?? code.replace(/^(POLICY_RAG_|FST_(ERR_)?)/, '').toLowerCase()
   return { error: { message, type, param: param ?? null, code: openAICode } }
 }
 
 /** `body/messages/0/role` style paths from ajv, as OpenAI's `param`: `messages[0].role`. */
-export function validationParam (validation: ReadonlyArray<{ instancePath: string, params?: Record<string, unknown> }> | undefined): string | null {
+export function validationParam (
+  validation: ReadonlyArray<{ instancePath: string, params?: Record<string, unknown> }> | undefined
+): string | null {
   const first = validation?.[0]
   if (first === undefined) return null
   const missing = first.params?.missingProperty

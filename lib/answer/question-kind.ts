@@ -13,14 +13,24 @@ export interface QuestionKind {
 }
 
 const FILLER = /^(?:(?:hi|hey|hello|ok|okay|so|and|but|also|quick question|question|sorry|please|um+|hmm+)[,!.:]?\s+)+/i
-const YES_NO = /^(?:can|could|may|might|am|is|isn't|are|aren't|do|don't|does|doesn't|did|should|shall|must|will|would|have|has|was|were|is it ok|is it okay|any chance)\b/i
-const YES_NO_INSIDE = /\b(?:am i (?:allowed|able|entitled|required|supposed|expected)|is it (?:ok|okay|allowed|possible|fine)|are we (?:allowed|able|required))\b/i
+const YES_NO = new RegExp(
+  String.raw`^(?:can|could|may|might|am|is|isn't|are|aren't|do|don't|does|doesn't|did|should|shall|must|will|would|have|has|` +
+  String.raw`was|were|is it ok|is it okay|any chance)\b`,
+  'i'
+)
+const YES_NO_INSIDE = new RegExp(
+  String.raw`\b(?:am i (?:allowed|able|entitled|required|supposed|expected)|is it (?:ok|okay|allowed|possible|fine)|` +
+  String.raw`are we (?:allowed|able|required))\b`,
+  'i'
+)
 const INSTRUCTION = new RegExp([
   String.raw`\bwhat (?:do|should|must|can) (?:i|we|you|employees?|staff|managers?) do\b`,
   String.raw`\bwho (?:do|should|must|can) (?:i|we|you)\b`,
   String.raw`\bwho (?:to|is responsible|handles|approves|decides)\b`,
   String.raw`\bwhom\b`,
-  String.raw`\b(?:how|where) (?:do|should|must|can) (?:i|we|you)\s+(?:\w+\s+){0,2}(?:report|request|claim|apply|book|submit|tell|notify|contact|raise|file|log|send|get|ask|register|record|escalate|return|start|arrange|flag|appeal|change|set up|access)\b`,
+  String.raw`\b(?:how|where) (?:do|should|must|can) (?:i|we|you)\s+(?:\w+\s+){0,2}` +
+    String.raw`(?:report|request|claim|apply|book|submit|tell|notify|contact|raise|file|log|send|get|ask|register|record|escalate|` +
+    String.raw`return|start|arrange|flag|appeal|change|set up|access)\b`,
   String.raw`\bwhat (?:are )?the steps\b`,
   String.raw`\bwhat (?:is|'s) the (?:process|procedure)\b`,
   String.raw`\bwhat happens next\b`,
@@ -30,7 +40,8 @@ const INSTRUCTION = new RegExp([
 const QUANTITY = new RegExp([
   String.raw`\bhow (?:much|many|long|soon|often|far|early|late|quickly|fast|old)\b`,
   String.raw`\bby when\b`, String.raw`\bwhat time\b`, String.raw`\bwhich (?:day|date|month|year)\b`,
-  String.raw`\bwhat (?:is |are |'s )?(?:the )?(?:deadline|limit|maximum|minimum|max|min|cap|rate|amount|percentage|budget|allowance|notice period|per diem|threshold)s?\b`,
+  String.raw`\bwhat (?:is |are |'s )?(?:the )?` +
+    String.raw`(?:deadline|limit|maximum|minimum|max|min|cap|rate|amount|percentage|budget|allowance|notice period|per diem|threshold)s?\b`,
   String.raw`\b(?:deadline|time limit|cut-?off)\b`,
   String.raw`^(?:when|until when)\b`,
   String.raw`\bwhen (?:do|does|did|is|are|must|should|will|can|am|was|were)\b(?![^?]*\bhappen)`
@@ -49,13 +60,22 @@ export function questionKind (question: string): QuestionKind {
   }
 }
 
-const QUESTION_WORD = /^(?:how|what|when|who|whom|where|which|why|can|could|do|does|did|is|are|am|should|must|may|will|would|have|has|was|were|any|if)\b/i
+const QUESTION_WORD = new RegExp(
+  String.raw`^(?:how|what|when|who|whom|where|which|why|can|could|do|does|did|is|are|am|should|must|may|will|would|have|has|` +
+  String.raw`was|were|any|if)\b`,
+  'i'
+)
 
 function isStatement (question: string): boolean {
   return !question.includes('?') && !QUESTION_WORD.test(question)
 }
 
-const SECOND_QUESTION = /(?:,?\s+and\s+|;\s*|\?\s+|,\s+(?:but|also)\s+)(?=(?:also\s+)?(?:how|what|when|who|whom|where|which|why|can|could|do|does|did|is|are|am|should|must|may|will|would|have|has|if|then)\b)/i
+const SECOND_QUESTION = new RegExp(
+  String.raw`(?:,?\s+and\s+|;\s*|\?\s+|,\s+(?:but|also)\s+)` +
+  String.raw`(?=(?:also\s+)?(?:how|what|when|who|whom|where|which|why|can|could|do|does|did|is|are|am|should|must|may|will|would|` +
+  String.raw`have|has|if|then)\b)`,
+  'i'
+)
 
 /** Splits "How many sick days do I get and do I need a doctor's note?" into its two questions (at most two). */
 export function questionParts (question: string): string[] {
