@@ -1,4 +1,6 @@
+import AjvCompiler from '@fastify/ajv-compiler'
 import autoload from '@fastify/autoload'
+import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
@@ -9,6 +11,7 @@ import type { DestinationStream } from 'pino'
 import { fastifyTrustProxy, parseTrustProxy } from './lib/ops/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
 import { errorReply } from './lib/ops/error-reply.js'
+import { lazySerializers, lazyValidators, type CompilerFactory, type Serializer, type Validator } from './lib/ops/lazy-compile.js'
 import configPlugin from './plugins/config.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -75,7 +78,14 @@ export function serverOptions (config: AppConfig): FastifyServerOptions {
     return503OnClosing: true,
     // X-Forwarded-For is the client's to write: only the proxies TRUST_PROXY names are believed.
     trustProxy: fastifyTrustProxy(parseTrustProxy(config.TRUST_PROXY)),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } }
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    // Fastify's own compilers (ajv, fast-json-stringify), each route's run on its first request rather than at start-up.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: lazyValidators(AjvCompiler() as CompilerFactory<unknown, Validator>) as ReturnType<typeof AjvCompiler>,
+        buildSerializer: lazySerializers(SerializerSelector() as CompilerFactory<unknown, Serializer>)
+      }
+    }
   }
 }
 
