@@ -30,4 +30,4 @@ EXPOSE 8080
 # --expose-gc lets the memory monitor collect before shedding; small semi-spaces and a 128 MB old space
 # keep the V8 heap near what is in use (about 60 MB less RSS under load than V8's defaults on a large
 # host). --optimize-for-size would save 2-4 MB more but slows every request and doubles /health's p99.
-CMD ["node", "--expose-gc", "--max-semi-space-size=2", "--max-old-space-size=128", "dist/server.js"]
+CMD ["node", "--expose-gc", "--max-semi-space-size=2", "--max-old-space-size=128", "dist/bundle/server.js"]
