@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { compileCacheDir, repoRoot } from '../lib/paths.js'
 import { SERVER_ENV, SERVER_NODE_ARGS } from './server-command.js'
@@ -29,7 +30,7 @@ try {
 server.kill('SIGTERM')
 const [code, signal] = await exited
 if (code !== 0) throw new Error(`the server ended with ${code ?? signal}`)
-console.log(`compile cache written to ${compileCacheDir}`)
+console.log(existsSync(compileCacheDir) ? `compile cache written to ${compileCacheDir}` : `no compile cache: Node ${process.versions.node} has none (22.1 and later do)`)
 
 async function listeningUrl (): Promise<string> {
   for await (const line of createInterface({ input: server.stdout })) {
