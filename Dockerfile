@@ -26,11 +26,11 @@ COPY --from=build --chown=node:node /app/dist ./dist
 # /app itself belongs to root: the compile cache needs a folder the server's user may write in, at build time only.
 RUN install -d -o node -g node .cache
 USER node
-# Bytecode for the server as it starts (the bundle and the packages left outside it), written now by starting
-# it once, because nothing is written at run time.
+# Bytecode for every module the server loads at start, written now by starting it once, because nothing is
+# written at run time.
 RUN node dist/tools/warm-compile-cache.js
 EXPOSE 8080
 # --expose-gc lets the memory monitor collect before shedding; small semi-spaces and a 128 MB old space
 # keep the V8 heap near what is in use (about 60 MB less RSS under load than V8's defaults on a large
 # host). --optimize-for-size would save 2-4 MB more but slows every request and doubles /health's p99.
-CMD ["node", "--expose-gc", "--max-semi-space-size=2", "--max-old-space-size=128", "dist/bundle/server.js"]
+CMD ["node", "--expose-gc", "--max-semi-space-size=2", "--max-old-space-size=128", "dist/server.js"]

@@ -106,7 +106,7 @@ class Server {
     child.stderr?.on('data', keep)
   }
 
-  /** Runs the bundled server like the Docker image does, with no LLM and no API keys. */
+  /** Runs the compiled server like the Docker image does, with no LLM and no API keys. */
   static start (port: number): Server {
     const entry = join(repoRoot, SERVER_ENTRY)
     if (!existsSync(entry)) throw new SetupError(`${entry} not found: run \`npm run build\` first`)

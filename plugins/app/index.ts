@@ -14,7 +14,7 @@ import vectorStore from './vector-store.js'
 /**
  * The service's capabilities, in the order app.ts registers them: each after the ones its `fp`
  * dependencies name (Fastify checks them when it registers it). A list rather than a directory
- * scan (@fastify/autoload): the server runs as one bundled file (tools/bundle.ts), where there is
- * no directory to scan. test/app.test.ts checks it names every file of this folder.
+ * scan (@fastify/autoload): importing the plugins directly is cheaper at start-up and
+ * lets a bundler see them. test/app.test.ts checks it names every file of this folder.
  */
 export default [embedder, guardrails, llm, vectorStore, retriever, usageStats, answerer, apiKeys, gracefulClose, memoryMonitor, metrics, schemas]
