@@ -23,8 +23,11 @@ COPY --from=build --chown=node:node /app/models ./models
 COPY --from=build --chown=node:node /app/index-data ./index-data
 COPY --from=build --chown=node:node /app/public ./public
 COPY --from=build --chown=node:node /app/dist ./dist
+# /app itself belongs to root: the compile cache needs a folder the server's user may write in, at build time only.
+RUN install -d -o node -g node .cache
 USER node
-# Bytecode for every module the server loads at start, written now because nothing is written at run time.
+# Bytecode for every module the server loads at start, written now by starting it once, because nothing is
+# written at run time.
 RUN node dist/tools/warm-compile-cache.js
 EXPOSE 8080
 # --expose-gc lets the memory monitor collect before shedding; small semi-spaces and a 128 MB old space

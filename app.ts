@@ -1,4 +1,5 @@
-import autoload from '@fastify/autoload'
+import AjvCompiler from '@fastify/ajv-compiler'
+import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, {
   LogController,
@@ -9,20 +10,19 @@ import Fastify, {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { DestinationStream } from 'pino'
 import { fastifyTrustProxy, parseTrustProxy } from './lib/ops/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
 import { errorReply } from './lib/ops/error-reply.js'
+import { lazySerializers, lazyValidators, type CompilerFactory, type Serializer, type Validator } from './lib/ops/lazy-compile.js'
+import appPlugins from './plugins/app/index.js'
 import configPlugin from './plugins/config.js'
+import externalPlugins from './plugins/external/index.js'
+import routes from './routes/index.js'
 
-const here = dirname(fileURLToPath(import.meta.url))
 // Required, not imported: an ESM import of node:http evaluates its lazy exports, which loads Node's
 // bundled undici (a measurable share of start-up) for one table of reason phrases.
 const { STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof import('node:http')
-// @fastify/autoload cannot see tsx when it is loaded with --import (tests, tools): tell it.
-if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
 
 export interface AppOptions {
   config: AppConfig
@@ -41,9 +41,9 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   })
   // The API speaks JSON only: a text/plain body gets a 415 rather than a confusing schema error.
   fastify.removeContentTypeParser('text/plain')
-  await fastify.register(autoload, { dir: join(here, 'plugins', 'external') })
-  await fastify.register(autoload, { dir: join(here, 'plugins', 'app') })
-  await fastify.register(autoload, { dir: join(here, 'routes') })
+  for (const plugin of externalPlugins) await fastify.register(plugin)
+  for (const plugin of appPlugins) await fastify.register(plugin)
+  for (const { plugin, prefix } of routes) await fastify.register(plugin, { prefix })
 }
 
 export interface BuildOptions {
@@ -78,7 +78,14 @@ export function serverOptions (config: AppConfig): FastifyServerOptions {
     return503OnClosing: true,
     // X-Forwarded-For is the client's to write: only the proxies TRUST_PROXY names are believed.
     trustProxy: fastifyTrustProxy(parseTrustProxy(config.TRUST_PROXY)),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } }
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    // Fastify's own compilers (ajv, fast-json-stringify), each route's run on its first request rather than at start-up.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: lazyValidators(AjvCompiler() as CompilerFactory<unknown, Validator>) as ReturnType<typeof AjvCompiler>,
+        buildSerializer: lazySerializers(SerializerSelector() as CompilerFactory<unknown, Serializer>)
+      }
+    }
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import autocannon from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { SERVER_ENV, SERVER_NODE_ARGS } from './server-command.js'
+import { SERVER_ENTRY, SERVER_ENV, SERVER_NODE_ARGS } from './server-command.js'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus } from 'node:os'
@@ -115,9 +115,9 @@ class Server {
     child.stderr?.on('data', keep)
   }
 
-  /** Runs dist/server.js like the Docker image does, with no LLM and no API keys. */
+  /** Runs the compiled server like the Docker image does, with no LLM and no API keys. */
   static start (port: number): Server {
-    const entry = join(repoRoot, 'dist', 'server.js')
+    const entry = join(repoRoot, SERVER_ENTRY)
     if (!existsSync(entry)) throw new SetupError(`${entry} not found: run \`npm run build\` first`)
     const child = spawn(process.execPath, [...SERVER_NODE_ARGS.slice(0, -1), entry], {
       cwd: repoRoot,

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { repoRoot } from '../lib/paths.js'
-import { SERVER_ENV, SERVER_NODE_ARGS } from './server-command.js'
+import { SERVER_ENTRY, SERVER_ENV, SERVER_NODE_ARGS } from './server-command.js'
 
 export type LogLine = Record<string, unknown> & { msg?: string }
 
@@ -144,7 +144,7 @@ export class ServerProcess {
 
 /** Throws a clear message when the server has not been compiled. */
 export function distEntry (): string {
-  const entry = join(repoRoot, 'dist', 'server.js')
+  const entry = join(repoRoot, SERVER_ENTRY)
   if (!existsSync(entry)) throw new Error(`${entry} not found: run \`npm run build\` first`)
   return entry
 }

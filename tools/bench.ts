@@ -130,7 +130,7 @@ const SCENARIOS: Scenario[] = [
 export interface Running { server: ServerProcess, url: string, sampler: RssSampler, startupMs: number, stop: () => Promise<void> }
 
 /**
- * Starts dist/server.js as deployed (LOG_LEVEL info: one line per request) with rate limiting off,
+ * Starts the compiled server as deployed (LOG_LEVEL info: one line per request) with rate limiting off,
  * on a known port, and waits for /health; its log lines are read but not kept. RSS sampling starts.
  */
 export async function startBenchServer (env: Record<string, string> = {}): Promise<Running> {

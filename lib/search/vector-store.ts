@@ -209,6 +209,15 @@ function prepareStatements (db: Database.Database) {
       WHERE chunks_fts MATCH @query AND (@category IS NULL OR d.category = @category)
         AND (@document_id IS NULL OR c.document_id = @document_id)
       ORDER BY value, c.rowid LIMIT @k`),
+    // Unfiltered, the best k are chosen before the join: joining (and copying the text of) every
+    // matching chunk first made each keyword search about 1.7x slower, since an OR of common words
+    // and their synonyms matches most of the corpus.
+    keywordTop: db.prepare<{ query: string, k: number }, HitRow>(
+      `SELECT ${HIT_COLUMNS}, f.value
+      FROM (SELECT rowid, bm25(chunks_fts, ${BM25_WEIGHTS.heading}, ${BM25_WEIGHTS.text}) AS value
+        FROM chunks_fts WHERE chunks_fts MATCH @query ORDER BY value, rowid LIMIT @k) f
+      JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.id = c.document_id
+      ORDER BY f.value, c.rowid`),
     markdown: db.prepare<[], { markdown: string }>('SELECT markdown FROM documents'),
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
     categories: db.prepare<[], { category: string }>('SELECT DISTINCT category FROM documents ORDER BY category'),
@@ -251,7 +260,10 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     keywordSearch (text, k, filters = {}) {
       const query = toFtsQuery(text)
       if (query === null) return []
-      const rows = sql.keyword.all({ query, k: checkK(k), category: filters.category ?? null, document_id: filters.document_id ?? null })
+      const { category, document_id: documentId } = filters
+      const rows = category === undefined && documentId === undefined
+        ? sql.keywordTop.all({ query, k: checkK(k) })
+        : sql.keyword.all({ query, k: checkK(k), category: category ?? null, document_id: documentId ?? null })
       return toHits(rows, (bm25) => -bm25)
     },
     listDocuments: () => sql.documents.all(),

@@ -124,6 +124,28 @@ t.test('with API keys, protected operations carry bearerAuth and a 401; the rest
   t.ok(operations(open).every(([, op]) => op.security?.length === 0), 'and every operation is open')
 })
 
+t.test('/docs: swagger-ui\'s page and assets (built on the first request), HEAD with GET\'s length, the service\'s own 404 for a missing file', async (t) => {
+  const app = await build(t)
+  const [page, css, cssHead, missing] = [
+    await app.inject('/docs/'), await app.inject('/docs/static/swagger-ui.css'),
+    await app.inject({ method: 'HEAD', url: '/docs/static/swagger-ui.css' }), await app.inject('/docs/static/missing.js')
+  ]
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /swagger-initializer\.js/)
+  t.match(page.headers['content-security-policy'], /default-src 'self'/, 'swagger-ui\'s own policy')
+  t.equal(css.statusCode, 200)
+  t.match(css.headers['content-type'], /text\/css/)
+  t.equal(cssHead.statusCode, 200)
+  t.equal(cssHead.headers['content-length'], String(css.rawPayload.length), 'HEAD says the length of what GET sends')
+  t.equal(cssHead.body, '')
+  t.equal(missing.statusCode, 404)
+  t.same(missing.json(), { statusCode: 404, error: 'Not Found', message: 'Route GET /docs/static/missing.js not found' })
+  const redirect = await app.inject('/docs/static/index.html')
+  t.equal(redirect.statusCode, 302)
+  t.equal(redirect.headers.location, '/docs/')
+  t.equal(redirect.headers['content-type'], undefined, 'an empty redirect has no content type')
+})
+
 t.test('Redocly (recommended) and Spectral (spectral:oas) find nothing to report', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'policy-rag-openapi-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))

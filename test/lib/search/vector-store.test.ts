@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { createEmbedder, modelFingerprint } from '../../../lib/embedding/embedder.js'
 import { SCHEMA_VERSION } from '../../../lib/search/index-schema.js'
-import { defaultModelDir } from '../../../lib/paths.js'
+import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
 import {
   checkModel, IndexCorruptError, IndexNotFoundError, IndexSchemaError, openVectorStore,
   VectorStoreError, type VectorStore
@@ -84,6 +84,17 @@ t.test('keyword search: bm25, filters, and any text is safe', async (t) => {
     t.doesNotThrow(() => store.keywordSearch(text, 5), text)
   }
   t.equal(store.keywordSearch('vpn NOT', 5)[0]?.document_id, 'remote-work')
+})
+
+t.test('keyword search without a filter ranks as the best of each category\'s own ranking (the committed index)', async (t) => {
+  const store = open(t, defaultIndexPath, modelFingerprint(embedder.card))
+  for (const text of ['how many vacation days do I get holiday leave annual leave pto paid time off time off days off', 'expense limit for meals', 'report a security incident breach', 'leave', 'policy']) {
+    for (const k of [1, 5, 20]) {
+      const best = store.categories().flatMap((category) => store.keywordSearch(text, k, { category }))
+        .sort((a, b) => b.score - a.score).slice(0, k).map((h) => [h.chunk_id, h.score])
+      t.same(store.keywordSearch(text, k).map((h) => [h.chunk_id, h.score]), best, `${text} (k ${k})`)
+    }
+  }
 })
 
 t.test('model mismatch refuses vector search with a named error; the rest works', async (t) => {

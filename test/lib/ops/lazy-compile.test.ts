@@ -1,0 +1,57 @@
+import t from 'tap'
+import AjvCompiler from '@fastify/ajv-compiler'
+import SerializerSelector from '@fastify/fast-json-stringify-compiler'
+import { lazySerializers, lazyValidators, type CompilerFactory, type Serializer, type Validator } from '../../../lib/ops/lazy-compile.js'
+
+interface Route { schema: unknown, method: string, url: string, httpPart?: string, httpStatus?: string }
+
+/** Fastify's own factories, counting what they build. */
+function counted<C> (factory: CompilerFactory<Route, C>): { factory: CompilerFactory<Route, C>, built: { compilers: number, compiled: number } } {
+  const built = { compilers: 0, compiled: 0 }
+  return {
+    built,
+    factory: (schemas, options) => {
+      built.compilers++
+      const compile = factory(schemas, options)
+      return (route) => {
+        built.compiled++
+        return compile(route)
+      }
+    }
+  }
+}
+
+const shared = { 'Thing.v1': { $id: 'Thing.v1', type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer', default: 1 } }, required: ['name'] } }
+
+t.test('validators compile on their first use, once, and behave as ajv\'s: errors after a false, defaults applied', async (t) => {
+  const { factory, built } = counted(AjvCompiler() as CompilerFactory<Route, Validator>)
+  const compilerFor = lazyValidators(factory)(shared, { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } })
+  const validate = compilerFor({ schema: { $ref: 'Thing.v1#' }, method: 'POST', url: '/things', httpPart: 'body' })
+  t.same(built, { compilers: 0, compiled: 0 }, 'nothing built before a request')
+
+  t.equal(validate({ size: 2 }, { parentData: {}, parentDataProperty: 'body' }), false)
+  t.match(validate.errors, [{ keyword: 'required', params: { missingProperty: 'name' } }], 'the errors of the failed call')
+  const body: Record<string, unknown> = { name: 'a' }
+  t.equal(validate(body, { parentData: { body }, parentDataProperty: 'body' }), true)
+  t.equal(validate.errors, null, 'no errors after a pass')
+  t.equal(body.size, 1, 'the schema\'s default was applied')
+  t.ok(validate.schemaEnv, 'Fastify hands it the parent, as it does to ajv\'s functions')
+  t.same(built, { compilers: 1, compiled: 1 }, 'compiled once')
+})
+
+t.test('serializers compile on their first use, once, and write what fast-json-stringify writes', async (t) => {
+  const { factory, built } = counted(SerializerSelector() as CompilerFactory<Route, Serializer>)
+  const compilerFor = lazySerializers(factory)(shared, {})
+  const serialize = compilerFor({ schema: { $ref: 'Thing.v1#' }, method: 'GET', url: '/things', httpStatus: '200' })
+  compilerFor({ schema: { type: 'string' }, method: 'GET', url: '/other', httpStatus: '200' })
+  t.same(built, { compilers: 0, compiled: 0 }, 'nothing built before a response')
+  t.equal(serialize({ name: 'a', size: 2, secret: 'x' }), '{"name":"a","size":2}', 'only the schema\'s fields')
+  t.equal(serialize({ name: 'b', size: 3 }), '{"name":"b","size":3}')
+  t.same(built, { compilers: 1, compiled: 1 }, 'one compiler, one serializer: the other route\'s was never needed')
+})
+
+t.test('a schema that does not compile fails the request that needs it, every time', async (t) => {
+  const serialize = lazySerializers(SerializerSelector() as CompilerFactory<Route, Serializer>)({}, {})({ schema: { $ref: 'Missing#' }, method: 'GET', url: '/x', httpStatus: '200' })
+  t.throws(() => serialize({}))
+  t.throws(() => serialize({}), 'not remembered as compiled')
+})
