@@ -30,7 +30,9 @@ try {
 server.kill('SIGTERM')
 const [code, signal] = await exited
 if (code !== 0) throw new Error(`the server ended with ${code ?? signal}`)
-console.log(existsSync(compileCacheDir) ? `compile cache written to ${compileCacheDir}` : `no compile cache: Node ${process.versions.node} has none (22.1 and later do)`)
+console.log(existsSync(compileCacheDir)
+  ? `compile cache written to ${compileCacheDir}`
+  : `no compile cache: Node ${process.versions.node} has none (22.1 and later do)`)
 
 async function listeningUrl (): Promise<string> {
   for await (const line of createInterface({ input: server.stdout })) {

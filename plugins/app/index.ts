@@ -17,4 +17,6 @@ import usageStats from './usage-stats.js'
  * scan (@fastify/autoload): importing the plugins directly is cheaper at start-up and
  * lets a bundler see them. test/app.test.ts checks it names every file of this folder.
  */
-export default [embedder, guardrails, llm, policyIndex, retriever, usageStats, answerer, apiKeys, gracefulClose, memoryMonitor, metrics, schemas]
+export default [
+  embedder, guardrails, llm, policyIndex, retriever, usageStats, answerer, apiKeys, gracefulClose, memoryMonitor, metrics, schemas
+]

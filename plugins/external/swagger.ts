@@ -45,7 +45,9 @@ export default fp(async function openapi (fastify) {
   const forward = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     // Asked as GET: Fastify answers a HEAD from the full response, with its length.
     const res = await (await docsInstance()).inject({ method: 'GET', url: request.url, headers: request.headers })
-    for (const [name, value] of Object.entries(res.headers)) if (!CONNECTION_HEADERS.has(name) && value !== undefined) reply.header(name, value)
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (!CONNECTION_HEADERS.has(name) && value !== undefined) reply.header(name, value)
+    }
     // A file swagger-ui does not have is the service's own 404.
     if (res.statusCode === 404) return reply.removeHeader('content-type').removeHeader('content-length').callNotFound()
     return reply.code(res.statusCode).send(res.rawPayload.length > 0 ? res.rawPayload : undefined)
@@ -57,7 +59,9 @@ export default fp(async function openapi (fastify) {
   fastify.get('/docs/*', HIDDEN, forward)
 }, { name: 'openapi', dependencies: ['config'] })
 
-async function buildDocs (fastify: FastifyInstance, routes: readonly RouteOptions[], schemas: ReadonlyMap<string, unknown>): Promise<FastifyInstance> {
+async function buildDocs (
+  fastify: FastifyInstance, routes: readonly RouteOptions[], schemas: ReadonlyMap<string, unknown>
+): Promise<FastifyInstance> {
   const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([import('@fastify/swagger'), import('@fastify/swagger-ui')])
   const docs = Fastify({ logger: false })
   // The routes given here only describe the service's: nothing is validated or serialized with them.
@@ -67,7 +71,9 @@ async function buildDocs (fastify: FastifyInstance, routes: readonly RouteOption
   await docs.register(swagger, swaggerOptions(fastify))
   await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   for (const route of routes) {
-    docs.route({ method: route.method, url: route.url, schema: route.schema, config: route.config, exposeHeadRoute: false, handler: async () => null })
+    docs.route({
+      method: route.method, url: route.url, schema: route.schema, config: route.config, exposeHeadRoute: false, handler: async () => null
+    })
   }
   await docs.ready()
   return docs
