@@ -2,7 +2,7 @@
  * The guardrails on the dev and test splits through the service's own steps and index: the input checks, hybrid retrieval,
  * then the screen after retrieval (language, other people's data, injection by meaning, off-topic). Each category's
  * figure sits beside the rules-only one (input rules plus the off-topic evidence check, as before the semantic layer).
- * The test split (test/fixtures/guardrails-test.jsonl) was written before the layer and is never tuned on.
+ * The test split (test/fixtures/guardrails-test.jsonl) is written by an author who never read the guardrails and is never tuned on.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
