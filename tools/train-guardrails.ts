@@ -29,10 +29,10 @@ function labelOf (category: string): IntentClass | null {
   return (INTENT_CLASSES as readonly string[]).includes(category) ? category as IntentClass : null
 }
 
-// Which hand wrote a dev case: the rule fixtures (g…), the eval questions, and the guardrail dev file's three batches.
+// Which batch a dev case came from: the eval questions, or the id's letter (the rule fixtures are g…, the guardrail dev
+// file's batches d…, t…, m…, n…).
 function groupOf (id: string, category: string): string {
-  if (category.startsWith('eval_')) return 'eval'
-  return id[0] === 'g' || id[0] === 'd' || id[0] === 't' || id[0] === 'm' ? id[0] : 'other'
+  return category.startsWith('eval_') ? 'eval' : id.slice(0, 1)
 }
 
 function rows (headings: string[]): Row[] {
