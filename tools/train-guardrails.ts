@@ -6,7 +6,7 @@
  *
  * The thresholds are chosen out of sample: each source of rows (the rule fixtures, each hand of dev cases, the eval
  * questions) is left out in turn, the model trained on the rest scores it, and each class gets the lowest threshold at
- * which those out-of-group scores refuse at most `--max-false` (1) of the 1,100 legitimate ones. The figures per group are printed.
+ * which those out-of-group scores refuse at most `--max-false` (1) of the 1,170 legitimate ones. The figures per group are printed.
  * The test split (test/fixtures/guardrails-test.jsonl) is never read. Usage: npm run train:guardrails [-- --dry-run]
  */
 import { writeFileSync } from 'node:fs'
