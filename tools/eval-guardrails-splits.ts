@@ -1,33 +1,17 @@
 /**
  * The guardrails on the dev and test splits through the service's own steps and index: the input checks, hybrid retrieval,
- * then the screen after retrieval (language, other people's data, injection by meaning, off-topic). Each category's
- * figure sits beside the rules-only one (input rules plus the off-topic evidence check, as before the semantic layer).
- * The test split (test/fixtures/guardrails-test.jsonl) was written before the layer and is never tuned on.
+ * then the screen after retrieval (language, other people's data, injection by meaning, off-topic). Each category is
+ * scored three ways: rules only (the input rules, the language check, the other-person rules and the retrieval-evidence
+ * check), with the exemplar banks (the previous semantic layer), and with the intent classifier too (the service's setting).
+ * The test split (test/fixtures/guardrails-test.jsonl) is written by an author who never read the guardrails and is never tuned on.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { buildApp } from '../app.js'
-import {
-  buildSemanticBanks,
-  checkInput,
-  corpusHeadings,
-  corpusVocabulary,
-  decisionOf,
-  isOffTopic,
-  screenQuestion,
-  type SemanticBanks
-} from '../lib/guardrails/index.js'
+import { buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, decisionOf, INTENT_MODEL, screenQuestion, type ScreenSettings, type SemanticBanks } from '../lib/guardrails/index.js'
 import { OFF_TOPIC_THRESHOLDS } from '../plugins/app/answerer.js'
 
-export interface SplitCase {
-  id: string
-  text: string
-  category: string
-  kind?: string
-  history?: Array<{ role: string, content: string }>
-  expectPii: string[]
-  expectDecision: string
-}
+export interface SplitCase { id: string, text: string, category: string, kind?: string, history?: Array<{ role: string, content: string }>, expectPii: string[], expectDecision: string }
 export interface Outcome { refused: string | null, stripped: boolean, pii: string[] }
 
 export type SplitName = 'dev' | 'test'
@@ -39,8 +23,7 @@ export const SPLITS: Record<SplitName, string[]> = {
 }
 
 export function readSplit (split: SplitName): SplitCase[] {
-  const lines = (f: string): string[] => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '')
-  return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => lines(f).flatMap((l) => {
+  return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
     const row = JSON.parse(l) as Record<string, unknown>
     const rowSplit = typeof row.split === 'string' ? row.split : (f === 'eval/questions.jsonl' ? 'dev' : split)
     return rowSplit === split ? [row] : []
@@ -48,24 +31,11 @@ export function readSplit (split: SplitName): SplitCase[] {
     if (typeof row.question === 'string') {
       // eval/questions.jsonl: answerable questions must be answered, 'none' ones refused.
       const category = row.type === 'none' || row.style === 'unanswerable' ? 'eval_unanswerable' : 'eval_answerable'
-      return {
-        id: String(row.id),
-        text: row.question,
-        category,
-        expectPii: [],
-        expectDecision: category === 'eval_answerable' ? 'allow' : 'refuse'
-      }
+      return { id: String(row.id), text: row.question, category, expectPii: [], expectDecision: category === 'eval_answerable' ? 'allow' : 'refuse' }
     }
     const standard = (row.expect as { standard: { decision: string, pii: string[] } }).standard
-    return {
-      id: String(row.id),
-      text: String(row.text),
-      category: String(row.category),
-      ...(typeof row.kind === 'string' ? { kind: row.kind } : {}),
-      ...(Array.isArray(row.history) ? { history: row.history as SplitCase['history'] } : {}),
-      expectPii: standard.pii,
-      expectDecision: standard.decision
-    }
+    return { id: String(row.id), text: String(row.text), category: String(row.category), ...(typeof row.kind === 'string' ? { kind: row.kind } : {}),
+      ...(Array.isArray(row.history) ? { history: row.history as SplitCase['history'] } : {}), expectPii: standard.pii, expectDecision: standard.decision }
   }))
 }
 
@@ -83,6 +53,14 @@ export function handled (c: SplitCase, o: Outcome): boolean {
   }
 }
 
+type Column = 'rules' | 'banks' | 'full'
+const COLUMNS: Array<{ key: Column, title: string }> = [
+  { key: 'rules', title: 'rules only' },
+  { key: 'banks', title: 'rules + exemplar banks (previous layer)' },
+  { key: 'full', title: 'rules + banks + classifier' }
+]
+interface Tally { n: number, right: Record<Column, number>, misses: string[] }
+
 async function main (): Promise<void> {
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
@@ -92,59 +70,45 @@ async function main (): Promise<void> {
     const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
     const banks: SemanticBanks = await buildSemanticBanks(async (texts) => app.embedder.embed(texts), corpusHeadings(documents))
     const corpusWords = corpusVocabulary(documents.map((d) => d.markdown))
-    const report: Record<string, Record<string, { n: number, rules: number, full: number, misses: string[] }>> = {}
+    const settings = { level: 'standard' as const, corpusWords, offTopic: OFF_TOPIC_THRESHOLDS }
+    const layers: Record<Column, ScreenSettings> = {
+      rules: { ...settings, banks: null, intent: null },
+      banks: { ...settings, banks, intent: null },
+      full: { ...settings, banks, intent: INTENT_MODEL }
+    }
+    const report: Record<string, Record<string, Tally>> = {}
     const only = process.argv.includes('--dev-only') ? ['dev'] : Object.keys(SPLITS)
     for (const split of (['dev', 'test'] as const).filter((name) => only.includes(name))) {
-      const rows: Record<string, { n: number, rules: number, full: number, misses: string[] }> = {}
+      const rows: Record<string, Tally> = {}
       for (const c of readSplit(split)) {
         const checked = checkInput({ question: c.text, history: c.history }, 'standard')
-        const base = {
-          refused: checked.refuse?.reason ?? null,
-          stripped: decisionOf(checked) === 'strip',
-          pii: checked.findings.pii_redacted as string[]
-        }
-        let rules: Outcome = base
-        let full: Outcome = base
+        const base = { refused: checked.refuse?.reason ?? null, stripped: decisionOf(checked) === 'strip', pii: checked.findings.pii_redacted as string[] }
+        const outcomes: Record<Column, Outcome> = { rules: base, banks: base, full: base }
         if (base.refused === null) {
           const r = await app.retriever.retrieve({ query: checked.question, topK: 5, mode: 'hybrid' })
-          const evidence = {
-            question: checked.question,
-            ...(r.topSimilarity === null ? {} : { topVectorScore: r.topSimilarity }),
-            ...(r.topKeywordScore === null ? {} : { topKeywordScore: r.topKeywordScore })
-          }
           const empty = r.results.length === 0
-          rules = {
-            ...base,
-            refused: !empty && isOffTopic(evidence, OFF_TOPIC_THRESHOLDS, 'standard') ? 'off_topic' : empty ? 'no_relevant' : null
-          }
-          const input = {
-            question: checked.question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore
-          }
-          const screened = screenQuestion(input, { level: 'standard', banks, corpusWords, offTopic: OFF_TOPIC_THRESHOLDS })
-          full = {
-            ...base,
-            refused: screened !== null && !(empty && screened.reason === 'off_topic') ? screened.reason : empty ? 'no_relevant' : null
+          for (const { key } of COLUMNS) {
+            const screened = screenQuestion({ question: checked.question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore }, layers[key])
+            // As in the chat pipeline: nothing retrieved at all is "not found", not off-topic.
+            outcomes[key] = { ...base, refused: screened !== null && !(empty && screened.reason === 'off_topic') ? screened.reason : empty ? 'no_relevant' : null }
           }
         }
-        const row = rows[c.category] ??= { n: 0, rules: 0, full: 0, misses: [] }
+        const row = rows[c.category] ??= { n: 0, right: { rules: 0, banks: 0, full: 0 }, misses: [] }
         row.n++
-        if (handled(c, rules)) row.rules++
-        if (handled(c, full)) row.full++
-        else row.misses.push(`${c.id}${full.refused === null ? '' : ` (${full.refused})`}`)
+        for (const { key } of COLUMNS) if (handled(c, outcomes[key])) row.right[key]++
+        if (!handled(c, outcomes.full)) row.misses.push(`${c.id}${outcomes.full.refused === null ? '' : ` (${outcomes.full.refused})`}`)
       }
       report[split] = rows
     }
     const pct = (a: number, n: number): string => `${a}/${n} (${((100 * a) / n).toFixed(1)} %)`
     for (const [split, rows] of Object.entries(report)) {
-      console.log(`\n${split} split, level standard\n| category | cases | rules only | rules + semantic layer |\n| --- | --- | --- | --- |`)
-      for (const [category, r] of Object.entries(rows)) console.log(`| ${category} | ${r.n} | ${pct(r.rules, r.n)} | ${pct(r.full, r.n)} |`)
-      for (const [category, r] of Object.entries(rows)) {
-        if (r.misses.length > 0 && process.env.EVAL_VERBOSE) console.log(`${split} ${category} misses: ${r.misses.join(', ')}`)
-      }
+      console.log(`\n${split} split, level standard\n| category | cases | ${COLUMNS.map((c) => c.title).join(' | ')} |\n| --- | --- |${COLUMNS.map(() => ' --- |').join('')}`)
+      for (const [category, r] of Object.entries(rows)) console.log(`| ${category} | ${r.n} | ${COLUMNS.map((c) => pct(r.right[c.key], r.n)).join(' | ')} |`)
+      // Case ids of the dev split only: the test split is for reporting, not for reading misses to tune on.
+      for (const [category, r] of Object.entries(rows)) if (split === 'dev' && r.misses.length > 0 && process.env.EVAL_VERBOSE) console.log(`${split} ${category} misses: ${r.misses.join(', ')}`)
     }
-    const summary = (rows: Record<string, { n: number, rules: number, full: number, misses: string[] }>) => Object.fromEntries(
-      Object.entries(rows).map(([k, r]) => [k, { cases: r.n, rules_only: r.rules, with_semantic: r.full, misses: r.misses }]))
-    console.log(JSON.stringify(Object.fromEntries(Object.entries(report).map(([split, rows]) => [split, summary(rows)]))))
+    console.log(JSON.stringify(Object.fromEntries(Object.entries(report).map(([split, rows]) => [split,
+      Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, { cases: r.n, rules_only: r.right.rules, with_banks: r.right.banks, with_classifier: r.right.full }]))]))))
   } finally {
     await app.close()
   }

@@ -13,6 +13,7 @@ export { TOPICS_COVERED, mentionsWorkplace, topicsSentence } from './topics.js'
 export { screenQuestion, SEMANTIC_THRESHOLDS, type ScreenInput, type ScreenReason, type ScreenResult, type ScreenSettings, type SemanticThresholds } from './screen.js'
 export { buildSemanticBanks, corpusHeadings, type SemanticBanks } from './semantic-guard.js'
 export { guessLanguage } from './language.js'
+export { INTENT_CLASSES, INTENT_MODEL, intentProbabilities, parseIntentModel, refusingIntent, type IntentClass, type IntentModel, type IntentScore } from './intent-model.js'
 export { askForOtherPersonData, corpusVocabulary } from './other-person.js'
 
 export const REFUSAL_REASONS = ['injection', 'pii', 'off_topic', 'other_person_data', 'language'] as const

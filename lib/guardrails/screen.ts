@@ -1,5 +1,6 @@
+import { type IntentModel, refusingIntent } from './intent-model.js'
 import { guessLanguage } from './language.js'
-import { isOffTopic, type OffTopicThresholds } from './off-topic.js'
+import { isOffTopic, offTopicIntent, type OffTopicThresholds } from './off-topic.js'
 import { askForOtherPersonData } from './other-person.js'
 import type { SemanticBanks } from './semantic-guard.js'
 import { nearest } from './semantic.js'
@@ -37,6 +38,8 @@ export interface ScreenSettings {
   offTopic: OffTopicThresholds
   /** Null without an embedding model: the rules and the retrieval evidence decide alone. */
   banks: SemanticBanks | null
+  /** The intent classifier over the same vector (intent-model.ts); null or absent: the banks and rules decide alone. */
+  intent?: IntentModel | null
   /** The policies' own words (corpusVocabulary), so their capitalised names are not taken for a person's. */
   corpusWords?: ReadonlySet<string>
   semantic?: SemanticThresholds
@@ -54,12 +57,24 @@ export interface ScreenResult {
  */
 export function screenQuestion (input: ScreenInput, settings: ScreenSettings): ScreenResult | null {
   if (settings.level === 'off') return null
-  if (!guessLanguage(input.question).english) return { reason: 'language', rule: 'language' }
+  const thresholds = settings.semantic ?? SEMANTIC_THRESHOLDS
+  const vector = input.vector
+  const model = settings.intent !== undefined && settings.intent !== null && vector !== null ? settings.intent : null
+  const intent = model === null || vector === null ? null : refusingIntent(model, vector, input)
+  // The language first, so a question in another language gets the English-only reply; an injection in it is still
+  // refused as one when the classifier recognises it (the input rules already have, in six languages).
+  if (!guessLanguage(input.question).english) {
+    return intent?.label === 'injection' ? { reason: 'injection', rule: 'semantic_model_injection' } : { reason: 'language', rule: 'language' }
+  }
   const person = askForOtherPersonData(input.question, settings.corpusWords)
   if (person !== null) return { reason: 'other_person_data', rule: person.rule }
-  const thresholds = settings.semantic ?? SEMANTIC_THRESHOLDS
+  // Wording that gives a request away ("write me a Python function") is surer than any score, so it names the reason.
+  if (offTopicIntent(input.question) !== null) return { reason: 'off_topic', rule: 'off_topic_wording' }
+  const strongEvidence = (input.topSimilarity ?? 0) >= thresholds.offTopic.strongVector || (input.topKeywordScore ?? 0) >= thresholds.offTopic.strongKeyword
+  if (intent !== null && (intent.label === 'injection' || intent.label === 'other_person_data' || (intent.label === 'off_topic' && !strongEvidence))) {
+    return { reason: intent.label, rule: `semantic_model_${intent.label}` }
+  }
   const banks = settings.banks
-  const vector = input.vector
   // Each bank is scanned only when an earlier score makes it matter (a scan costs about 0.1 ms per hundred sentences).
   const attack = banks === null || vector === null ? null : { injection: nearest(banks.injection, vector), otherPerson: nearest(banks.otherPerson, vector) }
   let legit: number | undefined
@@ -80,7 +95,7 @@ export function screenQuestion (input: ScreenInput, settings: ScreenSettings): S
   }
   if (isOffTopic(evidence, settings.offTopic, settings.level)) return { reason: 'off_topic', rule: 'off_topic_evidence' }
   const { offTopic } = thresholds
-  if (banks !== null && vector !== null && (input.topSimilarity ?? 0) < offTopic.strongVector && (input.topKeywordScore ?? 0) < offTopic.strongKeyword) {
+  if (banks !== null && vector !== null && !strongEvidence) {
     const domain = nearest(banks.offTopic, vector)
     if (domain.score >= offTopic.min && domain.score - legitScore() >= offTopic.margin && domain.score - nearest(banks.corpus, vector).score >= offTopic.margin) {
       return { reason: 'off_topic', rule: `semantic_off_topic_${domain.label}` }

@@ -8,6 +8,8 @@ import {
   type GuardrailsLevel,
   type InputCheckInput,
   type InputCheckResult,
+  INTENT_MODEL,
+  type IntentModel,
   isOffTopic,
   type OffTopicEvidence,
   type OffTopicThresholds,
@@ -61,6 +63,8 @@ export interface StreamedOutput {
 export interface GuardrailsPluginOptions {
   /** Overrides GUARDRAILS_LEVEL (tests). */
   level?: GuardrailsLevel
+  /** The intent classifier's weights (default: the trained INTENT_MODEL); null turns the classifier off. */
+  intentModel?: IntentModel | null
   /** PII keys left unredacted in questions: the company's published contacts (see collectPiiKeys). */
   allowedPii?: ReadonlySet<string>
 }
@@ -85,6 +89,9 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
   // read from the corpus on first use, once the index is open.
   let allowedPii = opts.allowedPii
   const inputOptions = (): { allowedPii: ReadonlySet<string> } => ({ allowedPii: allowedPii ??= corpusContacts(fastify) })
+  // The weights only fit the vectors of the embedding model they were trained on.
+  let intent: IntentModel | null | undefined
+  const intentModel = (): IntentModel | null => (intent ??= matchingIntentModel(fastify, opts.intentModel === undefined ? INTENT_MODEL : opts.intentModel))
 
   const service: Guardrails = {
     level,
@@ -109,7 +116,7 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
       return offTopic
     },
     screen (input, context, offTopic) {
-      const result = screenQuestion(input, { level, banks: context.banks, corpusWords: context.corpusWords, offTopic })
+      const result = screenQuestion(input, { level, banks: context.banks, intent: intentModel(), corpusWords: context.corpusWords, offTopic })
       if (result !== null) {
         count([
           result.reason === 'injection' ? 'injection_refused' : result.reason,
@@ -158,6 +165,14 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
   fastify.decorate('guardrails', service)
   fastify.log.debug({ guardrails_level: level }, 'guardrails ready')
 }, { name: 'guardrails', dependencies: ['config'] })
+
+function matchingIntentModel (fastify: FastifyInstance, model: IntentModel | null): IntentModel | null {
+  if (model === null) return null
+  const embedding = fastify.hasDecorator('embedder') ? fastify.embedder.card.id : undefined
+  if (embedding === model.embeddingModel) return model
+  fastify.log.warn({ intent_model: model.embeddingModel, embedding_model: embedding ?? null }, 'intent classifier off: its weights were trained on another embedding model')
+  return null
+}
 
 function corpusContacts (fastify: FastifyInstance): ReadonlySet<string> {
   const store = fastify.hasDecorator('policyIndex') ? fastify.policyIndex.current : undefined

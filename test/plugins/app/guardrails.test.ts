@@ -5,7 +5,7 @@ import configPlugin from '../../../plugins/config.js'
 import guardrailsPlugin, { TRIGGER_METRIC, type GuardrailsPluginOptions } from '../../../plugins/app/guardrails.js'
 import { loadConfig } from '../../../lib/config.js'
 import { metricName } from '../../../lib/ops/metric.js'
-import type { GuardrailsLevel } from '../../../lib/guardrails/index.js'
+import type { GuardrailsLevel, IntentModel } from '../../../lib/guardrails/index.js'
 import { build, captureLogs } from '../../helper.js'
 
 interface TapLike { teardown(fn: () => unknown): void }
@@ -99,4 +99,31 @@ t.test('the app autoloads it and /metrics shows its counter', async (t) => {
   app.guardrails.checkInput({ question: 'pay to DE89 3704 0044 0532 0130 00' })
   const res = await app.inject({ method: 'GET', url: '/metrics' })
   t.match(res.body, `policy_rag_guardrail_triggers_total{kind="pii_iban"} ${before + 1}`)
+})
+
+t.test('the intent classifier is used only with the embedding model it was trained on', async (t) => {
+  const app = await build(t)
+  // A toy model over 2-d vectors that calls everything an injection, for the app's embedding model.
+  const toy: IntentModel = {
+    embeddingModel: app.embedder.card.id,
+    dimensions: 2,
+    thresholds: { injection: 0.5, other_person_data: 0.5, off_topic: 0.5, non_english: 0.5 },
+    weights: [[0, 0, 0, 0, 0], [0, 0, 0, 0, 9], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
+  }
+  const input = { question: 'How many vacation days do I get?', vector: Float32Array.from([0.6, 0.8]), topSimilarity: 0.7, topKeywordScore: 12 }
+  const context = { banks: null, corpusWords: new Set<string>() }
+  const logs = captureLogs()
+  const bareApp = await bare(t, 'standard', { intentModel: toy }, logs)
+  t.equal(bareApp.guardrails.screen(input, context, { vector: 0.25, keyword: 4 }), null, 'no embedder: the classifier stays off')
+  t.match(logs.text(), /intent classifier off/)
+  const withToy = Fastify({ logger: false })
+  withToy.decorate('embedder', app.embedder)
+  await withToy.register(configPlugin, { config: loadConfig({ GUARDRAILS_LEVEL: 'standard' }, {}) })
+  await withToy.register(guardrailsPlugin, { intentModel: toy })
+  await withToy.ready()
+  t.teardown(() => withToy.close())
+  const before = await triggers('semantic')
+  t.same(withToy.guardrails.screen(input, context, { vector: 0.25, keyword: 4 }), { reason: 'injection', rule: 'semantic_model_injection' }, 'same embedding model: the classifier decides')
+  t.equal(await triggers('semantic'), before + 1, 'counted as a semantic refusal')
+  t.equal(await triggers('injection_refused') > 0, true)
 })

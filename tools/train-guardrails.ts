@@ -1,0 +1,165 @@
+/**
+ * Trains the guardrails' intent classifier (lib/guardrails/intent-model.ts) on the dev split only, and writes its weights
+ * to lib/guardrails/intent-model.json. Rows: the dev split of tools/eval-guardrails-splits.ts (labelled guardrail cases and
+ * the dev half of eval/questions.jsonl), the exemplar file and the corpus's headings (as legitimate questions). Every row
+ * goes through the service's own steps: the input rules, then hybrid retrieval for its vector and evidence.
+ *
+ * The thresholds are chosen out of sample: each source of rows (the rule fixtures, each hand of dev cases, the eval
+ * questions) is left out in turn, the model trained on the rest scores it, and each class gets the lowest threshold at
+ * which those out-of-group scores refuse at most `--max-false` (1) of the 1,170 legitimate ones. The figures per group are printed.
+ * The test split (test/fixtures/guardrails-test.jsonl) is never read. Usage: npm run train:guardrails [-- --dry-run]
+ */
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { buildApp } from '../app.js'
+import { checkInput, corpusHeadings, decisionOf, SEMANTIC_THRESHOLDS } from '../lib/guardrails/index.js'
+import { evidenceFeatures, INTENT_CLASSES, type IntentClass, type IntentEvidence, type IntentModel, type RefusingIntent } from '../lib/guardrails/intent-model.js'
+import exemplars from '../lib/guardrails/exemplars.json' with { type: 'json' }
+import { readSplit } from './eval-guardrails-splits.js'
+import { type Dataset, predict, train, type TrainOptions } from './lib/softmax-regression.js'
+
+const OUTPUT = 'lib/guardrails/intent-model.json'
+const THRESHOLD_GRID = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+const LEGIT_CATEGORIES = new Set(['legit', 'pii', 'pii_near_miss', 'eval_answerable'])
+
+interface Row { text: string, label: IntentClass, group: string }
+
+function labelOf (category: string): IntentClass | null {
+  if (LEGIT_CATEGORIES.has(category)) return 'legit'
+  return (INTENT_CLASSES as readonly string[]).includes(category) ? category as IntentClass : null
+}
+
+// Which batch a dev case came from: the eval questions, or the id's letter (the rule fixtures are g…, the guardrail dev
+// file's batches d…, t…, m…, n…).
+function groupOf (id: string, category: string): string {
+  return category.startsWith('eval_') ? 'eval' : id.slice(0, 1)
+}
+
+function rows (headings: string[]): Row[] {
+  const out: Row[] = []
+  for (const c of readSplit('dev')) {
+    const label = labelOf(c.category)
+    if (label !== null) out.push({ text: c.text, label, group: groupOf(c.id, c.category) })
+  }
+  const file = exemplars as { injection: Record<string, string[]>, other_person_data: string[], off_topic: Record<string, string[]>, legit: string[] }
+  for (const text of Object.values(file.injection).flat()) out.push({ text, label: 'injection', group: 'exemplars' })
+  for (const text of file.other_person_data) out.push({ text, label: 'other_person_data', group: 'exemplars' })
+  for (const text of Object.values(file.off_topic).flat()) out.push({ text, label: 'off_topic', group: 'exemplars' })
+  for (const text of [...file.legit, ...headings]) out.push({ text, label: 'legit', group: 'exemplars' })
+  return out
+}
+
+function subset (data: Dataset, keep: (r: number) => boolean): Dataset {
+  const idx = [...data.y.keys()].filter(keep)
+  const x = new Float64Array(idx.length * data.features)
+  idx.forEach((r, i) => x.set(data.x.subarray(r * data.features, (r + 1) * data.features), i * data.features))
+  return { x, y: Int32Array.from(idx, (r) => data.y[r] as number), features: data.features }
+}
+
+/** Out-of-group probabilities for every row whose group is a hand of cases (exemplars and headings are always trained on). */
+function outOfGroup (data: Dataset, groups: string[], options: TrainOptions): Float64Array {
+  const K = options.classes
+  const probs = new Float64Array(groups.length * K).fill(Number.NaN)
+  for (const held of new Set(groups.filter((g) => g !== 'exemplars'))) {
+    const weights = train(subset(data, (r) => groups[r] !== held), options)
+    const heldRows = [...groups.keys()].filter((r) => groups[r] === held)
+    const p = predict(weights, subset(data, (r) => groups[r] === held), K)
+    heldRows.forEach((r, i) => probs.set(p.subarray(i * K, (i + 1) * K), r * K))
+  }
+  return probs
+}
+
+// As in the screen: retrieval this strong keeps a question on topic whatever the classifier says.
+function strongEvidence (e: IntentEvidence): boolean {
+  const { strongVector, strongKeyword } = SEMANTIC_THRESHOLDS.offTopic
+  return (e.topSimilarity ?? 0) >= strongVector || (e.topKeywordScore ?? 0) >= strongKeyword
+}
+
+function chooseThresholds (probs: Float64Array, labels: IntentClass[], evidence: IntentEvidence[], maxFalse: number): Record<RefusingIntent, number> {
+  const K = INTENT_CLASSES.length
+  const out = {} as Record<RefusingIntent, number>
+  INTENT_CLASSES.forEach((label, k) => {
+    if (label === 'legit') return
+    const counts = (r: number): boolean => label !== 'off_topic' || !strongEvidence(evidence[r] as IntentEvidence)
+    const falseAt = (t: number): number => labels.filter((l, r) => l === 'legit' && (probs[r * K + k] as number) >= t && counts(r)).length
+    out[label] = THRESHOLD_GRID.find((t) => falseAt(t) <= maxFalse) ?? 1
+  })
+  return out
+}
+
+function report (probs: Float64Array, labels: IntentClass[], groups: string[], evidence: IntentEvidence[], thresholds: Record<RefusingIntent, number>): void {
+  const K = INTENT_CLASSES.length
+  const refused = (r: number): IntentClass | null => {
+    let best: IntentClass | null = null
+    let bestP = 0
+    INTENT_CLASSES.forEach((label, k) => {
+      const p = probs[r * K + k] as number
+      if (label !== 'legit' && p >= thresholds[label] && p > bestP) { best = label; bestP = p }
+    })
+    return best === 'off_topic' && strongEvidence(evidence[r] as IntentEvidence) ? null : best
+  }
+  console.log('out-of-group figures (classifier alone, each group scored by a model trained without it)\n| group | class | rows | right |\n| --- | --- | --- | --- |')
+  for (const group of [...new Set(groups)].filter((g) => g !== 'exemplars').sort()) {
+    for (const label of INTENT_CLASSES) {
+      const idx = [...labels.keys()].filter((r) => groups[r] === group && labels[r] === label)
+      if (idx.length === 0) continue
+      const right = idx.filter((r) => label === 'legit' ? refused(r) === null : refused(r) === label).length
+      console.log(`| ${group} | ${label} | ${idx.length} | ${right} (${((100 * right) / idx.length).toFixed(1)} %) |`)
+    }
+  }
+}
+
+async function main (): Promise<void> {
+  const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, 'max-false': { type: 'string', default: '1' } } })
+  const options: TrainOptions = { classes: INTENT_CLASSES.length, l2: 3e-4, iterations: 500, learningRate: 1, classBalance: 0.5 }
+  const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
+  try {
+    await app.ready()
+    const store = app.retriever.store()
+    if (store === undefined) throw new Error('the index is unavailable')
+    const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
+    const vectors: number[][] = []
+    const labels: IntentClass[] = []
+    const groups: string[] = []
+    const evidence: IntentEvidence[] = []
+    let dimensions = 0
+    for (const row of rows(corpusHeadings(documents))) {
+      const checked = checkInput({ question: row.text }, 'standard')
+      // A stripped question is a clean policy question by then: the rules have dealt with it.
+      if (decisionOf(checked) === 'strip') continue
+      const r = await app.retriever.retrieve({ query: checked.question, topK: 5, mode: 'hybrid' })
+      if (r.queryVector === null) throw new Error('no query vector: the embedding model is unavailable')
+      dimensions = r.queryVector.length
+      vectors.push([...r.queryVector, ...evidenceFeatures(r), 1])
+      labels.push(row.label)
+      groups.push(row.group)
+      evidence.push({ topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore })
+    }
+    const features = dimensions + 3
+    const data: Dataset = { x: Float64Array.from(vectors.flat()), y: Int32Array.from(labels, (l) => INTENT_CLASSES.indexOf(l)), features }
+    console.log(`rows: ${labels.length} (${INTENT_CLASSES.map((c) => `${c} ${labels.filter((l) => l === c).length}`).join(', ')})`)
+    const probs = outOfGroup(data, groups, options)
+    const thresholds = chooseThresholds(probs, labels, evidence, Number(values['max-false']))
+    console.log(`thresholds: ${JSON.stringify(thresholds)}`)
+    report(probs, labels, groups, evidence, thresholds)
+    if (values['dry-run']) return
+    const weights = train(data, options)
+    const model: IntentModel & { about: string, trained: Record<string, unknown> } = {
+      about: 'Weights of the guardrails\' intent classifier (lib/guardrails/intent-model.ts), written by tools/train-guardrails.ts from the dev split only.',
+      embeddingModel: app.embedder.card.id,
+      dimensions,
+      thresholds,
+      trained: { rows: labels.length, options },
+      weights: INTENT_CLASSES.map((_, k) => Array.from(weights.subarray(k * features, (k + 1) * features), (w) => Math.round(w * 1e5) / 1e5))
+    }
+    writeFileSync(OUTPUT, JSON.stringify(model) + '\n')
+    console.log(`wrote ${OUTPUT}`)
+  } finally {
+    await app.close()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
