@@ -9,6 +9,7 @@ import { buildApp } from '../app.js'
 import type { AnswerUnit } from '../lib/answer/answer-units.js'
 import { answerExtractively } from '../lib/answer/extractive.js'
 import { answerUnits } from '../lib/answer/answer-units.js'
+import { extractivePassages } from '../lib/answer/chat.js'
 import { followUp } from '../lib/answer/follow-up.js'
 import { checkCitations } from '../lib/answer/citations.js'
 import { knownTo } from '../lib/search/synonyms.js'
@@ -45,10 +46,7 @@ function whereFacts (facts: readonly Fact[], units: readonly Unit[], passagesTex
 for (const q of questions) {
   const { context, query } = followUp(q.question, q.history ?? [])
   const retrieval = await app.retriever.retrieve({ query, topK: 5, mode: 'hybrid' })
-  const passages = retrieval.results.map((r, i) => ({
-    n: i + 1, text: r.text, heading: r.heading, document_id: r.document_id,
-    document_title: r.document_title, version: r.version, effective_date: r.effective_date
-  }))
+  const passages = extractivePassages(retrieval.results)
   const input = { question: q.question, context, questionVector: retrieval.queryVector, embedQuestion: embed, knownPhrase }
   const answer = await answerExtractively(input, passages, embed)
   let outcome = 'refused'

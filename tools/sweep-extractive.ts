@@ -5,6 +5,7 @@
  */
 import { buildApp } from '../app.js'
 import { EXTRACTIVE_DEFAULTS, answerExtractively, type ExtractiveOptions } from '../lib/answer/extractive.js'
+import { extractivePassages } from '../lib/answer/chat.js'
 import { followUp } from '../lib/answer/follow-up.js'
 import { checkCitations } from '../lib/answer/citations.js'
 import { knownTo } from '../lib/search/synonyms.js'
@@ -14,33 +15,16 @@ import { grade } from './lib/grade.js'
 const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
 await app.ready()
 const questions = loadQuestions().filter((q) => q.split === 'dev' && q.style !== 'unanswerable')
-interface Passage {
-  n: number
-  text: string
-  heading: string
-  document_id: string
-  document_title: string
-  version: string | null
-  effective_date: string | null
-}
 const prepared: Array<{
   q: (typeof questions)[number]
   context: string | null
   retrieval: Awaited<ReturnType<typeof app.retriever.retrieve>>
-  passages: Passage[]
+  passages: ReturnType<typeof extractivePassages>
 }> = []
 for (const q of questions) {
   const { context, query } = followUp(q.question, q.history ?? [])
   const retrieval = await app.retriever.retrieve({ query, topK: 5, mode: 'hybrid' })
-  const passages = retrieval.results.map((r, i) => ({
-    n: i + 1,
-    text: r.text,
-    heading: r.heading,
-    document_id: r.document_id,
-    document_title: r.document_title,
-    version: r.version,
-    effective_date: r.effective_date
-  }))
+  const passages = extractivePassages(retrieval.results)
   prepared.push({ q, context, retrieval, passages })
 }
 const embed = async (texts: string[]) => app.embedder.embed(texts)

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import { CitationStream, checkCitations } from './citations.js'
 import { followUp } from './follow-up.js'
 import { knownTo } from '../search/synonyms.js'
-import { answerExtractively, type ExtractiveOptions } from './extractive.js'
+import { answerExtractively, type ExtractiveOptions, type Passage } from './extractive.js'
 import { plainText } from '../corpus/markdown-text.js'
 import { buildMessages, type PromptSource } from './prompt.js'
 import type { RetrievedChunk, Retrieval } from '../search/retrieval.js'
@@ -248,14 +248,9 @@ async function answerWithLlm (
   }
 }
 
-async function answerFromPassages (
-  deps: ChatDeps,
-  { question, context, query }: { question: string, context: string | null, query: string },
-  retrieval: Retrieval
-): Promise<{ answer: string, cited: number[] } | null> {
-  const canEmbed = deps.canEmbed?.() ?? true
-  const questionVector = retrieval.queryVector ?? (canEmbed ? (await deps.embed([query]))[0] as Float32Array : null)
-  const passages = retrieval.results.map((r, i) => ({
+/** The retrieved chunks as the extractive answerer's numbered passages ([1] is the first). */
+export function extractivePassages (results: readonly RetrievedChunk[]): Array<Required<Passage>> {
+  return results.map((r, i) => ({
     n: i + 1,
     text: r.text,
     heading: r.heading,
@@ -264,6 +259,16 @@ async function answerFromPassages (
     version: r.version,
     effective_date: r.effective_date
   }))
+}
+
+async function answerFromPassages (
+  deps: ChatDeps,
+  { question, context, query }: { question: string, context: string | null, query: string },
+  retrieval: Retrieval
+): Promise<{ answer: string, cited: number[] } | null> {
+  const canEmbed = deps.canEmbed?.() ?? true
+  const questionVector = retrieval.queryVector ?? (canEmbed ? (await deps.embed([query]))[0] as Float32Array : null)
+  const passages = extractivePassages(retrieval.results)
   const vocabulary = deps.vocabulary?.()
   const request = {
     question,
