@@ -4,22 +4,21 @@ import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { AppConfig } from '../../lib/config.js'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { ClientStalledError, SseWriter } from '../../lib/answer/sse-event.js'
 import { build, captureLogs } from '../helper.js'
-import { startFakeLlmServer, type FakeLlmServer, type RecordedRequest } from '../helpers/fake-llm-server.js'
+import { startFakeLlmServer, type FakeLlmServer, type RecordedRequest } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
 const LLM_ANSWER = 'Up to 5 unused days carry over to the next year [1] and expire on 31 March [1].'
 
-interface TapLike { teardown (fn: () => unknown): void }
 
 interface SseEvent { event: string, data: unknown }
 interface DoneData { answer: string, mode: string, reason?: string, citations: Array<{ id: number, document_id: string }>, model: string, usage: { prompt_tokens: number, completion_tokens: number }, guardrails: { output: { citations_valid: boolean } }, timings_ms: { total: number } }
 
-async function fakeLlm (t: TapLike): Promise<FakeLlmServer> {
+async function fakeLlm (t: Test): Promise<FakeLlmServer> {
   const fake = await startFakeLlmServer()
   t.teardown(() => fake.close())
   return fake

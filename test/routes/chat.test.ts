@@ -1,16 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { AppConfig } from '../../lib/config.js'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { build, captureLogs } from '../helper.js'
-import { FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../helpers/fake-llm-server.js'
+import { FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
 const KEY = 'test-key'
 
-interface TapLike { teardown (fn: () => unknown): void }
 type Asserts = Pick<typeof t, 'ok' | 'same'>
 
 interface ChatBody {
@@ -24,7 +23,7 @@ interface ChatBody {
   timings_ms: { retrieval: number, llm: number, total: number }
 }
 
-async function fakeLlm (t: TapLike): Promise<FakeLlmServer> {
+async function fakeLlm (t: Test): Promise<FakeLlmServer> {
   const fake = await startFakeLlmServer()
   t.teardown(() => fake.close())
   return fake

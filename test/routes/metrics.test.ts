@@ -3,7 +3,7 @@ import t from 'tap'
 import { metricName } from '../../lib/ops/metric.js'
 import { version } from '../../lib/ops/version.js'
 import { build } from '../helper.js'
-import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
+import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = { question: 'Can I carry unused PTO into next year?' }
 

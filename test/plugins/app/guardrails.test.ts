@@ -1,21 +1,15 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import client from 'prom-client'
-import configPlugin from '../../../plugins/config.js'
 import guardrailsPlugin, { TRIGGER_METRIC, type GuardrailsPluginOptions } from '../../../plugins/app/guardrails.js'
-import { loadConfig } from '../../../lib/config.js'
 import { metricName } from '../../../lib/ops/metric.js'
 import type { GuardrailsLevel } from '../../../lib/guardrails/index.js'
-import { build, captureLogs } from '../../helper.js'
+import { bareApp, build, captureLogs, type LogCapture } from '../../helper.js'
 
-interface TapLike { teardown(fn: () => unknown): void }
-
-async function bare (t: TapLike, level: GuardrailsLevel, opts: GuardrailsPluginOptions = {}, logs?: ReturnType<typeof captureLogs>): Promise<FastifyInstance> {
-  const app = Fastify({ logger: logs === undefined ? false : { level: 'debug', stream: logs.stream } })
-  await app.register(configPlugin, { config: loadConfig({ GUARDRAILS_LEVEL: level }, {}) })
+async function bare (t: Test, level: GuardrailsLevel, opts: GuardrailsPluginOptions = {}, logs?: LogCapture): Promise<FastifyInstance> {
+  const app = await bareApp(t, { GUARDRAILS_LEVEL: level }, logs)
   await app.register(guardrailsPlugin, opts)
   await app.ready()
-  t.teardown(() => app.close())
   return app
 }
 
