@@ -56,8 +56,11 @@ function assertCitationsMatch (t: Asserts, body: ChatBody): void {
   t.same(markers(body.answer), ids, `[n] markers ${JSON.stringify(markers(body.answer))} = citation ids ${JSON.stringify(ids)}`)
 }
 
+// One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
+const plain = await build(t)
+
 t.test('without an LLM, a policy question gets an extractive answer citing the PTO policy', async (t) => {
-  const app = await build(t)
+  const app = plain
   const { status, body } = await ask(app)
   t.equal(status, 200)
   t.equal(body.mode, 'extractive')
@@ -77,7 +80,7 @@ t.test('without an LLM, a policy question gets an extractive answer citing the P
 })
 
 t.test('an extractive answer names its policy, cites 1..k with no gaps, and a follow-up is answered in context', async (t) => {
-  const app = await build(t)
+  const app = plain
   const { body } = await ask(app, { question: 'How many paid sick days do I get a year?' })
   t.match(body.answer, /^From the Sick Leave policy \(v[\d.]+, effective \d{1,2} \w+ \d{4}\): /, 'opens with the policy, its version and effective date')
   t.match(body.answer, /10 paid sick days/)
@@ -245,7 +248,7 @@ t.test('malformed JSON from the provider falls back with reason llm_malformed', 
 })
 
 t.test('invalid requests get a 400 naming the field', async (t) => {
-  const app = await build(t)
+  const app = plain
   const turns = (n: number): Array<{ role: string, content: string }> =>
     Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `turn ${i}` }))
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
