@@ -53,13 +53,23 @@ function eventNames (events: SseEvent[]): string[] {
   return [...new Set(events.map((e) => e.event))]
 }
 
+// One provider and one app pointed at it for the cases that need no particular LLM setting (each build loads the
+// model anew); every such case starts from a reset provider. Cases that change the app's state build their own.
+const provider = await startFakeLlmServer()
+t.teardown(() => provider.close())
+const withLlm = await build(t, llmConfig(provider))
+
+function sharedLlm (): { fake: FakeLlmServer, app: FastifyInstance } {
+  provider.reset()
+  return { fake: provider, app: withLlm }
+}
+
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
 const plain = await build(t)
 
 t.test('an LLM answer streams as token events whose text is the done answer', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: LLM_ANSWER, usage: { prompt_tokens: 900, completion_tokens: 20 } })
-  const app = await build(t, llmConfig(fake))
   const res = await askStreaming(app, { question: QUESTION, stream: true })
   t.equal(res.status, 200)
   t.match(res.contentType, /^text\/event-stream/)
@@ -82,9 +92,8 @@ t.test('an LLM answer streams as token events whose text is the done answer', as
 })
 
 t.test('Accept: text/event-stream chooses SSE without the stream flag', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: LLM_ANSWER })
-  const app = await build(t, llmConfig(fake))
   const res = await askStreaming(app, { question: QUESTION }, { accept: 'text/event-stream' })
   t.match(res.contentType, /^text\/event-stream/)
   t.equal(res.tokens, LLM_ANSWER)
@@ -93,9 +102,8 @@ t.test('Accept: text/event-stream chooses SSE without the stream flag', async (t
 })
 
 t.test('invented citations are removed from the streamed tokens too', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ tokens: ['Up to 5 days', ' carry over [', '1]', ' and expire', ' in March [', '9', '].'] })
-  const app = await build(t, llmConfig(fake))
   const res = await askStreaming(app, { question: QUESTION, stream: true })
   t.equal(res.done?.answer, 'Up to 5 days carry over [1] and expire in March.')
   t.equal(res.tokens, res.done?.answer, 'the client never saw [9]')
@@ -144,9 +152,8 @@ t.test('a provider that fails before any token streams the extractive fallback',
 })
 
 t.test('a stream the provider cuts midway ends with an extractive done event, not a 500 or a hang', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: LLM_ANSWER, tokenDelayMs: 20, cutAfterTokens: 4 })
-  const app = await build(t, llmConfig(fake))
   const started = performance.now()
   const res = await askStreaming(app, { question: QUESTION, stream: true })
   t.ok(performance.now() - started < 5000, 'no hang')
@@ -160,9 +167,8 @@ t.test('a stream the provider cuts midway ends with an extractive done event, no
 })
 
 t.test('a provider error event midway also falls back in done', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ tokens: ['Up to', ' 5 days'], streamError: { message: 'Provider overloaded', code: 502 }, tokenDelayMs: 5 })
-  const app = await build(t, llmConfig(fake))
   const res = await askStreaming(app, { question: QUESTION, stream: true })
   t.equal(res.status, 200)
   t.match(res.done, { mode: 'extractive', reason: /^llm_/ })

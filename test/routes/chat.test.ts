@@ -56,6 +56,17 @@ function assertCitationsMatch (t: Asserts, body: ChatBody): void {
   t.same(markers(body.answer), ids, `[n] markers ${JSON.stringify(markers(body.answer))} = citation ids ${JSON.stringify(ids)}`)
 }
 
+// One provider and one app pointed at it for the cases that need no particular LLM setting (each build loads the
+// model anew); every such case starts from a reset provider. Cases that change the app's state build their own.
+const provider = await startFakeLlmServer()
+t.teardown(() => provider.close())
+const withLlm = await build(t, llmConfig(provider))
+
+function sharedLlm (): { fake: FakeLlmServer, app: FastifyInstance } {
+  provider.reset()
+  return { fake: provider, app: withLlm }
+}
+
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
 const plain = await build(t)
 
@@ -96,9 +107,8 @@ t.test('an extractive answer names its policy, cites 1..k with no gaps, and a fo
 })
 
 t.test('an LLM answer citing [3] then [1] is renumbered [1] then [2], and the citations follow that order', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Up to 5 days carry over [3]. Ask your manager [1].' })
-  const app = await build(t, llmConfig(fake))
   const { body } = await ask(app)
   t.equal(body.mode, 'llm')
   t.equal(body.answer, 'Up to 5 days carry over [1]. Ask your manager [2].')
@@ -141,9 +151,8 @@ t.test('an LLM answer with a valid citation is returned as is, with the provider
 })
 
 t.test('history turns reach the provider before the question', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Yes, 5 days [1].' })
-  const app = await build(t, llmConfig(fake))
   const history = [{ role: 'user', content: 'How much PTO do I get?' }, { role: 'assistant', content: 'You get 25 days a year [2].' }]
   const { body } = await ask(app, { question: 'And can some of it carry over?', history, top_k: 3 })
   t.equal(body.mode, 'llm')
@@ -155,9 +164,8 @@ t.test('history turns reach the provider before the question', async (t) => {
 })
 
 t.test('invented citation numbers are removed and flagged', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Up to 5 days carry over [1] and expire on 31 March [9].' })
-  const app = await build(t, llmConfig(fake))
   const { body } = await ask(app)
   t.equal(body.mode, 'llm')
   t.equal(body.answer, 'Up to 5 days carry over [1] and expire on 31 March.')
@@ -167,9 +175,8 @@ t.test('invented citation numbers are removed and flagged', async (t) => {
 })
 
 t.test('an LLM answer citing nothing falls back to an extractive answer', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Sure, you can carry some days over.' })
-  const app = await build(t, llmConfig(fake))
   const { body } = await ask(app)
   t.equal(body.mode, 'extractive')
   t.equal(body.reason, 'llm_uncited')
@@ -239,9 +246,8 @@ t.test('a provider that never answers times out into an extractive answer quickl
 })
 
 t.test('malformed JSON from the provider falls back with reason llm_malformed', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ body: '{"choices": [{"message": ' })
-  const app = await build(t, llmConfig(fake))
   const { body } = await ask(app)
   t.match(body, { mode: 'extractive', reason: 'llm_malformed' })
   assertCitationsMatch(t, body)
@@ -317,8 +323,7 @@ t.test('LLM failures are logged with their cause, and the API key never reaches 
 })
 
 t.test('the default fake model name is reported when the provider names none', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Up to 5 days [1].' })
-  const app = await build(t, llmConfig(fake))
   t.equal((await ask(app)).body.model, FAKE_MODEL)
 })

@@ -63,6 +63,8 @@ export interface FakeLlmServer {
   readonly received: number
   enqueue (...steps: FakeStep[]): void
   setDefault (step: FakeStep): void
+  /** Forgets the queue and the requests and restores the first default step: one server serves several cases in turn. */
+  reset (): void
   /** Resolves with request number `index` (0-based) once it has arrived. */
   waitForRequest (index: number): Promise<RecordedRequest>
   close (): Promise<void>
@@ -85,7 +87,8 @@ export async function startFakeLlmServer (opts: FakeLlmOptions = {}): Promise<Fa
   const requests: RecordedRequest[] = []
   const waiters: Array<() => void> = []
   const sockets = new Set<Socket>()
-  let fallback: FakeStep = opts.default ?? {}
+  const initial: FakeStep = opts.default ?? {}
+  let fallback = initial
   let received = 0
 
   const server = createServer((req, res) => {
@@ -121,6 +124,12 @@ export async function startFakeLlmServer (opts: FakeLlmOptions = {}): Promise<Fa
     get received () { return received },
     enqueue: (...steps) => { queue.push(...steps) },
     setDefault: (step) => { fallback = step },
+    reset () {
+      queue.length = 0
+      requests.length = 0
+      received = 0
+      fallback = initial
+    },
     async waitForRequest (index) {
       while (requests.length <= index) await new Promise<void>((resolve) => waiters.push(resolve))
       return requests[index] as RecordedRequest
