@@ -30,6 +30,9 @@ interface Served { app: FastifyInstance, baseURL: string, client: (options?: Con
  */
 async function serve (t: Test, config: Partial<AppConfig> = {}): Promise<Served> {
   const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: 0, ...config })
+  // The SDK's fetch can leave a connection that never sends a request; close() would wait for it until
+  // REQUEST_TIMEOUT_MS (60 s). The test is over by then: drop every connection as the app closes.
+  app.addHook('preClose', async () => { app.server.closeAllConnections() })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const baseURL = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1`
   return { app, baseURL, client: (options = {}) => new OpenAI({ baseURL, apiKey: 'no-key-needed', maxRetries: 0, ...options }) }
