@@ -7,7 +7,7 @@ import t from 'tap'
 import { defaultIndexPath, defaultModelDir } from '../lib/paths.js'
 import { percentile, ServerProcess } from '../tools/bench-util.js'
 import { build, captureLogs } from './helper.js'
-import { startFakeLlmServer } from './helpers/fake-llm-server.js'
+import { startFakeLlmServer } from '../tools/lib/fake-llm-server.js'
 
 /**
  * What the service does when its parts fail: the index missing, damaged or built by another model,

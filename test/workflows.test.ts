@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -74,10 +74,9 @@ t.test('deploy uses flyctl with the token secret, bluegreen, the smoke check and
   for (const tool of ['tools/smoke.ts', 'tools/rollback-target.ts']) t.ok(existsSync(join(root, tool)), `${tool} exists`)
 })
 
-interface TapLike { teardown(fn: () => unknown): void }
 
 /** Runs one step's script with bash, a fake flyctl on PATH that serves a recorded release list and logs deploys. */
-function runStep (t: TapLike, id: string, env: Record<string, string>) {
+function runStep (t: Test, id: string, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-step-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   // A checkout of its own, so the files a step writes stay out of the working tree.

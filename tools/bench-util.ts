@@ -1,13 +1,11 @@
 /**
  * Shared by the benchmarks (bench, bench:soak, bench:startup) and the tests that run the server as a
- * child process: spawn the server and read its JSON log lines, sample its RSS from /proc, a minimal
- * OpenAI-compatible LLM that answers after a delay, autocannon runs with exact latency percentiles,
- * and small statistics.
+ * child process: spawn the server and read its JSON log lines, sample its RSS from /proc, autocannon
+ * runs with exact latency percentiles, and small statistics. The LLM stand-in is lib/fake-llm-server.
  */
 import autocannon from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -261,71 +259,6 @@ export class RssSampler {
 
   stop (): void {
     clearInterval(this.timer)
-  }
-}
-
-export interface FakeLlm {
-  readonly url: string
-  readonly requests: () => number
-  close (): Promise<void>
-}
-
-/**
- * A minimal OpenAI-compatible /v1/chat/completions that answers after delayMs with a cited
- * sentence, as JSON or as SSE when asked to stream: stands in for the provider's latency.
- */
-export async function startFakeLlm (delayMs: number): Promise<FakeLlm> {
-  let count = 0
-  const server = createHttpServer((req, res) => {
-    count++
-    void answer(req, res, delayMs)
-  })
-  server.keepAliveTimeout = 60_000
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests: () => count,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    }
-  }
-}
-
-const FAKE_TEXT = 'Full-time employees accrue paid time off every month, as the policy describes [1].'
-
-async function answer (req: IncomingMessage, res: ServerResponse, delayMs: number): Promise<void> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  const body = safeJson(Buffer.concat(chunks).toString('utf8'))
-  await sleep(delayMs)
-  if (res.destroyed) return
-  const base = { id: 'chatcmpl-bench', created: 0, model: 'bench/fake-llm' }
-  const usage = { prompt_tokens: 800, completion_tokens: 20 }
-  if (body?.stream !== true) {
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({
-      ...base,
-      object: 'chat.completion',
-      choices: [{ index: 0, message: { role: 'assistant', content: FAKE_TEXT }, finish_reason: 'stop' }],
-      usage
-    }))
-    return
-  }
-  res.writeHead(200, { 'content-type': 'text/event-stream' })
-  const event = (choices: unknown[], extra = {}): string =>
-    `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices, ...extra })}\n\n`
-  for (const word of FAKE_TEXT.match(/\s*\S+/g) ?? []) res.write(event([{ index: 0, delta: { content: word }, finish_reason: null }]))
-  res.end(event([{ index: 0, delta: {}, finish_reason: 'stop' }]) + event([], { usage }) + 'data: [DONE]\n\n')
-}
-
-function safeJson (text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null ? value as Record<string, unknown> : undefined
-  } catch {
-    return undefined
   }
 }
 

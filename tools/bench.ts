@@ -24,6 +24,7 @@ import { defaultIndexPath, defaultModelDir, repoRoot } from '../lib/paths.js'
 import { openVectorStore } from '../lib/search/vector-store.js'
 import { buildIndex, defaultCorpusDir } from '../lib/corpus/build-index.js'
 import { loadQuestions } from './eval.js'
+import { startFakeLlmServer } from './lib/fake-llm-server.js'
 import {
   cpuMs,
   freePort,
@@ -34,12 +35,12 @@ import {
   runLoad,
   RssSampler,
   ServerProcess,
-  startFakeLlm,
   waitFor200,
   type LoadResult
 } from './bench-util.js'
 
 const LLM_DELAY_MS = 300
+const BENCH_LLM_ANSWER = 'Full-time employees accrue paid time off every month, as the policy describes [1].'
 const CONCURRENCY = [1, 10, 50]
 export const RESULTS_PATH = join(repoRoot, 'bench', 'results.json')
 
@@ -355,7 +356,8 @@ async function main (): Promise<void> {
     await indexScaling(scaling)
     return
   }
-  const llm = await startFakeLlm(LLM_DELAY_MS)
+  // The provider's stand-in: a cited answer after its latency; counted, not recorded, under load.
+  const llm = await startFakeLlmServer({ record: false, default: { delayMs: LLM_DELAY_MS, text: BENCH_LLM_ANSWER, model: 'bench/fake-llm', usage: { prompt_tokens: 800, completion_tokens: 20 } } })
   const plain = await startBenchServer()
   const withLlm = await startBenchServer({ LLM_BASE_URL: llm.url })
   const stop = async (): Promise<void> => {

@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { repoRoot } from '../../lib/paths.js'
 import { build, captureLogs } from '../helper.js'
 import { withBrowser } from '../helpers/browser.js'
-import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
+import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -22,7 +22,7 @@ const DONE = '.exchange:last-child .answer:not([data-state="streaming"])'
 interface Opened { page: Page, problems: string[] }
 
 /** A fresh tab that records script errors and CSP violations, closed after the test. */
-async function openPage (t: { teardown(fn: () => unknown): void }, context: BrowserContext, url: string): Promise<Opened> {
+async function openPage (t: Test, context: BrowserContext, url: string): Promise<Opened> {
   const page = await context.newPage()
   t.teardown(() => page.close())
   const problems: string[] = []

@@ -10,7 +10,7 @@ import t from 'tap'
 import { createEmbedder } from '../../lib/embedding/embedder.js'
 import { defaultModelDir } from '../../lib/paths.js'
 import { buildIndex } from '../../lib/corpus/build-index.js'
-import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
+import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 import { policyDocx, policyHtml, policyPdf, policyText } from '../helpers/policy-files.js'
 import { build } from '../helper.js'
 

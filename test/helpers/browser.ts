@@ -6,6 +6,7 @@
 import { accessSync, constants, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import type { Test } from 'tap'
 
 export interface BrowserLookup {
   env?: NodeJS.ProcessEnv
@@ -109,13 +110,8 @@ export function browserVerdict (lookup: BrowserLookup = {}): BrowserVerdict {
   return runningInCi(env) ? { fail: `${message} CI=true: the browser tests must run in CI.` } : { skip: message }
 }
 
-interface TapLike {
-  fail(message: string): unknown
-  test(name: string, options: { skip: string }, fn: () => unknown): unknown
-}
-
 /** Runs `tests` with the browser found, or records why they did not run: a skip, or a failure under CI. */
-export async function withBrowser (t: TapLike, lookup: BrowserLookup, tests: (executablePath: string) => Promise<void>): Promise<void> {
+export async function withBrowser (t: Test, lookup: BrowserLookup, tests: (executablePath: string) => Promise<void>): Promise<void> {
   const verdict = browserVerdict(lookup)
   if ('run' in verdict) return tests(verdict.run)
   if ('fail' in verdict) t.fail(verdict.fail)

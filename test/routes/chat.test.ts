@@ -1,16 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { AppConfig } from '../../lib/config.js'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { build, captureLogs } from '../helper.js'
-import { FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../helpers/fake-llm-server.js'
+import { FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
 const KEY = 'test-key'
 
-interface TapLike { teardown (fn: () => unknown): void }
 type Asserts = Pick<typeof t, 'ok' | 'same'>
 
 interface ChatBody {
@@ -24,7 +23,7 @@ interface ChatBody {
   timings_ms: { retrieval: number, llm: number, total: number }
 }
 
-async function fakeLlm (t: TapLike): Promise<FakeLlmServer> {
+async function fakeLlm (t: Test): Promise<FakeLlmServer> {
   const fake = await startFakeLlmServer()
   t.teardown(() => fake.close())
   return fake
@@ -57,8 +56,22 @@ function assertCitationsMatch (t: Asserts, body: ChatBody): void {
   t.same(markers(body.answer), ids, `[n] markers ${JSON.stringify(markers(body.answer))} = citation ids ${JSON.stringify(ids)}`)
 }
 
+// One provider and one app pointed at it for the cases that need no particular LLM setting (each build loads the
+// model anew); every such case starts from a reset provider. Cases that change the app's state build their own.
+const provider = await startFakeLlmServer()
+t.teardown(() => provider.close())
+const withLlm = await build(t, llmConfig(provider))
+
+function sharedLlm (): { fake: FakeLlmServer, app: FastifyInstance } {
+  provider.reset()
+  return { fake: provider, app: withLlm }
+}
+
+// One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
+const plain = await build(t)
+
 t.test('without an LLM, a policy question gets an extractive answer citing the PTO policy', async (t) => {
-  const app = await build(t)
+  const app = plain
   const { status, body } = await ask(app)
   t.equal(status, 200)
   t.equal(body.mode, 'extractive')
@@ -78,7 +91,7 @@ t.test('without an LLM, a policy question gets an extractive answer citing the P
 })
 
 t.test('an extractive answer names its policy, cites 1..k with no gaps, and a follow-up is answered in context', async (t) => {
-  const app = await build(t)
+  const app = plain
   const { body } = await ask(app, { question: 'How many paid sick days do I get a year?' })
   t.match(body.answer, /^From the Sick Leave policy \(v[\d.]+, effective \d{1,2} \w+ \d{4}\): /, 'opens with the policy, its version and effective date')
   t.match(body.answer, /10 paid sick days/)
@@ -94,9 +107,8 @@ t.test('an extractive answer names its policy, cites 1..k with no gaps, and a fo
 })
 
 t.test('an LLM answer citing [3] then [1] is renumbered [1] then [2], and the citations follow that order', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Up to 5 days carry over [3]. Ask your manager [1].' })
-  const app = await build(t, llmConfig(fake))
   const { body } = await ask(app)
   t.equal(body.mode, 'llm')
   t.equal(body.answer, 'Up to 5 days carry over [1]. Ask your manager [2].')
@@ -139,9 +151,8 @@ t.test('an LLM answer with a valid citation is returned as is, with the provider
 })
 
 t.test('history turns reach the provider before the question', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Yes, 5 days [1].' })
-  const app = await build(t, llmConfig(fake))
   const history = [{ role: 'user', content: 'How much PTO do I get?' }, { role: 'assistant', content: 'You get 25 days a year [2].' }]
   const { body } = await ask(app, { question: 'And can some of it carry over?', history, top_k: 3 })
   t.equal(body.mode, 'llm')
@@ -153,9 +164,8 @@ t.test('history turns reach the provider before the question', async (t) => {
 })
 
 t.test('invented citation numbers are removed and flagged', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Up to 5 days carry over [1] and expire on 31 March [9].' })
-  const app = await build(t, llmConfig(fake))
   const { body } = await ask(app)
   t.equal(body.mode, 'llm')
   t.equal(body.answer, 'Up to 5 days carry over [1] and expire on 31 March.')
@@ -165,9 +175,8 @@ t.test('invented citation numbers are removed and flagged', async (t) => {
 })
 
 t.test('an LLM answer citing nothing falls back to an extractive answer', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Sure, you can carry some days over.' })
-  const app = await build(t, llmConfig(fake))
   const { body } = await ask(app)
   t.equal(body.mode, 'extractive')
   t.equal(body.reason, 'llm_uncited')
@@ -237,16 +246,15 @@ t.test('a provider that never answers times out into an extractive answer quickl
 })
 
 t.test('malformed JSON from the provider falls back with reason llm_malformed', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ body: '{"choices": [{"message": ' })
-  const app = await build(t, llmConfig(fake))
   const { body } = await ask(app)
   t.match(body, { mode: 'extractive', reason: 'llm_malformed' })
   assertCitationsMatch(t, body)
 })
 
 t.test('invalid requests get a 400 naming the field', async (t) => {
-  const app = await build(t)
+  const app = plain
   const turns = (n: number): Array<{ role: string, content: string }> =>
     Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `turn ${i}` }))
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -315,8 +323,7 @@ t.test('LLM failures are logged with their cause, and the API key never reaches 
 })
 
 t.test('the default fake model name is reported when the provider names none', async (t) => {
-  const fake = await fakeLlm(t)
+  const { fake, app } = sharedLlm()
   fake.enqueue({ text: 'Up to 5 days [1].' })
-  const app = await build(t, llmConfig(fake))
   t.equal((await ask(app)).body.model, FAKE_MODEL)
 })

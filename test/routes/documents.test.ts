@@ -6,8 +6,11 @@ import { build } from '../helper.js'
 
 const corpus = await readCorpus(defaultCorpusDir, { configPath: defaultConfigPath })
 
+// One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
+const plain = await build(t)
+
 t.test('GET /documents lists every policy with its chunk count', async (t) => {
-  const app = await build(t)
+  const app = plain
   const res = await app.inject('/documents')
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /application\/json/)
@@ -23,7 +26,7 @@ t.test('GET /documents lists every policy with its chunk count', async (t) => {
 })
 
 t.test('GET /documents reports the categories the index holds; search accepts only those', async (t) => {
-  const app = await build(t)
+  const app = plain
   const { categories } = (await app.inject('/documents')).json() as { categories: string[] }
   t.same(categories, [...new Set(corpus.documents.map((d) => d.category))].sort(), 'sorted, each once')
 
@@ -39,7 +42,7 @@ t.test('GET /documents reports the categories the index holds; search accepts on
 })
 
 t.test('GET /documents/:id returns the document with its Markdown', async (t) => {
-  const app = await build(t)
+  const app = plain
   const res = await app.inject('/documents/pto-policy')
   t.equal(res.statusCode, 200)
   const body = res.json() as Record<string, unknown>
@@ -49,7 +52,7 @@ t.test('GET /documents/:id returns the document with its Markdown', async (t) =>
 })
 
 t.test('an unknown id is a JSON 404', async (t) => {
-  const app = await build(t)
+  const app = plain
   for (const id of ['no-such-policy', 'PTO-POLICY', encodeURIComponent('pto-policy" OR 1=1 --')]) {
     const res = await app.inject(`/documents/${id}`)
     t.equal(res.statusCode, 404, id)
@@ -67,7 +70,7 @@ t.test('an unreadable index is a JSON 503 on both routes', async (t) => {
 })
 
 t.test('the routes are described in the OpenAPI document', async (t) => {
-  const app = await build(t)
+  const app = plain
   const res = await app.inject('/openapi.json')
   t.equal(res.statusCode, 200)
   const paths = (res.json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }).paths

@@ -3,7 +3,7 @@ import t from 'tap'
 import { metricName } from '../../lib/ops/metric.js'
 import { version } from '../../lib/ops/version.js'
 import { build } from '../helper.js'
-import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
+import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = { question: 'Can I carry unused PTO into next year?' }
 
@@ -12,8 +12,11 @@ function sample (text: string, name: string): number {
   return line === undefined ? Number.NaN : Number(line.split(' ').at(-1))
 }
 
+// One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
+const plain = await build(t)
+
 t.test('metric names: the service\'s own carry policy_rag_, runtime defaults keep theirs, no gauge ends in _total', async (t) => {
-  const app = await build(t)
+  const app = plain
   await app.inject('/health')
   await app.inject({ method: 'POST', url: '/chat', payload: QUESTION })
   const body = (await app.inject('/metrics')).body
@@ -32,7 +35,7 @@ t.test('metric names: the service\'s own carry policy_rag_, runtime defaults kee
 })
 
 t.test('policy_rag_build_info names the version, the Node, the model and the indexed corpus', async (t) => {
-  const app = await build(t)
+  const app = plain
   const body = (await app.inject('/metrics')).body
   const line = body.split('\n').find((l) => l.startsWith('policy_rag_build_info{'))
   t.ok(line, 'present')
@@ -58,7 +61,7 @@ t.test('LLM prompt and completion tokens are counted from what the provider repo
 })
 
 t.test('promtool check metrics finds nothing to flag (when promtool is installed)', async (t) => {
-  const app = await build(t)
+  const app = plain
   await app.inject('/health')
   const body = (await app.inject('/metrics')).body
   const found = spawnSync('promtool', ['--version'], { encoding: 'utf8' })

@@ -1,8 +1,12 @@
 import t from 'tap'
 import { build, captureLogs } from '../helper.js'
 
+// One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
+const plain = await build(t)
+const noIndex = await build(t, { VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' })
+
 t.test('GET /health reports every component honestly without loading the model; no LLM configured is healthy', async (t) => {
-  const app = await build(t)
+  const app = plain
   const res = await app.inject('/health')
   t.equal(res.statusCode, 200)
   const body = res.json()
@@ -16,7 +20,7 @@ t.test('GET /health reports every component honestly without loading the model; 
 })
 
 t.test('GET /health is unhealthy (503) when the index cannot be read', async (t) => {
-  const app = await build(t, { VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' })
+  const app = noIndex
   const res = await app.inject('/health')
   t.equal(res.statusCode, 503)
   t.equal(res.json().status, 'unhealthy')
@@ -43,7 +47,6 @@ t.test('GET /health/ready: 200 when search and chat would be answered, 503 with 
   t.equal(ready.statusCode, 200, 'no key needed')
   t.same(ready.json(), { status: 'ready' })
 
-  const noIndex = await build(t, { VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' })
   const missing = await noIndex.inject('/health/ready')
   t.equal(missing.statusCode, 503)
   t.same(missing.json(), { status: 'not_ready', reason: 'index_unavailable' })
@@ -106,6 +109,7 @@ t.test('request log lines carry no query strings and no ids from paths', async (
 })
 
 t.test('GET /health reports the RSS the memory monitor sampled, close to the live figure', async (t) => {
+  // Its own app: the shared one sampled before the other cases' apps grew this process.
   const app = await build(t)
   const body = (await app.inject('/health')).json()
   const live = process.memoryUsage.rss() / 1048576
@@ -133,7 +137,7 @@ t.test('GET /memory has every field with real values', async (t) => {
 })
 
 t.test('GET /metrics is Prometheus text with request counts and latency by route and status', async (t) => {
-  const app = await build(t)
+  const app = plain
   await app.inject('/health')
   await app.inject('/nope')
   const res = await app.inject('/metrics')
@@ -146,7 +150,7 @@ t.test('GET /metrics is Prometheus text with request counts and latency by route
 })
 
 t.test('GET /openapi.json is an OpenAPI 3 document listing every route with schemas', async (t) => {
-  const app = await build(t)
+  const app = plain
   const res = await app.inject('/openapi.json')
   t.equal(res.statusCode, 200)
   const doc = res.json()
@@ -166,7 +170,7 @@ t.test('GET /openapi.json is an OpenAPI 3 document listing every route with sche
 })
 
 t.test('errors are JSON in Fastify\'s shape', async (t) => {
-  const app = await build(t)
+  const app = plain
   const notFound = await app.inject('/no/such/route')
   t.equal(notFound.statusCode, 404)
   t.match(notFound.json(), { statusCode: 404, error: 'Not Found', message: /no\/such\/route/ })

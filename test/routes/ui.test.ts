@@ -14,8 +14,11 @@ function attributeValues (html: string, name: string): string[] {
   return [...html.matchAll(new RegExp(`\\s${name}\\s*=\\s*"([^"]*)"`, 'gi'))].map((m) => m[1] ?? '')
 }
 
+// One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
+const plain = await build(t)
+
 t.test('the service serves the chat page at /', async (t) => {
-  const app = await build(t)
+  const app = plain
 
   const page = await app.inject({ url: '/' })
   t.equal(page.statusCode, 200)
@@ -31,7 +34,7 @@ t.test('the service serves the chat page at /', async (t) => {
 })
 
 t.test('every asset the page references is served by the service, with the same policy', async (t) => {
-  const app = await build(t)
+  const app = plain
   const html = (await app.inject({ url: '/' })).body
   const assets = [...attributeValues(html, 'src'), ...attributeValues(html, 'href')].filter((u) => u !== '/docs' && !u.startsWith('#'))
   t.same(assets.sort(), ['/app.js', '/favicon.svg', '/style.css'])
@@ -46,7 +49,7 @@ t.test('every asset the page references is served by the service, with the same 
 })
 
 t.test('the policy stays on the page: /docs keeps its own, API routes and 404s get none of it', async (t) => {
-  const app = await build(t)
+  const app = plain
   const docs = await app.inject({ url: '/docs' })
   t.equal(docs.statusCode, 200)
   t.not(docs.headers['content-security-policy'], EXPECTED_CSP)
@@ -58,7 +61,7 @@ t.test('the policy stays on the page: /docs keeps its own, API routes and 404s g
 })
 
 t.test('the page and its files stay out of the OpenAPI document', async (t) => {
-  const app = await build(t)
+  const app = plain
   const spec = (await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, unknown> }>()
   for (const path of ['/', '/index.html', '/app.js', '/style.css', '/favicon.svg']) {
     t.notOk(Object.hasOwn(spec.paths, path), `${path} is not documented`)

@@ -2,20 +2,19 @@ import { execFile } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { AppConfig } from '../../lib/config.js'
 import { CHAT_QUESTIONS, citationProblems, formatCheck, formatSummary, percentile, referencedIds, runSmoke } from '../../tools/lib/smoke-checks.js'
-import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
+import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 import { build } from '../helper.js'
 import { smokeCli } from '../../tools/smoke.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const run = promisify(execFile)
 
-interface TapLike { teardown(fn: () => unknown): void }
 
 /** The real app on a real loopback port; load shedding is not under test, so a busy machine cannot trigger it. */
-async function serve (t: TapLike, config: Partial<AppConfig> = {}): Promise<string> {
+async function serve (t: Test, config: Partial<AppConfig> = {}): Promise<string> {
   const app = await build(t, { OPENROUTER_API_KEY: '', MAX_EVENT_LOOP_DELAY_MS: 0, ...config })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { CorpusError, CorpusReadError, parseDocument, readCorpus } from '../../../lib/corpus/policy-files.js'
 import { parseCategoryList, parseCorpusConfig } from '../../../lib/corpus/config.js'
 import { headerFields, idFromFileName, parseDate } from '../../../lib/corpus/fields.js'
@@ -21,7 +21,7 @@ version: 1.0
 Body text.
 `
 
-function tempDir (t: { teardown: (fn: () => void) => void }, from?: string): string {
+function tempDir (t: Test, from?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'corpus-test-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   if (from !== undefined) cpSync(from, dir, { recursive: true })

@@ -1,15 +1,12 @@
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { ChatCompletionsClient, LlmError, type LlmClient, type LlmClientOptions, type LlmStreamEvent } from '../../../lib/llm/client.js'
-import { DEFAULT_FAKE_ANSWER, FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../../helpers/fake-llm-server.js'
+import { DEFAULT_FAKE_ANSWER, FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../../../tools/lib/fake-llm-server.js'
 
 const KEY = 'sk-or-v1-test-secret-0123456789'
 const MESSAGES = [{ role: 'system' as const, content: 'Answer from sources.' }, { role: 'user' as const, content: 'Can I carry PTO over?' }]
 
-interface Tap {
-  teardown (fn: () => unknown): void
-}
 
-async function setup (t: Tap, opts: LlmClientOptions = {}): Promise<{ server: FakeLlmServer, client: LlmClient }> {
+async function setup (t: Test, opts: LlmClientOptions = {}): Promise<{ server: FakeLlmServer, client: LlmClient }> {
   const server = await startFakeLlmServer()
   const client = new ChatCompletionsClient({
     baseUrl: server.url,

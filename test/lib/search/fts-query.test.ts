@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3'
 import fc from 'fast-check'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { FTS_STOPWORDS, ftsTerms, MAX_QUERY_TERMS, quoteFts, toFtsQuery } from '../../../lib/search/fts-query.js'
 import { FTS_TOKENIZER } from '../../../lib/search/index-schema.js'
 
-function ftsTable (t: { teardown: (fn: () => void) => void }): (query: string) => number[] {
+function ftsTable (t: Test): (query: string) => number[] {
   const db = new Database(':memory:')
   t.teardown(() => db.close())
   db.exec(`CREATE VIRTUAL TABLE docs USING fts5(heading, text, tokenize='${FTS_TOKENIZER}')`)

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createEmbedder, modelFingerprint } from '../../../lib/embedding/embedder.js'
 import { SCHEMA_VERSION } from '../../../lib/search/index-schema.js'
 import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
@@ -24,7 +24,7 @@ t.teardown(async () => {
 await buildIndex({ corpusDir: join(import.meta.dirname, '..', '..', 'fixtures', 'policies'), outPath: indexPath, embedder })
 const fingerprint = modelFingerprint(embedder.card)
 
-function open (t: { teardown: (fn: () => void) => void }, path = indexPath, expectedFingerprint = fingerprint): VectorStore {
+function open (t: Test, path = indexPath, expectedFingerprint = fingerprint): VectorStore {
   const store = openVectorStore(path, { expectedFingerprint })
   t.teardown(() => store.close())
   return store

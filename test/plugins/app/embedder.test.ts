@@ -1,24 +1,21 @@
-import Fastify, { type FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
-import { loadConfig, type AppConfig } from '../../../lib/config.js'
+import t, { type Test } from 'tap'
+import type { AppConfig } from '../../../lib/config.js'
 import { dot } from '../../../lib/embedding/l2.js'
 import embedderPlugin from '../../../plugins/app/embedder.js'
+import { bareApp } from '../../helper.js'
 import { writeTinyBert } from '../../helpers/tiny-bert.js'
 
 const root = mkdtempSync(join(tmpdir(), 'embedder-plugin-'))
 t.teardown(() => rmSync(root, { recursive: true, force: true }))
 
-async function build (t: { teardown(fn: () => unknown): void }, overrides: Partial<AppConfig>): Promise<FastifyInstance> {
-  const app = Fastify()
-  const config = loadConfig(overrides, {})
-  await app.register(fp(async (instance) => { instance.decorate('config', config) }, { name: 'config' }))
+async function build (t: Test, overrides: Partial<AppConfig>): Promise<FastifyInstance> {
+  const app = await bareApp(t, overrides)
   await app.register(embedderPlugin)
   await app.ready()
-  t.teardown(() => app.close())
   return app
 }
 

@@ -1,21 +1,15 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import client from 'prom-client'
-import configPlugin from '../../../plugins/config.js'
 import guardrailsPlugin, { TRIGGER_METRIC, type GuardrailsPluginOptions } from '../../../plugins/app/guardrails.js'
-import { loadConfig } from '../../../lib/config.js'
 import { metricName } from '../../../lib/ops/metric.js'
 import type { GuardrailsLevel, IntentModel } from '../../../lib/guardrails/index.js'
-import { build, captureLogs } from '../../helper.js'
+import { bareApp, build, captureLogs, type LogCapture } from '../../helper.js'
 
-interface TapLike { teardown(fn: () => unknown): void }
-
-async function bare (t: TapLike, level: GuardrailsLevel, opts: GuardrailsPluginOptions = {}, logs?: ReturnType<typeof captureLogs>): Promise<FastifyInstance> {
-  const app = Fastify({ logger: logs === undefined ? false : { level: 'debug', stream: logs.stream } })
-  await app.register(configPlugin, { config: loadConfig({ GUARDRAILS_LEVEL: level }, {}) })
+async function bare (t: Test, level: GuardrailsLevel, opts: GuardrailsPluginOptions = {}, logs?: LogCapture): Promise<FastifyInstance> {
+  const app = await bareApp(t, { GUARDRAILS_LEVEL: level }, logs)
   await app.register(guardrailsPlugin, opts)
   await app.ready()
-  t.teardown(() => app.close())
   return app
 }
 
@@ -113,15 +107,13 @@ t.test('the intent classifier is used only with the embedding model it was train
   const input = { question: 'How many vacation days do I get?', vector: Float32Array.from([0.6, 0.8]), topSimilarity: 0.7, topKeywordScore: 12 }
   const context = { banks: null, corpusWords: new Set<string>() }
   const logs = captureLogs()
-  const bareApp = await bare(t, 'standard', { intentModel: toy }, logs)
-  t.equal(bareApp.guardrails.screen(input, context, { vector: 0.25, keyword: 4 }), null, 'no embedder: the classifier stays off')
+  const noEmbedder = await bare(t, 'standard', { intentModel: toy }, logs)
+  t.equal(noEmbedder.guardrails.screen(input, context, { vector: 0.25, keyword: 4 }), null, 'no embedder: the classifier stays off')
   t.match(logs.text(), /intent classifier off/)
-  const withToy = Fastify({ logger: false })
+  const withToy = await bareApp(t, { GUARDRAILS_LEVEL: 'standard' })
   withToy.decorate('embedder', app.embedder)
-  await withToy.register(configPlugin, { config: loadConfig({ GUARDRAILS_LEVEL: 'standard' }, {}) })
   await withToy.register(guardrailsPlugin, { intentModel: toy })
   await withToy.ready()
-  t.teardown(() => withToy.close())
   const before = await triggers('semantic')
   t.same(withToy.guardrails.screen(input, context, { vector: 0.25, keyword: 4 }), { reason: 'injection', rule: 'semantic_model_injection' }, 'same embedding model: the classifier decides')
   t.equal(await triggers('semantic'), before + 1, 'counted as a semantic refusal')

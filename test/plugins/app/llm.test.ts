@@ -1,39 +1,27 @@
-import Fastify, { type FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
-import { Writable } from 'node:stream'
-import { test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { test, type Test } from 'tap'
 import type { AppConfig } from '../../../lib/config.js'
 import { ChatCompletionsClient } from '../../../lib/llm/client.js'
 import llmPlugin, { type LlmPluginOptions } from '../../../plugins/app/llm.js'
-import { DEFAULT_FAKE_ANSWER, startFakeLlmServer } from '../../helpers/fake-llm-server.js'
+import { DEFAULT_FAKE_ANSWER, startFakeLlmServer } from '../../../tools/lib/fake-llm-server.js'
+import { bareApp, captureLogs } from '../../helper.js'
 
 const KEY = 'sk-or-v1-plugin-secret-987654321'
 
-interface Tap {
-  teardown (fn: () => unknown): void
-}
 
-async function build (t: Tap, config: Partial<AppConfig>, opts: LlmPluginOptions = {}): Promise<{ app: FastifyInstance, logs: string[] }> {
-  const logs: string[] = []
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString())
-      done()
-    }
-  })
-  const app = Fastify({ logger: { level: 'debug', stream } })
-  await app.register(fp(async (f) => { f.decorate('config', config as AppConfig) }, { name: 'config' }))
+async function build (t: Test, config: Partial<AppConfig>, opts: LlmPluginOptions = {}): Promise<{ app: FastifyInstance, logs: () => string }> {
+  const logs = captureLogs()
+  const app = await bareApp(t, config, logs)
   await app.register(llmPlugin, opts)
   await app.ready()
-  t.teardown(() => app.close())
-  return { app, logs }
+  return { app, logs: logs.text }
 }
 
 test('without a key for OpenRouter the LLM is not configured', async (t) => {
   const { app, logs } = await build(t, { LLM_BASE_URL: 'https://openrouter.ai/api/v1', OPENROUTER_API_KEY: '' })
   t.equal(app.llm.client, null)
   t.equal(app.llm.status(), 'not_configured')
-  t.match(logs.join(''), /LLM_API_KEY is not set/)
+  t.match(logs(), /LLM_API_KEY is not set/)
 })
 
 test('missing config keys take defaults', async (t) => {
@@ -46,8 +34,8 @@ test('a key configures the client and is never logged', async (t) => {
   t.equal(app.llm.status(), 'operational')
   t.equal(app.llm.client?.model, 'openai/gpt-4o-mini')
   t.equal(app.llm.client?.baseUrl, 'https://openrouter.ai/api/v1')
-  t.match(logs.join(''), /LLM client ready/)
-  t.notMatch(logs.join(''), KEY)
+  t.match(logs(), /LLM client ready/)
+  t.notMatch(logs(), KEY)
 })
 
 test('a keyless local server answers through the configured client', async (t) => {
@@ -75,7 +63,7 @@ test('an open circuit shows in status() and is logged', async (t) => {
   const err = await app.llm.client?.complete({ messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)
   t.match(err, { kind: 'http', status: 500 })
   t.equal(app.llm.status(), 'circuit_open')
-  t.match(logs.join(''), /LLM circuit breaker changed state/)
+  t.match(logs(), /LLM circuit breaker changed state/)
 })
 
 test('closing the app closes the pool it created', async (t) => {

@@ -1,16 +1,16 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import t from 'tap'
-import { loadConfig, type AppConfig } from '../../../lib/config.js'
+import t, { type Test } from 'tap'
+import type { AppConfig } from '../../../lib/config.js'
 import { createEmbedder, type Embedder } from '../../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
 import { ModelMismatchError } from '../../../lib/errors.js'
 import policyIndexPlugin, { type PolicyIndexPluginOptions } from '../../../plugins/app/policy-index.js'
 import { buildIndex } from '../../../lib/corpus/build-index.js'
+import { bareApp, captureLogs } from '../../helper.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'vector-store-plugin-test-'))
 const embedder = createEmbedder({ modelDir: defaultModelDir })
@@ -28,17 +28,13 @@ interface Setup {
 }
 
 /** The plugin alone on a bare Fastify, with the config and embedder decorators it depends on. */
-async function start (t: { teardown: (fn: () => unknown) => void }, setup: Setup = {}): Promise<{ app: FastifyInstance, logs: () => string }> {
-  const lines: string[] = []
-  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done() } })
-  const app = Fastify({ logger: { level: 'info', stream } })
-  const config = loadConfig(setup.config ?? {}, {})
-  await app.register(fp(async (f) => { f.decorate('config', config) }, { name: 'config' }))
+async function start (t: Test, setup: Setup = {}): Promise<{ app: FastifyInstance, logs: () => string }> {
+  const logs = captureLogs()
+  const app = await bareApp(t, setup.config, logs, 'info')
   await app.register(fp(async (f) => { f.decorate('embedder', setup.embedder ?? embedder) }, { name: 'embedder' }))
   await app.register(policyIndexPlugin, setup.options ?? {})
   await app.ready()
-  t.teardown(() => app.close())
-  return { app, logs: () => lines.join('') }
+  return { app, logs: logs.text }
 }
 
 /** Replaces a file the way index:build does: a new file renamed over the old, never rewritten in place. */

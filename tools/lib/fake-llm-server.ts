@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net'
  * A real HTTP server on 127.0.0.1 speaking OpenAI's chat/completions protocol
  * (JSON, and SSE when the request says `stream: true`), scripted per request.
  * Each request takes the next queued step, or the default step when the queue
- * is empty.
+ * is empty. The tests and the benchmarks (as the provider's stand-in) share it.
  */
 export interface FakeStep {
   /** HTTP status (default 200). Error statuses get an OpenAI-style error body unless `body` is set. */
@@ -57,9 +57,14 @@ export interface FakeLlmServer {
   /** Base URL to give the client, e.g. http://127.0.0.1:40123/v1 */
   readonly url: string
   readonly origin: string
+  /** Every request so far, unless started with `record: false`. */
   readonly requests: RecordedRequest[]
+  /** How many requests arrived, recorded or not. */
+  readonly received: number
   enqueue (...steps: FakeStep[]): void
   setDefault (step: FakeStep): void
+  /** Forgets the queue and the requests and restores the first default step: one server serves several cases in turn. */
+  reset (): void
   /** Resolves with request number `index` (0-based) once it has arrived. */
   waitForRequest (index: number): Promise<RecordedRequest>
   close (): Promise<void>
@@ -68,13 +73,23 @@ export interface FakeLlmServer {
 export const DEFAULT_FAKE_ANSWER = 'Employees may carry over up to 5 unused PTO days [1].'
 export const FAKE_MODEL = 'fake/llm-1'
 
-export async function startFakeLlmServer (opts: { default?: FakeStep, basePath?: string } = {}): Promise<FakeLlmServer> {
+export interface FakeLlmOptions {
+  default?: FakeStep
+  basePath?: string
+  /** Keep each request (default true); a benchmark sending thousands only counts them. */
+  record?: boolean
+}
+
+export async function startFakeLlmServer (opts: FakeLlmOptions = {}): Promise<FakeLlmServer> {
   const basePath = opts.basePath ?? '/v1'
+  const record = opts.record ?? true
   const queue: FakeStep[] = []
   const requests: RecordedRequest[] = []
   const waiters: Array<() => void> = []
   const sockets = new Set<Socket>()
-  let fallback: FakeStep = opts.default ?? {}
+  const initial: FakeStep = opts.default ?? {}
+  let fallback = initial
+  let received = 0
 
   const server = createServer((req, res) => {
     void handle(req, res)
@@ -86,16 +101,19 @@ export async function startFakeLlmServer (opts: { default?: FakeStep, basePath?:
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawBody = await readBody(req)
-    const record = recordRequest(req, res, rawBody)
-    requests.push(record)
+    const request = recordRequest(req, res, rawBody)
+    received++
+    if (record) requests.push(request)
     for (const wake of waiters.splice(0)) wake()
     if (req.method !== 'POST' || req.url !== `${basePath}/chat/completions`) {
       sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}`, code: 404 } })
       return
     }
-    await respond(queue.shift() ?? fallback, record, res)
+    await respond(queue.shift() ?? fallback, request, res)
   }
 
+  // A benchmark's client keeps its connections for the whole run.
+  server.keepAliveTimeout = 60_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
@@ -103,8 +121,15 @@ export async function startFakeLlmServer (opts: { default?: FakeStep, basePath?:
     url: origin + basePath,
     origin,
     requests,
+    get received () { return received },
     enqueue: (...steps) => { queue.push(...steps) },
     setDefault: (step) => { fallback = step },
+    reset () {
+      queue.length = 0
+      requests.length = 0
+      received = 0
+      fallback = initial
+    },
     async waitForRequest (index) {
       while (requests.length <= index) await new Promise<void>((resolve) => waiters.push(resolve))
       return requests[index] as RecordedRequest
