@@ -8,10 +8,21 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { buildApp } from '../app.js'
-import { buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, decisionOf, INTENT_MODEL, screenQuestion, type ScreenSettings, type SemanticBanks } from '../lib/guardrails/index.js'
+import {
+  buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, decisionOf, INTENT_MODEL, screenQuestion, type ScreenSettings,
+  type SemanticBanks
+} from '../lib/guardrails/index.js'
 import { OFF_TOPIC_THRESHOLDS } from '../plugins/app/answerer.js'
 
-export interface SplitCase { id: string, text: string, category: string, kind?: string, history?: Array<{ role: string, content: string }>, expectPii: string[], expectDecision: string }
+export interface SplitCase {
+  id: string
+  text: string
+  category: string
+  kind?: string
+  history?: Array<{ role: string, content: string }>
+  expectPii: string[]
+  expectDecision: string
+}
 export interface Outcome { refused: string | null, stripped: boolean, pii: string[] }
 
 export type SplitName = 'dev' | 'test'
@@ -23,7 +34,8 @@ export const SPLITS: Record<SplitName, string[]> = {
 }
 
 export function readSplit (split: SplitName): SplitCase[] {
-  return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
+  return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n')
+    .filter((l) => l.trim() !== '').flatMap((l) => {
     const row = JSON.parse(l) as Record<string, unknown>
     const rowSplit = typeof row.split === 'string' ? row.split : (f === 'eval/questions.jsonl' ? 'dev' : split)
     return rowSplit === split ? [row] : []
@@ -31,11 +43,24 @@ export function readSplit (split: SplitName): SplitCase[] {
     if (typeof row.question === 'string') {
       // eval/questions.jsonl: answerable questions must be answered, 'none' ones refused.
       const category = row.type === 'none' || row.style === 'unanswerable' ? 'eval_unanswerable' : 'eval_answerable'
-      return { id: String(row.id), text: row.question, category, expectPii: [], expectDecision: category === 'eval_answerable' ? 'allow' : 'refuse' }
+      return {
+        id: String(row.id),
+        text: row.question,
+        category,
+        expectPii: [],
+        expectDecision: category === 'eval_answerable' ? 'allow' : 'refuse'
+      }
     }
     const standard = (row.expect as { standard: { decision: string, pii: string[] } }).standard
-    return { id: String(row.id), text: String(row.text), category: String(row.category), ...(typeof row.kind === 'string' ? { kind: row.kind } : {}),
-      ...(Array.isArray(row.history) ? { history: row.history as SplitCase['history'] } : {}), expectPii: standard.pii, expectDecision: standard.decision }
+    return {
+      id: String(row.id),
+      text: String(row.text),
+      category: String(row.category),
+      ...(typeof row.kind === 'string' ? { kind: row.kind } : {}),
+      ...(Array.isArray(row.history) ? { history: row.history as SplitCase['history'] } : {}),
+      expectPii: standard.pii,
+      expectDecision: standard.decision
+    }
   }))
 }
 
@@ -82,15 +107,24 @@ async function main (): Promise<void> {
       const rows: Record<string, Tally> = {}
       for (const c of readSplit(split)) {
         const checked = checkInput({ question: c.text, history: c.history }, 'standard')
-        const base = { refused: checked.refuse?.reason ?? null, stripped: decisionOf(checked) === 'strip', pii: checked.findings.pii_redacted as string[] }
+        const base = {
+          refused: checked.refuse?.reason ?? null,
+          stripped: decisionOf(checked) === 'strip',
+          pii: checked.findings.pii_redacted as string[]
+        }
         const outcomes: Record<Column, Outcome> = { rules: base, banks: base, full: base }
         if (base.refused === null) {
           const r = await app.retriever.retrieve({ query: checked.question, topK: 5, mode: 'hybrid' })
           const empty = r.results.length === 0
           for (const { key } of COLUMNS) {
-            const screened = screenQuestion({ question: checked.question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore }, layers[key])
+            const screened = screenQuestion({
+              question: checked.question, vector: r.queryVector, topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore
+            }, layers[key])
             // As in the chat pipeline: nothing retrieved at all is "not found", not off-topic.
-            outcomes[key] = { ...base, refused: screened !== null && !(empty && screened.reason === 'off_topic') ? screened.reason : empty ? 'no_relevant' : null }
+            outcomes[key] = {
+              ...base,
+              refused: screened !== null && !(empty && screened.reason === 'off_topic') ? screened.reason : empty ? 'no_relevant' : null
+            }
           }
         }
         const row = rows[c.category] ??= { n: 0, right: { rules: 0, banks: 0, full: 0 }, misses: [] }
@@ -102,13 +136,23 @@ async function main (): Promise<void> {
     }
     const pct = (a: number, n: number): string => `${a}/${n} (${((100 * a) / n).toFixed(1)} %)`
     for (const [split, rows] of Object.entries(report)) {
-      console.log(`\n${split} split, level standard\n| category | cases | ${COLUMNS.map((c) => c.title).join(' | ')} |\n| --- | --- |${COLUMNS.map(() => ' --- |').join('')}`)
-      for (const [category, r] of Object.entries(rows)) console.log(`| ${category} | ${r.n} | ${COLUMNS.map((c) => pct(r.right[c.key], r.n)).join(' | ')} |`)
+      console.log(`\n${split} split, level standard\n| category | cases | ${COLUMNS.map((c) => c.title).join(' | ')} |\n` +
+        `| --- | --- |${COLUMNS.map(() => ' --- |').join('')}`)
+      for (const [category, r] of Object.entries(rows)) {
+        console.log(`| ${category} | ${r.n} | ${COLUMNS.map((c) => pct(r.right[c.key], r.n)).join(' | ')} |`)
+      }
       // Case ids of the dev split only: the test split is for reporting, not for reading misses to tune on.
-      for (const [category, r] of Object.entries(rows)) if (split === 'dev' && r.misses.length > 0 && process.env.EVAL_VERBOSE) console.log(`${split} ${category} misses: ${r.misses.join(', ')}`)
+      for (const [category, r] of Object.entries(rows)) {
+        if (split === 'dev' && r.misses.length > 0 && process.env.EVAL_VERBOSE) {
+          console.log(`${split} ${category} misses: ${r.misses.join(', ')}`)
+        }
+      }
     }
     console.log(JSON.stringify(Object.fromEntries(Object.entries(report).map(([split, rows]) => [split,
-      Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, { cases: r.n, rules_only: r.right.rules, with_banks: r.right.banks, with_classifier: r.right.full }]))]))))
+      Object.fromEntries(Object.entries(rows).map(([k, r]) => [
+        k,
+        { cases: r.n, rules_only: r.right.rules, with_banks: r.right.banks, with_classifier: r.right.full }
+      ]))]))))
   } finally {
     await app.close()
   }

@@ -13,7 +13,9 @@ import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { buildApp } from '../app.js'
 import { checkInput, corpusHeadings, decisionOf, SEMANTIC_THRESHOLDS } from '../lib/guardrails/index.js'
-import { evidenceFeatures, INTENT_CLASSES, type IntentClass, type IntentEvidence, type IntentModel, type RefusingIntent } from '../lib/guardrails/intent-model.js'
+import {
+  evidenceFeatures, INTENT_CLASSES, type IntentClass, type IntentEvidence, type IntentModel, type RefusingIntent
+} from '../lib/guardrails/intent-model.js'
 import exemplars from '../lib/guardrails/exemplars.json' with { type: 'json' }
 import { readSplit } from './eval-guardrails-splits.js'
 import { type Dataset, predict, train, type TrainOptions } from './lib/softmax-regression.js'
@@ -41,7 +43,12 @@ function rows (headings: string[]): Row[] {
     const label = labelOf(c.category)
     if (label !== null) out.push({ text: c.text, label, group: groupOf(c.id, c.category) })
   }
-  const file = exemplars as { injection: Record<string, string[]>, other_person_data: string[], off_topic: Record<string, string[]>, legit: string[] }
+  const file = exemplars as {
+    injection: Record<string, string[]>
+    other_person_data: string[]
+    off_topic: Record<string, string[]>
+    legit: string[]
+  }
   for (const text of Object.values(file.injection).flat()) out.push({ text, label: 'injection', group: 'exemplars' })
   for (const text of file.other_person_data) out.push({ text, label: 'other_person_data', group: 'exemplars' })
   for (const text of Object.values(file.off_topic).flat()) out.push({ text, label: 'off_topic', group: 'exemplars' })
@@ -75,7 +82,12 @@ function strongEvidence (e: IntentEvidence): boolean {
   return (e.topSimilarity ?? 0) >= strongVector || (e.topKeywordScore ?? 0) >= strongKeyword
 }
 
-function chooseThresholds (probs: Float64Array, labels: IntentClass[], evidence: IntentEvidence[], maxFalse: number): Record<RefusingIntent, number> {
+function chooseThresholds (
+  probs: Float64Array,
+  labels: IntentClass[],
+  evidence: IntentEvidence[],
+  maxFalse: number
+): Record<RefusingIntent, number> {
   const K = INTENT_CLASSES.length
   const out = {} as Record<RefusingIntent, number>
   INTENT_CLASSES.forEach((label, k) => {
@@ -87,7 +99,13 @@ function chooseThresholds (probs: Float64Array, labels: IntentClass[], evidence:
   return out
 }
 
-function report (probs: Float64Array, labels: IntentClass[], groups: string[], evidence: IntentEvidence[], thresholds: Record<RefusingIntent, number>): void {
+function report (
+  probs: Float64Array,
+  labels: IntentClass[],
+  groups: string[],
+  evidence: IntentEvidence[],
+  thresholds: Record<RefusingIntent, number>
+): void {
   const K = INTENT_CLASSES.length
   const refused = (r: number): IntentClass | null => {
     let best: IntentClass | null = null
@@ -98,7 +116,8 @@ function report (probs: Float64Array, labels: IntentClass[], groups: string[], e
     })
     return best === 'off_topic' && strongEvidence(evidence[r] as IntentEvidence) ? null : best
   }
-  console.log('out-of-group figures (classifier alone, each group scored by a model trained without it)\n| group | class | rows | right |\n| --- | --- | --- | --- |')
+  console.log('out-of-group figures (classifier alone, each group scored by a model trained without it)\n' +
+    '| group | class | rows | right |\n| --- | --- | --- | --- |')
   for (const group of [...new Set(groups)].filter((g) => g !== 'exemplars').sort()) {
     for (const label of INTENT_CLASSES) {
       const idx = [...labels.keys()].filter((r) => groups[r] === group && labels[r] === label)
@@ -110,7 +129,9 @@ function report (probs: Float64Array, labels: IntentClass[], groups: string[], e
 }
 
 async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, 'max-false': { type: 'string', default: '1' } } })
+  const { values } = parseArgs({
+    options: { 'dry-run': { type: 'boolean', default: false }, 'max-false': { type: 'string', default: '1' } }
+  })
   const options: TrainOptions = { classes: INTENT_CLASSES.length, l2: 3e-4, iterations: 500, learningRate: 1, classBalance: 0.5 }
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
@@ -145,12 +166,14 @@ async function main (): Promise<void> {
     if (values['dry-run']) return
     const weights = train(data, options)
     const model: IntentModel & { about: string, trained: Record<string, unknown> } = {
-      about: 'Weights of the guardrails\' intent classifier (lib/guardrails/intent-model.ts), written by tools/train-guardrails.ts from the dev split only.',
+      about: 'Weights of the guardrails\' intent classifier (lib/guardrails/intent-model.ts), ' +
+        'written by tools/train-guardrails.ts from the dev split only.',
       embeddingModel: app.embedder.card.id,
       dimensions,
       thresholds,
       trained: { rows: labels.length, options },
-      weights: INTENT_CLASSES.map((_, k) => Array.from(weights.subarray(k * features, (k + 1) * features), (w) => Math.round(w * 1e5) / 1e5))
+      weights: INTENT_CLASSES.map((_, k) =>
+        Array.from(weights.subarray(k * features, (k + 1) * features), (w) => Math.round(w * 1e5) / 1e5))
     }
     writeFileSync(OUTPUT, JSON.stringify(model) + '\n')
     console.log(`wrote ${OUTPUT}`)

@@ -41,7 +41,9 @@ function fail (line: number, message: string): never {
 function parseExpectation (value: unknown, line: number): Expectation {
   if (typeof value !== 'object' || value === null) fail(line, 'expectation must be an object')
   const { decision, pii, reason } = value as Record<string, unknown>
-  if (decision !== 'allow' && decision !== 'redact' && decision !== 'strip' && decision !== 'refuse') fail(line, `bad decision ${String(decision)}`)
+  if (decision !== 'allow' && decision !== 'redact' && decision !== 'strip' && decision !== 'refuse') {
+    fail(line, `bad decision ${String(decision)}`)
+  }
   if (!Array.isArray(pii) || !pii.every((k) => (PII_KINDS as readonly unknown[]).includes(k))) fail(line, 'pii must list PII kinds')
   const out: Expectation = { decision, pii: pii as PiiKind[] }
   if (reason !== undefined) {
@@ -61,7 +63,9 @@ export function parseFixtures (jsonl: string): FixtureCase[] {
     if (!(FIXTURE_CATEGORIES as readonly unknown[]).includes(row.category)) fail(line, `bad category ${String(row.category)}`)
     const expectRow = row.expect as Record<string, unknown> | undefined
     if (expectRow === undefined) fail(line, 'expect is required')
-    const expect = Object.fromEntries(GUARDRAILS_LEVELS.map((level) => [level, parseExpectation(expectRow[level], line)])) as Record<GuardrailsLevel, Expectation>
+    const expect = Object.fromEntries(
+      GUARDRAILS_LEVELS.map((level) => [level, parseExpectation(expectRow[level], line)])
+    ) as Record<GuardrailsLevel, Expectation>
     const fixture: FixtureCase = { id: row.id, text: row.text, category: row.category as FixtureCategory, expect }
     if (Array.isArray(row.history)) fixture.history = row.history as UntrustedTurn[]
     if (typeof row.lexical === 'boolean') fixture.lexical = row.lexical

@@ -4,16 +4,26 @@ import { topicsSentence } from './topics.js'
 import { type UntrustedTurn, type GuardrailsLevel, type PiiKind, sortKinds } from './types.js'
 
 export * from './types.js'
-export { redactPii, findPii, piiKey, collectPiiKeys, luhnValid, ibanChecksumValid, PII_PLACEHOLDERS, type PiiMatch, type RedactionResult } from './pii.js'
-export { detectInjection, detectHistoryInjection, normaliseForDetection, stripInvisible, type InjectionResult, type HistoryInjectionResult } from './injection.js'
+export {
+  redactPii, findPii, piiKey, collectPiiKeys, luhnValid, ibanChecksumValid, PII_PLACEHOLDERS, type PiiMatch, type RedactionResult
+} from './pii.js'
+export {
+  detectInjection, detectHistoryInjection, normaliseForDetection, stripInvisible, type InjectionResult, type HistoryInjectionResult
+} from './injection.js'
 export { validateText, type TextProblem, type TextLimits } from './text-checks.js'
 export { isOffTopic, offTopicIntent, type OffTopicEvidence, type OffTopicThresholds, type OffTopicIntent } from './off-topic.js'
-export { checkOutput, truncateAnswer, leaksSystemPrompt, SYSTEM_PROMPT_REPLACEMENT, type OutputCheckInput, type OutputCheckResult } from './output.js'
+export {
+  checkOutput, truncateAnswer, leaksSystemPrompt, SYSTEM_PROMPT_REPLACEMENT, type OutputCheckInput, type OutputCheckResult
+} from './output.js'
 export { TOPICS_COVERED, mentionsWorkplace, topicsSentence } from './topics.js'
-export { screenQuestion, SEMANTIC_THRESHOLDS, type ScreenInput, type ScreenReason, type ScreenResult, type ScreenSettings, type SemanticThresholds } from './screen.js'
+export {
+  screenQuestion, SEMANTIC_THRESHOLDS, type ScreenInput, type ScreenReason, type ScreenResult, type ScreenSettings, type SemanticThresholds
+} from './screen.js'
 export { buildSemanticBanks, corpusHeadings, type SemanticBanks } from './semantic-guard.js'
 export { guessLanguage } from './language.js'
-export { INTENT_CLASSES, INTENT_MODEL, intentProbabilities, parseIntentModel, refusingIntent, type IntentClass, type IntentModel, type IntentScore } from './intent-model.js'
+export {
+  INTENT_CLASSES, INTENT_MODEL, intentProbabilities, parseIntentModel, refusingIntent, type IntentClass, type IntentModel, type IntentScore
+} from './intent-model.js'
 export { askForOtherPersonData, corpusVocabulary } from './other-person.js'
 
 export const REFUSAL_REASONS = ['injection', 'pii', 'off_topic', 'other_person_data', 'language'] as const
@@ -57,10 +67,12 @@ const REFUSALS: Record<RefusalReason, () => string> = {
     `reveal my configuration. Please ask your policy question on its own, for example about ${topicsSentence(6)}.`,
   pii: () => 'For your security I did not process that question because it contains a payment card number or a Social Security number. ' +
     'I never need those to answer policy questions: please remove them and ask again.',
-  off_topic: () => `I can only answer questions about company policies, so I can't help with that one. I can help with ${topicsSentence(8)}.`,
-  other_person_data: () => 'I can\'t share information about another person, such as a colleague\'s pay, rating, health, leave, contact details ' +
-    'or who reported a concern: that is their personal data, which the Data Privacy policy protects. I can explain how the policy ' +
-    'works in general (for example how pay or reviews are decided), and HR can help with anything that concerns you directly.',
+  off_topic: () => 'I can only answer questions about company policies, so I can\'t help with that one. ' +
+    `I can help with ${topicsSentence(8)}.`,
+  other_person_data: () => 'I can\'t share information about another person, such as a colleague\'s pay, rating, health, leave, ' +
+    'contact details or who reported a concern: that is their personal data, which the Data Privacy policy protects. ' +
+    'I can explain how the policy works in general (for example how pay or reviews are decided), ' +
+    'and HR can help with anything that concerns you directly.',
   language: () => 'I can only answer questions written in English for now. Please ask again in English, for example: ' +
     '"How many vacation days do I get?"'
 }
@@ -77,10 +89,21 @@ const REFUSED_IN_STRICT: PiiKind[] = ['card', 'ssn']
  * question remains (otherwise refuses) and drops planted history turns; `strict` redacts PII, refuses any card number
  * or SSN, and refuses any injection signal, in the question or the history.
  */
-export function checkInput<T extends UntrustedTurn> (input: InputCheckInput<T>, level: GuardrailsLevel, options: InputCheckOptions = {}): InputCheckResult<T> {
+export function checkInput<T extends UntrustedTurn> (
+  input: InputCheckInput<T>,
+  level: GuardrailsLevel,
+  options: InputCheckOptions = {}
+): InputCheckResult<T> {
   const history = [...(input.history ?? [])]
   if (level === 'off') {
-    return { question: input.question, history, findings: { pii_redacted: [], injection: false, off_topic: false }, reasons: [], stripped: false, dropped_turns: [] }
+    return {
+      question: input.question,
+      history,
+      findings: { pii_redacted: [], injection: false, off_topic: false },
+      reasons: [],
+      stripped: false,
+      dropped_turns: []
+    }
   }
   const injection = detectInjection(input.question, level)
   const historyInjection = detectHistoryInjection(history, level)
@@ -104,7 +127,12 @@ export function checkInput<T extends UntrustedTurn> (input: InputCheckInput<T>, 
   return result
 }
 
-function refusalReason (level: GuardrailsLevel, questionInjection: boolean, historyInjection: boolean, kinds: PiiKind[]): RefusalReason | undefined {
+function refusalReason (
+  level: GuardrailsLevel,
+  questionInjection: boolean,
+  historyInjection: boolean,
+  kinds: PiiKind[]
+): RefusalReason | undefined {
   if (questionInjection || (level === 'strict' && historyInjection)) return 'injection'
   if (level === 'strict' && kinds.some((k) => REFUSED_IN_STRICT.includes(k))) return 'pii'
   return undefined

@@ -48,7 +48,8 @@ export function intentProbabilities (model: IntentModel, vector: Float32Array, e
   const logits = new Float64Array(INTENT_CLASSES.length)
   for (let k = 0; k < logits.length; k++) {
     const w = model.weights[k] as number[]
-    let sum = (w[model.dimensions] as number) * extra[0] + (w[model.dimensions + 1] as number) * extra[1] + (w[model.dimensions + 2] as number)
+    let sum = (w[model.dimensions] as number) * extra[0] + (w[model.dimensions + 1] as number) * extra[1] +
+      (w[model.dimensions + 2] as number)
     for (let i = 0; i < model.dimensions; i++) sum += (w[i] as number) * (vector[i] as number)
     logits[k] = sum
   }
@@ -84,7 +85,9 @@ export function refusingIntent (model: IntentModel, vector: Float32Array, eviden
 export function parseIntentModel (value: unknown): IntentModel {
   const m = value as Partial<IntentModel> | null
   if (typeof m !== 'object' || m === null) throw new Error('intent model: not an object')
-  if (typeof m.embeddingModel !== 'string' || !Number.isInteger(m.dimensions) || (m.dimensions ?? 0) <= 0) throw new Error('intent model: embeddingModel and dimensions are required')
+  if (typeof m.embeddingModel !== 'string' || !Number.isInteger(m.dimensions) || (m.dimensions ?? 0) <= 0) {
+    throw new Error('intent model: embeddingModel and dimensions are required')
+  }
   const dimensions = m.dimensions as number
   if (!Array.isArray(m.weights) || m.weights.length !== INTENT_CLASSES.length ||
     !m.weights.every((row) => Array.isArray(row) && row.length === dimensions + 3 && row.every((x) => Number.isFinite(x)))) {

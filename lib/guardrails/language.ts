@@ -1,7 +1,8 @@
 import { detectAll } from 'tinyld/light'
 
 // Short English questions carry these; a question with almost none of them and a non-English best guess is not English.
-const ENGLISH_FUNCTION_WORDS = new Set(('a an the and or but if of to in on at for from by with about as into over under is are was were be been am ' +
+const ENGLISH_FUNCTION_WORDS = new Set((
+  'a an the and or but if of to in on at for from by with about as into over under is are was were be been am ' +
   'do does did have has had i you he she we they it my your our their me us him her them what when where who whom which why how can ' +
   'could may might should would will shall must not no yes this that these those there here get got any all some many much more most ' +
   'after before during than then so just also only per off out up lol pls please thanks hi hey').split(' '))
@@ -20,7 +21,9 @@ export function guessLanguage (question: string): LanguageGuess {
   const text = question.normalize('NFKC')
   const words = text.toLowerCase().match(/\p{L}+/gu) ?? []
   // The share is cheap and settles most questions; the detector (about 0.6 ms) runs only on the rest.
-  if (words.length < 3 || words.filter((w) => ENGLISH_FUNCTION_WORDS.has(w)).length / words.length >= 0.2) return { english: true, language: 'en' }
+  if (words.length < 3 || words.filter((w) => ENGLISH_FUNCTION_WORDS.has(w)).length / words.length >= 0.2) {
+    return { english: true, language: 'en' }
+  }
   const best = detectAll(text)[0]
   return { english: best === undefined || best.lang === 'en', language: best?.lang ?? '' }
 }

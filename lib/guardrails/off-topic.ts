@@ -14,7 +14,8 @@ export interface OffTopicThresholds {
   keyword: number
 }
 
-export type OffTopicIntent = 'coding' | 'creative_writing' | 'weather' | 'markets' | 'politics' | 'entertainment' | 'general_knowledge' | 'other_company'
+export type OffTopicIntent =
+  'coding' | 'creative_writing' | 'weather' | 'markets' | 'politics' | 'entertainment' | 'general_knowledge' | 'other_company'
 
 interface IntentRule {
   intent: OffTopicIntent
@@ -23,26 +24,95 @@ interface IntentRule {
   hard: boolean
 }
 
-const LANGUAGES = String.raw`(?:python|javascript|typescript|java|c#|c\+\+|golang|go|rust|ruby|php|perl|kotlin|swift|scala|sql|bash|shell|powershell|html|css|react|node(?:\.js)?|vba|excel\s+formula|regex|r)`
-const ARTIFACTS = String.raw`(?:script|function|program|code|class|method|query|regex|regular\s+expression|snippet|app|application|algorithm|macro|loop|api|website|unit\s+tests?)`
-const COMPANIES = String.raw`(?:google|alphabet|amazon|microsoft|apple|meta|facebook|netflix|tesla|ibm|oracle|salesforce|uber|airbnb|twitter|openai|nvidia|intel|walmart|deloitte|accenture|mckinsey|jp\s?morgan|goldman\s+sachs|spacex|spotify|linkedin|adobe|samsung|sap|shopify|stripe)`
+const LANGUAGES =
+  String.raw`(?:python|javascript|typescript|java|c#|c\+\+|golang|go|rust|ruby|php|perl` +
+  String.raw`|kotlin|swift|scala|sql|bash|shell|powershell|html|css|react|node(?:\.js)?` +
+  String.raw`|vba|excel\s+formula|regex|r)`
+const ARTIFACTS =
+  String.raw`(?:script|function|program|code|class|method|query|regex|regular\s+expression` +
+  String.raw`|snippet|app|application|algorithm|macro|loop|api|website|unit\s+tests?)`
+const COMPANIES =
+  String.raw`(?:google|alphabet|amazon|microsoft|apple|meta|facebook|netflix|tesla|ibm|` +
+  String.raw`oracle|salesforce|uber|airbnb|twitter|openai|nvidia|intel|walmart|deloitte` +
+  String.raw`|accenture|mckinsey|jp\s?morgan|goldman\s+sachs|spacex|spotify|linkedin|adobe` +
+  String.raw`|samsung|sap|shopify|stripe)`
 
 const INTENT_RULES: IntentRule[] = [
-  { intent: 'coding', hard: true, re: new RegExp(String.raw`\b(?:write|create|generate|give\s+me|code|implement|build|make)\s+(?:me\s+)?(?:an?\s+|some\s+|the\s+)?(?:${LANGUAGES}\s+)${ARTIFACTS}\b`) },
-  { intent: 'coding', hard: true, re: new RegExp(String.raw`\b(?:write|create|generate|give\s+me|implement)\s+(?:me\s+)?(?:an?\s+|some\s+|the\s+)?(?:${ARTIFACTS})\s+(?:that|which|to|for)\b`) },
-  { intent: 'coding', hard: true, re: new RegExp(String.raw`\b(?:in|using|with)\s+${LANGUAGES}\b[^.?!]{0,40}\b(?:how\s+(?:do|can)\s+i|write|implement|sort|parse|reverse|loop|convert)\b|\bhow\s+(?:do|can)\s+i\s+(?:sort|parse|reverse|iterate|loop|concatenate|split|convert|declare|import)\b[^.?!]{0,60}\bin\s+${LANGUAGES}\b`) },
-  { intent: 'coding', hard: true, re: /\b(?:debug|fix|refactor|optimi[sz]e|review|explain)\s+(?:this|my|the\s+following)\s+(?:code|function|script|program|query|regex|stack\s*trace|error)\b|```|\b(?:def|function|class)\s+\w+\s*\(|\bconsole\.log\(|\bprint\(|#include\s*<|\bpublic\s+static\s+void\b|\bselect\s+[\w*, ]+\s+from\s+\w+|\b(?:syntaxerror|typeerror|nullpointerexception|segmentation\s+fault|traceback\s+\(most\s+recent)/ },
-  { intent: 'creative_writing', hard: true, re: /\b(?:write|compose|generate|create)\s+(?:me\s+)?(?:an?\s+|some\s+)?(?:poem|song|story|haiku|limerick|rap|joke|sonnet|essay|novel|screenplay|lyrics)\b|\btell\s+me\s+(?:an?\s+)?(?:joke|story|riddle)\b/ },
-  { intent: 'weather', hard: false, re: /\b(?:weather|forecast|temperature|humidity)\b[^.?!]{0,30}\b(?:today|tomorrow|tonight|this\s+week(?:end)?|next\s+week|in\s+[a-z]+|like|outside|be)\b|\bwill\s+it\s+(?:rain|snow|be\s+sunny|be\s+hot|be\s+cold)\b|\bweather\s+forecast\b/ },
-  { intent: 'markets', hard: false, re: /\b(?:stock|share)\s+price\b|\bprice\s+of\s+(?:bitcoin|ethereum|gold|oil|crypto)\b|\b(?:bitcoin|ethereum|dogecoin|crypto(?:currency)?|nasdaq|s&p\s*500|dow\s+jones)\b|\bshould\s+i\s+(?:buy|sell|invest\s+in|short)\b/ },
-  { intent: 'politics', hard: false, re: /\b(?:what\s+do\s+you\s+think|your\s+(?:opinion|view|take|thoughts)|do\s+you\s+(?:support|like|agree|prefer)|who\s+(?:will|should|would)\s+(?:win|i\s+vote|we\s+vote)|who\s+should\s+i\s+vote|is\s+it\s+(?:right|wrong)\s+that)\b[^.?!]{0,60}\b(?:trump|biden|harris|obama|election|democrats?|republicans?|tories|labour\s+party|abortion|gun\s+control|brexit|putin|ukraine|israel|gaza|palestine|politics|political|president|prime\s+minister|immigration|religion|god)\b|\bwho\s+(?:will|is\s+going\s+to)\s+win\s+the\s+(?:election|presidency)\b|\bwho\s+should\s+i\s+vote\s+for\b/ },
-  { intent: 'entertainment', hard: false, re: /\b(?:recipe|recipes|cook|bake|movie|movies|film|tv\s+show|netflix\s+series|song|album|lyrics|horoscope|zodiac|celebrity|football|soccer|nba|nfl|world\s+cup|super\s+bowl|olympics|premier\s+league|video\s+game|playstation|xbox|restaurant|pizza|guitar|vacation\s+spot|tourist\s+attractions?)\b/ },
-  { intent: 'general_knowledge', hard: false, re: /\b(?:capital\s+of|population\s+of|how\s+(?:tall|far|old|big|deep|long)\s+is\s+(?:the\s+)?(?:mount|moon|sun|earth|eiffel|everest|pacific|amazon|nile|[a-z]+\s+river)|who\s+(?:invented|discovered|wrote|painted|directed|composed)|when\s+did\s+(?:world\s+war|the\s+(?:roman|french|american|industrial))|meaning\s+of\s+life|speed\s+of\s+light|square\s+root\s+of|what\s+is\s+\d+\s*[-+*/x×]\s*\d+|solve\s+(?:this|the|for)\s+|translate\s+["'a-z][^?]{0,80}\s+(?:in)?to\s+(?:french|spanish|german|italian|chinese|japanese|portuguese|dutch|russian|arabic))\b/ },
-  { intent: 'other_company', hard: true, re: new RegExp(String.raw`\b${COMPANIES}'?s\s+(?:\w+\s+){0,2}(?:polic(?:y|ies)|pto|vacation|leave|holidays?|benefits|perks|salar(?:y|ies)|pay|culture|handbook|remote|bonus|stock|rules)\b|\b(?:polic(?:y|ies)|pto|vacation|leave|holidays?|benefits|perks|salar(?:y|ies)|culture)\s+(?:at|of|in)\s+${COMPANIES}\b|\b${COMPANIES}\s+(?:employees|staff|workers|engineers)\s+(?:get|have|receive|earn)\b|\bdoes\s+${COMPANIES}\s+(?:offer|give|provide|have|pay|allow)\b|\b(?:other|another|competitor'?s?|rival)\s+compan(?:y|y's|ies|ies')\s+(?:\w+\s+){0,3}(?:polic(?:y|ies)|pto|vacation|leave|benefits|perks|offer|give|do)\b|\bcompetitors?'?\s+(?:polic(?:y|ies)|benefits|perks|pto)\b`) }
+  { intent: 'coding', hard: true, re: new RegExp(
+    String.raw`\b(?:write|create|generate|give\s+me|code|implement|build|make)\s+(?:me\s+)?(?:an?\s+` +
+    String.raw`|some\s+|the\s+)?(?:${LANGUAGES}\s+)${ARTIFACTS}\b`) },
+  { intent: 'coding', hard: true, re: new RegExp(
+    String.raw`\b(?:write|create|generate|give\s+me|implement)\s+(?:me\s+)?(?:an?\s+|some\s+` +
+    String.raw`|the\s+)?(?:${ARTIFACTS})\s+(?:that|which|to|for)\b`) },
+  { intent: 'coding', hard: true, re: new RegExp(
+    String.raw`\b(?:in|using|with)\s+${LANGUAGES}\b[^.?!]{0,40}\b(?:how\s+(?:do|can)\s+i` +
+    String.raw`|write|implement|sort|parse|reverse|loop|convert)\b|\bhow\s+(?:do|can)\s+i\s+(?:sort` +
+    String.raw`|parse|reverse|iterate|loop|concatenate|split|convert|declare|import)\b[^.?!]{0,60}\bin\s+${LANGUAGES}\b`) },
+  { intent: 'coding', hard: true, re: new RegExp([
+    String.raw`\b(?:debug|fix|refactor|optimi[sz]e|review|explain)\s+(?:this|my|the\s+following)\s+` +
+      String.raw`(?:code|function|script|program|query|regex|stack\s*trace|error)\b`,
+    '```',
+    String.raw`\b(?:def|function|class)\s+\w+\s*\(|\bconsole\.log\(|\bprint\(|#include\s*<|\bpublic\s+static\s+void\b`,
+    String.raw`\bselect\s+[\w*, ]+\s+from\s+\w+`,
+    String.raw`\b(?:syntaxerror|typeerror|nullpointerexception|segmentation\s+fault|traceback\s+\(most\s+recent)`
+  ].join('|')) },
+  { intent: 'creative_writing', hard: true, re: new RegExp([
+    String.raw`\b(?:write|compose|generate|create)\s+(?:me\s+)?(?:an?\s+|some\s+)?(?:poem` +
+      String.raw`|song|story|haiku|limerick|rap|joke|sonnet|essay|novel|screenplay|lyrics)\b`,
+    String.raw`\btell\s+me\s+(?:an?\s+)?(?:joke|story|riddle)\b`
+  ].join('|')) },
+  { intent: 'weather', hard: false, re: new RegExp([
+    String.raw`\b(?:weather|forecast|temperature|humidity)\b[^.?!]{0,30}\b(?:today|tomorrow` +
+      String.raw`|tonight|this\s+week(?:end)?|next\s+week|in\s+[a-z]+|like|outside|be)\b`,
+    String.raw`\bwill\s+it\s+(?:rain|snow|be\s+sunny|be\s+hot|be\s+cold)\b|\bweather\s+forecast\b`
+  ].join('|')) },
+  { intent: 'markets', hard: false, re: new RegExp([
+    String.raw`\b(?:stock|share)\s+price\b|\bprice\s+of\s+(?:bitcoin|ethereum|gold|oil|crypto)\b`,
+    String.raw`\b(?:bitcoin|ethereum|dogecoin|crypto(?:currency)?|nasdaq|s&p\s*500|dow\s+jones)\b`,
+    String.raw`\bshould\s+i\s+(?:buy|sell|invest\s+in|short)\b`
+  ].join('|')) },
+  { intent: 'politics', hard: false, re: new RegExp([
+    String.raw`\b(?:what\s+do\s+you\s+think|your\s+(?:opinion|view|take|thoughts)|do\s+you\s+(?:support` +
+      String.raw`|like|agree|prefer)|who\s+(?:will|should|would)\s+(?:win|i\s+vote|we\s+vote)` +
+      String.raw`|who\s+should\s+i\s+vote|is\s+it\s+(?:right|wrong)\s+that)\b[^.?!]{0,60}\b(?:trump` +
+      String.raw`|biden|harris|obama|election|democrats?|republicans?|tories|labour\s+party` +
+      String.raw`|abortion|gun\s+control|brexit|putin|ukraine|israel|gaza|palestine|politics` +
+      String.raw`|political|president|prime\s+minister|immigration|religion|god)\b`,
+    String.raw`\bwho\s+(?:will|is\s+going\s+to)\s+win\s+the\s+(?:election|presidency)\b|\bwho\s+should\s+i\s+vote\s+for\b`
+  ].join('|')) },
+  { intent: 'entertainment', hard: false, re: new RegExp(
+    String.raw`\b(?:recipe|recipes|cook|bake|movie|movies|film|tv\s+show|netflix\s+series` +
+    String.raw`|song|album|lyrics|horoscope|zodiac|celebrity|football|soccer|nba|nfl|world\s+cup` +
+    String.raw`|super\s+bowl|olympics|premier\s+league|video\s+game|playstation|xbox|restaurant` +
+    String.raw`|pizza|guitar|vacation\s+spot|tourist\s+attractions?)\b`
+  ) },
+  { intent: 'general_knowledge', hard: false, re: new RegExp(
+    String.raw`\b(?:capital\s+of|population\s+of|how\s+(?:tall|far|old|big|deep|long)\s+is\s+(?:the\s+)?(?:mount` +
+    String.raw`|moon|sun|earth|eiffel|everest|pacific|amazon|nile|[a-z]+\s+river)|who\s+(?:invented` +
+    String.raw`|discovered|wrote|painted|directed|composed)|when\s+did\s+(?:world\s+war` +
+    String.raw`|the\s+(?:roman|french|american|industrial))|meaning\s+of\s+life|speed\s+of\s+light` +
+    String.raw`|square\s+root\s+of|what\s+is\s+\d+\s*[-+*/x×]\s*\d+|solve\s+(?:this|the` +
+    String.raw`|for)\s+|translate\s+["'a-z][^?]{0,80}\s+(?:in)?to\s+(?:french|spanish|german` +
+    String.raw`|italian|chinese|japanese|portuguese|dutch|russian|arabic))\b`
+  ) },
+  { intent: 'other_company', hard: true, re: new RegExp(
+    String.raw`\b${COMPANIES}'?s\s+(?:\w+\s+){0,2}(?:polic(?:y|ies)|pto|vacation|leave|` +
+    String.raw`holidays?|benefits|perks|salar(?:y|ies)|pay|culture|handbook|remote|bonus` +
+    String.raw`|stock|rules)\b|\b(?:polic(?:y|ies)|pto|vacation|leave|holidays?|benefits` +
+    String.raw`|perks|salar(?:y|ies)|culture)\s+(?:at|of|in)\s+${COMPANIES}\b|\b${COMPANIES}\s+(?:employees` +
+    String.raw`|staff|workers|engineers)\s+(?:get|have|receive|earn)\b|\bdoes\s+${COMPANIES}\s+(?:offer` +
+    String.raw`|give|provide|have|pay|allow)\b|\b(?:other|another|competitor'?s?|rival)` +
+    String.raw`\s+compan(?:y|y's|ies|ies')\s+(?:\w+\s+){0,3}(?:polic(?:y|ies)|pto|vacation` +
+    String.raw`|leave|benefits|perks|offer|give|do)\b|\bcompetitors?'?\s+(?:polic(?:y|ies)` +
+    String.raw`|benefits|perks|pto)\b`) }
 ]
 
 // "Can I ..." and "Am I allowed to ..." ask what a policy permits, so soft intents never apply to them.
-const PERMISSION_QUESTION = /\b(?:can|may|could)\s+(?:i|we|employees|staff|my\s+team)\b|\b(?:am\s+i|are\s+we|are\s+employees|is\s+(?:it|staff))\s+(?:ok|okay|allowed|permitted|fine|able)\b|\bdo\s+(?:i|we)\s+need\s+(?:approval|permission)\b|\bpolicy\s+(?:on|for|about|regarding)\b/
+const PERMISSION_QUESTION = new RegExp([
+  String.raw`\b(?:can|may|could)\s+(?:i|we|employees|staff|my\s+team)\b`,
+  String.raw`\b(?:am\s+i|are\s+we|are\s+employees|is\s+(?:it|staff))\s+(?:ok|okay|allowed|permitted|fine|able)\b`,
+  String.raw`\bdo\s+(?:i|we)\s+need\s+(?:approval|permission)\b|\bpolicy\s+(?:on|for|about|regarding)\b`
+].join('|'))
 
 /** Obvious requests no policy can answer, recognised from wording alone. */
 export function offTopicIntent (question: string): OffTopicIntent | null {

@@ -4,18 +4,69 @@
  */
 
 // Someone other than the asker: a role or relation, a group of colleagues, or a title before a name.
-const THIRD_PARTY = /\b(?:my|our|this|that|his|her|their)\s+(?:new\s+|former\s+|old\s+)?(?:colleague|co-?worker|teammate|team\s*mate|team\s+lead|deskmate|manager|boss|supervisor|direct\s+reports?|employee|staff\s+member|new\s+hire|new\s+starter|intern|assistant|ceo|cfo|cto|coo|director|predecessor|successor|team\s+members?)s?\b|\b(?:the|our)\s+(?:ceo|cfo|cto|coo|new\s+(?:hire|starter)\s+in|(?:new\s+)?head\s+of|vp\s+of)\b|\bwhich\s+(?:of\s+(?:my|our|the)\s+)?(?:employees?|colleagues?|co-?workers?|people|persons?|team\s+members|staff|direct\s+reports)\b|\b(?:names?|list)\s+of\s+(?:the\s+)?(?:employees|people|colleagues|staff)\b|\b(?:everyone|anyone)\s+in\s+(?:my|our|the)\s+(?:team|department|office|group)\b|\bthe\s+(?:person|guy|woman|man|people)\s+(?:who|that|next|in|from)\b|\bwho\b[^.?!]{0,30}\bin\s+(?:my|our|the)\s+(?:team|department|office|group)\b/
+const THIRD_PARTY = new RegExp([
+  String.raw`\b(?:my|our|this|that|his|her|their)\s+(?:new\s+|former\s+|old\s+)?(?:colleague` +
+    String.raw`|co-?worker|teammate|team\s*mate|team\s+lead|deskmate|manager|boss|supervisor` +
+    String.raw`|direct\s+reports?|employee|staff\s+member|new\s+hire|new\s+starter|intern` +
+    String.raw`|assistant|ceo|cfo|cto|coo|director|predecessor|successor|team\s+members?)s?\b`,
+  String.raw`\b(?:the|our)\s+(?:ceo|cfo|cto|coo|new\s+(?:hire|starter)\s+in|(?:new\s+)?head\s+of|vp\s+of)\b`,
+  String.raw`\bwhich\s+(?:of\s+(?:my|our|the)\s+)?(?:employees?|colleagues?|co-?workers?` +
+    String.raw`|people|persons?|team\s+members|staff|direct\s+reports)\b`,
+  String.raw`\b(?:names?|list)\s+of\s+(?:the\s+)?(?:employees|people|colleagues|staff)\b`,
+  String.raw`\b(?:everyone|anyone)\s+in\s+(?:my|our|the)\s+(?:team|department|office|group)\b`,
+  String.raw`\bthe\s+(?:person|guy|woman|man|people)\s+(?:who|that|next|in|from)\b`,
+  String.raw`\bwho\b[^.?!]{0,30}\bin\s+(?:my|our|the)\s+(?:team|department|office|group)\b`
+].join('|'))
 const TITLE_AND_NAME = /\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z]/
 
 // What the policies protect about a person.
-const ATTRIBUTE = /\b(?:salary|salaries|paid|pay|earns?|earning|earned|make|makes|bonus(?:es)?|raise|compensation|rating|ratings|rated|score|scored|appraisal|review|pip|improvement\s+plan|sick|illness|ill|medical|condition|diagnos\w*|disability|disabled|pregnan\w*|cancer|health|address|live|lives|phone\s+number|mobile(?:\s+number)?|personal\s+(?:email|e-mail|phone|number|details)|contact\s+details|birthday|date\s+of\s+birth|age|fired|dismissed|let\s+go|sacked|disciplin\w*|warning|investigation|complain\w*|complaint|reported|report(?:ed)?\s+(?:me|him|her|them)|whistle-?blow\w*|grievance|expenses?|claimed|visa|immigration|divorce|resigned|resign|leave|days?\s+off|time\s+off|accommodation|religio\w*)\b/i
+const ATTRIBUTE = new RegExp(
+  String.raw`\b(?:salary|salaries|paid|pay|earns?|earning|earned|make|makes|bonus(?:es)?` +
+  String.raw`|raise|compensation|rating|ratings|rated|score|scored|appraisal|review|pip` +
+  String.raw`|improvement\s+plan|sick|illness|ill|medical|condition|diagnos\w*|disability` +
+  String.raw`|disabled|pregnan\w*|cancer|health|address|live|lives|phone\s+number|mobile(?:\s+number)?` +
+  String.raw`|personal\s+(?:email|e-mail|phone|number|details)|contact\s+details|birthday` +
+  String.raw`|date\s+of\s+birth|age|fired|dismissed|let\s+go|sacked|disciplin\w*|warning` +
+  String.raw`|investigation|complain\w*|complaint|reported|report(?:ed)?\s+(?:me|him|her` +
+  String.raw`|them)|whistle-?blow\w*|grievance|expenses?|claimed|visa|immigration|divorce` +
+  String.raw`|resigned|resign|leave|days?\s+off|time\s+off|accommodation|religio\w*)\b`,
+  'i'
+)
 
 // Asking for a fact about someone, not how something works or what the asker may do.
-const FACT_QUESTION = /^(?:so\s+|and\s+|hey,?\s+|quick\s+question:?\s+)?(?:what(?:'s|\s+is|\s+was|\s+are|\s+were|\s+did|\s+does|\s+medical|\s+salary|\s+bonus|\s+rating|\s+score)?|how\s+(?:much|many|long|often)|is|was|are|were|did|does|has|have|why|when|where|who|whom|which|whose|tell\s+me|give\s+me|show\s+me|list|can\s+you\s+(?:tell|give|show|share|list|find)|could\s+you\s+(?:tell|give|show|share|list|find)|do\s+you\s+know)\b/i
+const FACT_QUESTION = new RegExp(
+  String.raw`^(?:so\s+|and\s+|hey,?\s+|quick\s+question:?\s+)?(?:what(?:'s|\s+is|\s+was` +
+  String.raw`|\s+are|\s+were|\s+did|\s+does|\s+medical|\s+salary|\s+bonus|\s+rating|\s+score)?` +
+  String.raw`|how\s+(?:much|many|long|often)|is|was|are|were|did|does|has|have|why|when` +
+  String.raw`|where|who|whom|which|whose|tell\s+me|give\s+me|show\s+me|list|can\s+you\s+(?:tell` +
+  String.raw`|give|show|share|list|find)|could\s+you\s+(?:tell|give|show|share|list|find)` +
+  String.raw`|do\s+you\s+know)\b`,
+  'i'
+)
 // The asker's own situation or a how-to: "How do I report...", "Can my coworkers see my salary?".
-const ABOUT_PROCEDURE = /^(?:how\s+(?:do|can|should|would|does|is|are)|what\s+(?:should|do|can|must|happens|if)|can\s+(?:i|we|my|a|an|the)|may\s+i|should\s+i|do\s+i|am\s+i|is\s+it|are\s+(?:we|there)|what\s+are\s+(?:the|my)\s+(?:rules|options|rights)|who\s+(?:do|should|can)\s+i|who\s+(?:approves|decides|handles|is\s+responsible|sets|can))\b/i
-const CAPITALISED_NAME = /(?<=[a-z0-9,']\s)(?!(?:I|HR|IT|PTO|BYOD|MFA|VPN|CEO|CFO|CTO|PIP|SSN|EU|UK|US|USA|OK|ChatGPT|Windows|Android|iPhone|Mac|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December|English|London|Paris|Berlin|Madrid|Rome|Europe|Slack|Teams|Zoom|Google|Microsoft|Workday|Concur)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\b/g
-const WHO_REPORTED = /\b(?:who|which\s+(?:employee|colleague|person|people|of\s+(?:my|our|the)\s+\w+))\b[^.?!]{0,40}\b(?:reported|complained|filed|raised|made|blew|called|contacted|talking\s+to|spoke\s+to)\b[^.?!]{0,40}\b(?:report|complaint|concern|grievance|whistle|hotline|hr|about\s+me|against|harassment|fraud|misconduct|conflict)|\bwho\s+(?:reported|complained\s+about|told\s+on)\b/i
+const ABOUT_PROCEDURE = new RegExp(
+  String.raw`^(?:how\s+(?:do|can|should|would|does|is|are)|what\s+(?:should|do|can|must` +
+  String.raw`|happens|if)|can\s+(?:i|we|my|a|an|the)|may\s+i|should\s+i|do\s+i|am\s+i` +
+  String.raw`|is\s+it|are\s+(?:we|there)|what\s+are\s+(?:the|my)\s+(?:rules|options|rights)` +
+  String.raw`|who\s+(?:do|should|can)\s+i|who\s+(?:approves|decides|handles|is\s+responsible` +
+  String.raw`|sets|can))\b`,
+  'i'
+)
+const CAPITALISED_NAME = new RegExp(
+  String.raw`(?<=[a-z0-9,']\s)(?!(?:I|HR|IT|PTO|BYOD|MFA|VPN|CEO|CFO|CTO|PIP|SSN|EU|UK` +
+  String.raw`|US|USA|OK|ChatGPT|Windows|Android|iPhone|Mac|Monday|Tuesday|Wednesday|Thursday` +
+  String.raw`|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August` +
+  String.raw`|September|October|November|December|English|London|Paris|Berlin|Madrid|Rome` +
+  String.raw`|Europe|Slack|Teams|Zoom|Google|Microsoft|Workday|Concur)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\b`,
+  'g'
+)
+const WHO_REPORTED = new RegExp([
+  String.raw`\b(?:who|which\s+(?:employee|colleague|person|people|of\s+(?:my|our|the)` +
+    String.raw`\s+\w+))\b[^.?!]{0,40}\b(?:reported|complained|filed|raised|made|blew|called` +
+    String.raw`|contacted|talking\s+to|spoke\s+to)\b[^.?!]{0,40}\b(?:report|complaint|concern` +
+    String.raw`|grievance|whistle|hotline|hr|about\s+me|against|harassment|fraud|misconduct|conflict)`,
+  String.raw`\bwho\s+(?:reported|complained\s+about|told\s+on)\b`
+].join('|'), 'i')
 
 export interface OtherPersonMatch {
   rule: 'who_reported' | 'person_attribute'

@@ -17,7 +17,8 @@ export interface OutputCheckResult {
   truncated: boolean
 }
 
-export const SYSTEM_PROMPT_REPLACEMENT = 'I can only answer questions about company policies, and I cannot share how I am configured. Please ask about a policy topic.'
+export const SYSTEM_PROMPT_REPLACEMENT = 'I can only answer questions about company policies, and I cannot share how I am configured. ' +
+  'Please ask about a policy topic.'
 
 const NGRAM = { standard: 8, strict: 6 }
 const LEAK_RUN = { standard: 12, strict: 8 }

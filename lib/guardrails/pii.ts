@@ -31,14 +31,22 @@ const MASK = '\u0001'
 
 type Detector = (text: string) => PiiMatch[]
 
-const EMAIL = /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g
+const EMAIL = new RegExp(
+  String.raw`(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@` +
+  String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])`,
+  'g'
+)
 // "jane [at] example [dot] org", "jane dot roe at example dot org": at least one of the words must be spelled out,
 // so a plain "employees at example.com" is not read as an address.
 const AT_WORD = String.raw`(?:\s*[[({]\s*at\s*[\])}]\s*|\s+at\s+)`
 const DOT_WORD = String.raw`(?:\s*[[({]\s*dot\s*[\])}]\s*|\s+dot\s+|\.)`
 const LOCAL_LABEL = '[A-Za-z0-9][A-Za-z0-9_%+-]{0,63}'
 const DOMAIN_LABEL = '[A-Za-z0-9][A-Za-z0-9-]{0,62}'
-const OBFUSCATED_EMAIL = new RegExp(`(?<![\\w.])${LOCAL_LABEL}(?:${DOT_WORD}${LOCAL_LABEL})*${AT_WORD}${DOMAIN_LABEL}(?:${DOT_WORD}${DOMAIN_LABEL})*${DOT_WORD}[A-Za-z]{2,24}(?![\\w-])`, 'gi')
+const OBFUSCATED_EMAIL = new RegExp(
+  `(?<![\\w.])${LOCAL_LABEL}(?:${DOT_WORD}${LOCAL_LABEL})*${AT_WORD}` +
+  `${DOMAIN_LABEL}(?:${DOT_WORD}${DOMAIN_LABEL})*${DOT_WORD}[A-Za-z]{2,24}(?![\\w-])`,
+  'gi'
+)
 const SPELLED_OUT = /[[({]\s*(?:at|dot)\s*[\])}]|\sdot\s/i
 
 function canonicalEmail (spelled: string): string {
@@ -50,7 +58,9 @@ function canonicalEmail (spelled: string): string {
 
 function detectEmail (text: string): PiiMatch[] {
   const plain = [...text.matchAll(EMAIL)].map((m) => span('email', m, m[0].toLowerCase()))
-  const obfuscated = [...text.matchAll(OBFUSCATED_EMAIL)].filter((m) => SPELLED_OUT.test(m[0])).map((m) => span('email', m, canonicalEmail(m[0])))
+  const obfuscated = [...text.matchAll(OBFUSCATED_EMAIL)]
+    .filter((m) => SPELLED_OUT.test(m[0]))
+    .map((m) => span('email', m, canonicalEmail(m[0])))
   return [...plain, ...obfuscated]
 }
 
@@ -210,7 +220,13 @@ function detectPassport (text: string): PiiMatch[] {
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
 const IPV4 = new RegExp(`(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}(?:/\\d{1,2})?(?::\\d{1,5})?(?![\\w]|\\.\\d)`, 'g')
 const IPV6_CANDIDATE = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?:\/\d{1,3})?(?![\w:]|\.\d)/g
-const VERSION_CONTEXT = /\b(?:v|ver|version|versions|build|release|rel|rev|revision|edition|policy|section|sec|clause|article|art|chapter|item|rule|standard|iso|nist|firmware|os|ios|android|windows|chrome|firefox|edge|safari|macos|update|patch|sdk|api|app)\.?\s*$/i
+const VERSION_CONTEXT = new RegExp(
+  String.raw`\b(?:v|ver|version|versions|build|release|rel|rev|revision|edition|policy` +
+  String.raw`|section|sec|clause|article|art|chapter|item|rule|standard|iso|nist|firmware` +
+  String.raw`|os|ios|android|windows|chrome|firefox|edge|safari|macos|update|patch|sdk` +
+  String.raw`|api|app)\.?\s*$`,
+  'i'
+)
 
 function detectIp (text: string): PiiMatch[] {
   const found: PiiMatch[] = []
@@ -233,15 +249,27 @@ const INTERNATIONAL_PHONE = new RegExp(`(?<![\\w+])(?:\\+|00)\\d[\\d()\\u00a0 .\
 const NANP_PHONE = new RegExp(`(?<![\\w\\-.])(?:1${SEP})?(?:\\(\\d{3}\\)${SEP}?|\\d{3}${SEP})\\d{3}${SEP}\\d{4}${NO_DIGIT_AFTER}`, 'g')
 const TRUNK_PHONE = new RegExp(`(?<![\\w\\-.])\\(?0[1-9]\\d{0,3}\\)?(?:${SEP}\\d{2,8}){1,4}${NO_DIGIT_AFTER}`, 'g')
 const CONTEXT_ONLY_PHONE = new RegExp(`(?<![\\w\\-.])(?:\\d{3}${SEP}?\\d{4}|\\d{10,11})${NO_DIGIT_AFTER}`, 'g')
-const PHONE_CONTEXT = /\b(?:phone|tel|telephone|mobile|cell|cellphone|call|calls|calling|text|sms|whatsapp|fax|landline|ring|dial|reach me|contact me|my number|number is)\b/i
+const PHONE_CONTEXT = new RegExp(
+  String.raw`\b(?:phone|tel|telephone|mobile|cell|cellphone|call|calls|calling|text|sms` +
+  String.raw`|whatsapp|fax|landline|ring|dial|reach me|contact me|my number|number is)\b`,
+  'i'
+)
 
-const EXEMPT_REFERENCE = new RegExp('\\b(?:order|orders|ticket|invoice|inv|policy|policies|form|case|ref|reference|tracking|confirmation|booking|reservation|' +
+const EXEMPT_REFERENCE = new RegExp(
+  '\\b(?:order|orders|ticket|invoice|inv|policy|policies|form|case|ref|reference|tracking|confirmation|booking|reservation|' +
   'receipt|account|acct|employee|emp|badge|staff|id|po|purchase order|claim|request|req|incident|version|ver|section|sec|clause|' +
   'article|item|sku|serial|model|part|room|batch|lot|project|ext|extension|cost cent(?:er|re)|record|file|docket|contract|report|' +
   'isbn|issn|patent|reg|registration|license|licence|vat|tax|customer|member|membership|voucher|code|pin)s?' +
-  '\\s*(?:number|numbers|num|no\\.?|nr\\.?|#|id|code|ref)?\\s*[:#.]?\\s*$', 'i')
+  '\\s*(?:number|numbers|num|no\\.?|nr\\.?|#|id|code|ref)?\\s*[:#.]?\\s*$',
+  'i'
+)
 const CURRENCY_BEFORE = /[$€£¥]\s*$|\b(?:usd|eur|gbp|chf|jpy)\s*$/i
-const UNIT_AFTER = /^\s*(?:%|percent|usd|eur|gbp|chf|dollars?|euros?|pounds?|days?|hours?|hrs|minutes?|mins|weeks?|months?|years?|km|miles?|kg|lbs?|mb|gb|tb|employees?|people|points?)\b/i
+const UNIT_AFTER = new RegExp(
+  String.raw`^\s*(?:%|percent|usd|eur|gbp|chf|dollars?|euros?|pounds?|days?|hours?|hrs` +
+  String.raw`|minutes?|mins|weeks?|months?|years?|km|miles?|kg|lbs?|mb|gb|tb|employees?` +
+  String.raw`|people|points?)\b`,
+  'i'
+)
 
 function isExemptReference (before: string): boolean {
   return EXEMPT_REFERENCE.test(before)

@@ -23,7 +23,13 @@ export interface SemanticThresholds {
   injection: { min: number, margin: number }
   otherPerson: { min: number, margin: number }
   /** Off-topic domains must beat both the legitimate questions and the corpus's headings by `margin`. */
-  offTopic: { min: number, margin: number, /** Retrieval this strong always counts as on-topic. */ strongVector: number, strongKeyword: number }
+  offTopic: {
+    min: number
+    margin: number
+    /** Retrieval this strong always counts as on-topic. */
+    strongVector: number
+    strongKeyword: number
+  }
 }
 
 /** Chosen on the dev split (test/fixtures/guardrails.jsonl and guardrails-dev.jsonl) with no legitimate question refused. */
@@ -64,21 +70,30 @@ export function screenQuestion (input: ScreenInput, settings: ScreenSettings): S
   // The language first, so a question in another language gets the English-only reply; an injection in it is still
   // refused as one when the classifier recognises it (the input rules already have, in six languages).
   if (!guessLanguage(input.question).english) {
-    return intent?.label === 'injection' ? { reason: 'injection', rule: 'semantic_model_injection' } : { reason: 'language', rule: 'language' }
+    return intent?.label === 'injection'
+      ? { reason: 'injection', rule: 'semantic_model_injection' }
+      : { reason: 'language', rule: 'language' }
   }
   const person = askForOtherPersonData(input.question, settings.corpusWords)
   if (person !== null) return { reason: 'other_person_data', rule: person.rule }
   // Wording that gives a request away ("write me a Python function") is surer than any score, so it names the reason.
   if (offTopicIntent(input.question) !== null) return { reason: 'off_topic', rule: 'off_topic_wording' }
-  const strongEvidence = (input.topSimilarity ?? 0) >= thresholds.offTopic.strongVector || (input.topKeywordScore ?? 0) >= thresholds.offTopic.strongKeyword
-  if (intent !== null && (intent.label === 'injection' || intent.label === 'other_person_data' || (intent.label === 'off_topic' && !strongEvidence))) {
+  const strongEvidence = (input.topSimilarity ?? 0) >= thresholds.offTopic.strongVector ||
+    (input.topKeywordScore ?? 0) >= thresholds.offTopic.strongKeyword
+  if (
+    intent !== null &&
+    (intent.label === 'injection' || intent.label === 'other_person_data' || (intent.label === 'off_topic' && !strongEvidence))
+  ) {
     return { reason: intent.label, rule: `semantic_model_${intent.label}` }
   }
   const banks = settings.banks
   // Each bank is scanned only when an earlier score makes it matter (a scan costs about 0.1 ms per hundred sentences).
-  const attack = banks === null || vector === null ? null : { injection: nearest(banks.injection, vector), otherPerson: nearest(banks.otherPerson, vector) }
+  const attack = banks === null || vector === null
+    ? null
+    : { injection: nearest(banks.injection, vector), otherPerson: nearest(banks.otherPerson, vector) }
   let legit: number | undefined
-  const legitScore = (): number => (legit ??= banks !== null && vector !== null ? nearest(banks.legit, vector).score : Number.NEGATIVE_INFINITY)
+  const legitScore = (): number =>
+    (legit ??= banks !== null && vector !== null ? nearest(banks.legit, vector).score : Number.NEGATIVE_INFINITY)
   if (attack !== null) {
     const { injection, otherPerson } = thresholds
     if (attack.otherPerson.score >= otherPerson.min && attack.otherPerson.score - legitScore() >= otherPerson.margin) {
@@ -97,7 +112,11 @@ export function screenQuestion (input: ScreenInput, settings: ScreenSettings): S
   const { offTopic } = thresholds
   if (banks !== null && vector !== null && !strongEvidence) {
     const domain = nearest(banks.offTopic, vector)
-    if (domain.score >= offTopic.min && domain.score - legitScore() >= offTopic.margin && domain.score - nearest(banks.corpus, vector).score >= offTopic.margin) {
+    if (
+      domain.score >= offTopic.min &&
+      domain.score - legitScore() >= offTopic.margin &&
+      domain.score - nearest(banks.corpus, vector).score >= offTopic.margin
+    ) {
       return { reason: 'off_topic', rule: `semantic_off_topic_${domain.label}` }
     }
   }

@@ -30,7 +30,11 @@ function labelled (label: string, texts: readonly string[]): Array<{ label: stri
 }
 
 /** Embeds the exemplar file and the corpus's headings (as "Title: Heading"): a few hundred short sentences. */
-export async function buildSemanticBanks (embed: EmbedTexts, corpusHeadings: readonly string[], signal?: AbortSignal): Promise<SemanticBanks> {
+export async function buildSemanticBanks (
+  embed: EmbedTexts,
+  corpusHeadings: readonly string[],
+  signal?: AbortSignal
+): Promise<SemanticBanks> {
   return {
     injection: await buildBank(entries(EXEMPLARS.injection), embed, signal),
     otherPerson: await buildBank(labelled('other_person_data', EXEMPLARS.other_person_data), embed, signal),
@@ -42,5 +46,8 @@ export async function buildSemanticBanks (embed: EmbedTexts, corpusHeadings: rea
 
 /** "Title: Heading" for every section of the corpus, from its markdown (`#` title, `##` sections). */
 export function corpusHeadings (documents: ReadonlyArray<{ title: string, markdown: string }>): string[] {
-  return documents.flatMap((d) => [d.title, ...[...d.markdown.matchAll(/^#{2,3}\s+(.+)$/gm)].map((m) => `${d.title}: ${(m[1] as string).trim()}`)])
+  return documents.flatMap((d) => [
+    d.title,
+    ...[...d.markdown.matchAll(/^#{2,3}\s+(.+)$/gm)].map((m) => `${d.title}: ${(m[1] as string).trim()}`)
+  ])
 }

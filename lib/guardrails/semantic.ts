@@ -23,7 +23,11 @@ export type EmbedTexts = (texts: string[]) => Promise<Float32Array[]>
 // the service keeps answering (and under-pressure keeps seeing a responsive loop) while it builds.
 const BUILD_BATCH = 4
 
-export async function buildBank (entries: ReadonlyArray<{ label: string, text: string }>, embed: EmbedTexts, signal?: AbortSignal): Promise<VectorBank> {
+export async function buildBank (
+  entries: ReadonlyArray<{ label: string, text: string }>,
+  embed: EmbedTexts,
+  signal?: AbortSignal
+): Promise<VectorBank> {
   const vectors: Float32Array[] = []
   for (let i = 0; i < entries.length; i += BUILD_BATCH) {
     signal?.throwIfAborted()

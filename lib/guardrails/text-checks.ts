@@ -10,7 +10,8 @@ export interface TextLimits {
   maxWordRepeats?: number
 }
 
-// C0 and C1 controls except tab, line feed and carriage return.
+// C0 and C1 controls except tab, line feed and carriage return: matching them is the point.
+// oxlint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/
 
 function codePoint (ch: string): string {

@@ -38,7 +38,8 @@ export function reciprocalRankFusion (lists: RankedLists, options: FusionOptions
   add(lists.vector, 'vector_rank')
   add(lists.keyword, 'keyword_rank')
   for (const entry of fused.values()) {
-    entry.score = (options.weights?.vector ?? 1) * rrfTerm(entry.vector_rank, k) + (options.weights?.keyword ?? 1) * rrfTerm(entry.keyword_rank, k)
+    entry.score = (options.weights?.vector ?? 1) * rrfTerm(entry.vector_rank, k) +
+      (options.weights?.keyword ?? 1) * rrfTerm(entry.keyword_rank, k)
   }
   const ranked = [...fused.values()].sort(compare)
   return options.limit === undefined ? ranked : ranked.slice(0, Math.max(0, options.limit))

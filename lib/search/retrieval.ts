@@ -104,7 +104,11 @@ function scoreFor (mode: SearchMode, fused: number, hit: ChunkHit): number {
   return mode === 'hybrid' ? fused : hit.score
 }
 
-async function timed<T> (timings: Record<'embed' | 'vector' | 'keyword', number>, key: 'embed' | 'vector' | 'keyword', fn: () => Promise<T>): Promise<T> {
+async function timed<T> (
+  timings: Record<'embed' | 'vector' | 'keyword', number>,
+  key: 'embed' | 'vector' | 'keyword',
+  fn: () => Promise<T>
+): Promise<T> {
   const start = performance.now()
   try {
     return await fn()

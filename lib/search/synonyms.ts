@@ -68,7 +68,9 @@ function phraseMatcher (phrase: string): (words: Words) => boolean {
   return ({ runs: textRuns, gaps: textGaps, has }) => {
     if (!has.has(first)) return false
     for (let i = textRuns.indexOf(first); i !== -1 && i + runs.length <= textRuns.length; i = textRuns.indexOf(first, i + 1)) {
-      if (runs.every((run, j) => j === 0 || (textRuns[i + j] === run && gapPatterns[j - 1]?.test(textGaps[i + j] ?? '') === true))) return true
+      const matches = runs.every((run, j) =>
+        j === 0 || (textRuns[i + j] === run && gapPatterns[j - 1]?.test(textGaps[i + j] ?? '') === true))
+      if (matches) return true
     }
     return false
   }

@@ -1,8 +1,11 @@
 import { FTS_STOPWORDS } from './fts-query.js'
 
 // The keyword search's stopwords, plus words that carry no meaning when comparing a question with a sentence.
-const STOPWORDS: ReadonlySet<string> = new Set([...FTS_STOPWORDS, ...('got may might must shall up whom yours some after before here just ' +
-  'also more most much many very too not no yes ok please know want each every per').split(' ')])
+const STOPWORDS: ReadonlySet<string> = new Set([
+  ...FTS_STOPWORDS,
+  ...('got may might must shall up whom yours some after before here just ' +
+    'also more most much many very too not no yes ok please know want each every per').split(' ')
+])
 
 /** Lower-cased content words of a text, crudely stemmed, for term-overlap scoring. */
 export function contentTerms (text: string): Set<string> {

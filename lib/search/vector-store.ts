@@ -167,7 +167,8 @@ function validate (db: Database.Database, path: string): IndexMeta {
   if (meta.schema_version !== SCHEMA_VERSION) {
     throw new IndexSchemaError(path, `schema version ${meta.schema_version}, this service reads version ${SCHEMA_VERSION}`)
   }
-  const counts = db.prepare('SELECT (SELECT count(*) FROM chunks) AS chunks, (SELECT count(*) FROM chunks_vec) AS vectors').get() as { chunks: number, vectors: number }
+  const counts = db.prepare('SELECT (SELECT count(*) FROM chunks) AS chunks, (SELECT count(*) FROM chunks_vec) AS vectors')
+    .get() as { chunks: number, vectors: number }
   if (counts.chunks === 0 || counts.chunks !== counts.vectors) {
     throw new IndexSchemaError(path, `${counts.chunks} chunks but ${counts.vectors} vectors`)
   }
@@ -187,8 +188,10 @@ interface HitRow {
   value: number
 }
 
-const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text, d.version, d.effective_date, d.source_url'
-const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, d.owner, d.review_date, d.source_url, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
+const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text, d.version, ' +
+  'd.effective_date, d.source_url'
+const SUMMARY_COLUMNS = 'd.id, d.title, d.category, d.effective_date, d.version, d.owner, d.review_date, d.source_url, ' +
+  '(SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count'
 
 function vectorSql (filter: string): string {
   return `SELECT ${HIT_COLUMNS}, v.distance AS value
@@ -222,7 +225,9 @@ function prepareStatements (db: Database.Database) {
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
     categories: db.prepare<[], { category: string }>('SELECT DISTINCT category FROM documents ORDER BY category'),
     document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
-    unitVector: hasTable(db, 'unit_vectors') ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?') : null,
+    unitVector: hasTable(db, 'unit_vectors')
+      ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?')
+      : null,
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`)
   }

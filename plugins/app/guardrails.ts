@@ -91,7 +91,8 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
   const inputOptions = (): { allowedPii: ReadonlySet<string> } => ({ allowedPii: allowedPii ??= corpusContacts(fastify) })
   // The weights only fit the vectors of the embedding model they were trained on.
   let intent: IntentModel | null | undefined
-  const intentModel = (): IntentModel | null => (intent ??= matchingIntentModel(fastify, opts.intentModel === undefined ? INTENT_MODEL : opts.intentModel))
+  const intentModel = (): IntentModel | null =>
+    (intent ??= matchingIntentModel(fastify, opts.intentModel === undefined ? INTENT_MODEL : opts.intentModel))
 
   const service: Guardrails = {
     level,
@@ -116,7 +117,9 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
       return offTopic
     },
     screen (input, context, offTopic) {
-      const result = screenQuestion(input, { level, banks: context.banks, intent: intentModel(), corpusWords: context.corpusWords, offTopic })
+      const result = screenQuestion(input, {
+        level, banks: context.banks, intent: intentModel(), corpusWords: context.corpusWords, offTopic
+      })
       if (result !== null) {
         count([
           result.reason === 'injection' ? 'injection_refused' : result.reason,
@@ -170,7 +173,10 @@ function matchingIntentModel (fastify: FastifyInstance, model: IntentModel | nul
   if (model === null) return null
   const embedding = fastify.hasDecorator('embedder') ? fastify.embedder.card.id : undefined
   if (embedding === model.embeddingModel) return model
-  fastify.log.warn({ intent_model: model.embeddingModel, embedding_model: embedding ?? null }, 'intent classifier off: its weights were trained on another embedding model')
+  fastify.log.warn(
+    { intent_model: model.embeddingModel, embedding_model: embedding ?? null },
+    'intent classifier off: its weights were trained on another embedding model'
+  )
   return null
 }
 
