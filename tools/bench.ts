@@ -359,7 +359,9 @@ async function main (): Promise<void> {
   // The provider's stand-in: a cited answer after its latency; counted, not recorded, under load.
   const llm = await startFakeLlmServer({
     record: false,
-    default: { delayMs: LLM_DELAY_MS, text: BENCH_LLM_ANSWER, model: 'bench/fake-llm', usage: { prompt_tokens: 800, completion_tokens: 20 } }
+    default: {
+      delayMs: LLM_DELAY_MS, text: BENCH_LLM_ANSWER, model: 'bench/fake-llm', usage: { prompt_tokens: 800, completion_tokens: 20 }
+    }
   })
   const plain = await startBenchServer()
   const withLlm = await startBenchServer({ LLM_BASE_URL: llm.url })
