@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { buildApp } from '../app.js'
+import { indexedPolicies } from './lib/indexed-policies.js'
 import {
   buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, INTENT_MODEL, refusingIntent, screenQuestion, type ScreenInput
 } from '../lib/guardrails/index.js'
@@ -24,10 +25,8 @@ async function main (): Promise<void> {
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
     await app.ready()
-    const store = app.retriever.store()
-    if (store === undefined) throw new Error('the index is unavailable')
     await app.embedder.embed(['warm up'])
-    const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
+    const documents = indexedPolicies(app)
     const buildStarted = performance.now()
     const banks = await buildSemanticBanks(async (texts) => app.embedder.embed(texts), corpusHeadings(documents))
     const buildMs = performance.now() - buildStarted

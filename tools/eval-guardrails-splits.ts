@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { buildApp } from '../app.js'
+import { indexedPolicies } from './lib/indexed-policies.js'
 import {
   buildSemanticBanks, checkInput, corpusHeadings, corpusVocabulary, decisionOf, INTENT_MODEL, screenQuestion, type ScreenSettings,
   type SemanticBanks
@@ -90,9 +91,7 @@ async function main (): Promise<void> {
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
     await app.ready()
-    const store = app.retriever.store()
-    if (store === undefined) throw new Error('the index is unavailable')
-    const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
+    const documents = indexedPolicies(app)
     const banks: SemanticBanks = await buildSemanticBanks(async (texts) => app.embedder.embed(texts), corpusHeadings(documents))
     const corpusWords = corpusVocabulary(documents.map((d) => d.markdown))
     const settings = { level: 'standard' as const, corpusWords, offTopic: OFF_TOPIC_THRESHOLDS }

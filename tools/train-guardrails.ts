@@ -12,6 +12,7 @@
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { buildApp } from '../app.js'
+import { indexedPolicies } from './lib/indexed-policies.js'
 import { checkInput, corpusHeadings, decisionOf, SEMANTIC_THRESHOLDS } from '../lib/guardrails/index.js'
 import {
   evidenceFeatures, INTENT_CLASSES, type IntentClass, type IntentEvidence, type IntentModel, type RefusingIntent
@@ -136,9 +137,7 @@ async function main (): Promise<void> {
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
     await app.ready()
-    const store = app.retriever.store()
-    if (store === undefined) throw new Error('the index is unavailable')
-    const documents = store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
+    const documents = indexedPolicies(app)
     const vectors: number[][] = []
     const labels: IntentClass[] = []
     const groups: string[] = []

@@ -175,18 +175,8 @@ function validate (db: Database.Database, path: string): IndexMeta {
   return meta
 }
 
-interface HitRow {
-  chunk_id: string
-  document_id: string
-  document_title: string
-  category: string
-  heading: string
-  text: string
-  version: string | null
-  effective_date: string | null
-  source_url: string | null
-  value: number
-}
+/** A row of a search statement: the hit's fields, and the raw distance or bm25 it is ranked by. */
+type HitRow = Omit<ChunkHit, 'rank' | 'score'> & { value: number }
 
 const HIT_COLUMNS = 'c.id AS chunk_id, c.document_id, d.title AS document_title, d.category, c.heading, c.text, d.version, ' +
   'd.effective_date, d.source_url'
@@ -303,4 +293,9 @@ function hasTable (db: Database.Database, name: string): boolean {
 function checkK (k: number): number {
   if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new RangeError(`k must be an integer from 1 to ${MAX_K}, got ${k}`)
   return k
+}
+
+/** Every policy's title and Markdown, as the guardrails' corpus banks and vocabulary read them. */
+export function policyDocuments (store: VectorStore): Array<{ title: string, markdown: string }> {
+  return store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
 }

@@ -8,7 +8,7 @@ import { isLlmError } from '../../lib/llm/errors.js'
 import { counter, histogram, stateGauge } from '../../lib/ops/metric.js'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { buildSemanticBanks, corpusHeadings, type SemanticBanks } from '../../lib/guardrails/index.js'
-import type { VectorStore } from '../../lib/search/vector-store.js'
+import { policyDocuments, type VectorStore } from '../../lib/search/vector-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -141,10 +141,6 @@ interface ScreenContext {
   corpusWords: ReadonlySet<string>
 }
 
-function documentsOf (store: VectorStore): Array<{ title: string, markdown: string }> {
-  return store.listDocuments().map((d) => ({ title: d.title, markdown: store.getDocument(d.id)?.markdown ?? '' }))
-}
-
 interface LazyScreenContext {
   /** Reads the policies' vocabulary, and starts building the banks once the model is loaded; never waits for them. */
   warm(): void
@@ -193,7 +189,7 @@ function lazyScreenContext (fastify: FastifyInstance): LazyScreenContext {
       // Only once a question has loaded the model: loading it here would stall the loop inside the first answer.
       if (started.has(store) || fastify.embedder.status() !== 'operational') return
       started.add(store)
-      void build(store, documentsOf(store), context)
+      void build(store, policyDocuments(store), context)
     },
     current: () => {
       const store = fastify.retriever.store()
