@@ -16,7 +16,9 @@ const lists: Record<string, readonly unknown[]> = {
 for (const [folder, listed] of Object.entries(lists)) {
   t.test(`${folder}/index.ts lists every plugin of its folder, once`, async (t) => {
     const files = readdirSync(join(repoRoot, folder)).filter((f) => f.endsWith('.ts') && f !== 'index.ts').sort()
-    const defaults = await Promise.all(files.map(async (f) => (await import(pathToFileURL(join(repoRoot, folder, f)).href) as { default: unknown }).default))
+    const defaults = await Promise.all(
+      files.map(async (f) => (await import(pathToFileURL(join(repoRoot, folder, f)).href) as { default: unknown }).default)
+    )
     t.same(files.filter((_, i) => !listed.includes(defaults[i])), [], 'files whose plugin is not listed')
     t.equal(new Set(listed).size, files.length, 'as many plugins listed as there are files')
   })

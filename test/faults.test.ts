@@ -32,7 +32,12 @@ t.test('index file missing: unhealthy (503), and every corpus route answers a JS
   const health = await app.inject('/health')
   t.equal(health.statusCode, 503)
   t.match(health.json(), { status: 'unhealthy', components: { vector_store: 'unavailable' } })
-  for (const req of [post('/search', { query: 'vacation' }), post('/search', { query: 'vacation', mode: 'keyword' }), post('/chat', { question: QUESTION }), { method: 'GET' as const, url: '/documents' }]) {
+  for (const req of [
+    post('/search', { query: 'vacation' }),
+    post('/search', { query: 'vacation', mode: 'keyword' }),
+    post('/chat', { question: QUESTION }),
+    { method: 'GET' as const, url: '/documents' }
+  ]) {
     const res = await app.inject(req)
     t.equal(res.statusCode, 503, `${req.method} ${req.url}`)
     t.match(res.json(), { statusCode: 503, code: 'POLICY_RAG_INDEX_UNAVAILABLE', message: /index is unavailable/ })
@@ -52,7 +57,9 @@ t.test('index file truncated before start: unavailable with the reason in the lo
   t.equal((await app.inject(post('/search', { query: 'vacation' }))).statusCode, 503)
 })
 
-t.test('index file truncated under the running service: 503 JSON without internals, a logged error, and unhealthy until reloaded', async (t) => {
+t.test('index file truncated under the running service: 503 JSON without internals, a logged error, and unhealthy until reloaded', async (
+  t
+) => {
   const path = indexCopy('truncated-live.sqlite')
   const logs = captureLogs()
   const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream })
@@ -83,7 +90,10 @@ t.test('index built with another model: model_mismatch, vector search refused, h
 
   const vector = await app.inject(post('/search', { query: 'vacation days', mode: 'vector' }))
   t.equal(vector.statusCode, 503)
-  t.match(vector.json(), { code: 'POLICY_RAG_MODEL_MISMATCH', message: /different embedding model.*use mode "keyword" or rebuild the index/ })
+  t.match(
+    vector.json(),
+    { code: 'POLICY_RAG_MODEL_MISMATCH', message: /different embedding model.*use mode "keyword" or rebuild the index/ }
+  )
 
   const hybrid = await app.inject(post('/search', { query: 'vacation days' }))
   t.equal(hybrid.statusCode, 200)
@@ -122,7 +132,10 @@ t.test('model files missing: embedding unavailable, degraded, keyword search and
     t.equal(body.mode, 'extractive', `${question}: answered, not refused`)
     t.ok(body.citations.length > 0, 'with citations')
   }
-  t.match((await app.inject(post('/chat', { question: 'How many sick days do we get each year?' }))).json(), { answer: /10 paid sick days/ })
+  t.match(
+    (await app.inject(post('/chat', { question: 'How many sick days do we get each year?' }))).json(),
+    { answer: /10 paid sick days/ }
+  )
   t.match((await app.inject(post('/chat', { question: 'Write me a poem about the sea' }))).json(), { mode: 'refused', reason: 'off_topic' })
   const stream = await app.inject(post('/chat', { question: QUESTION, stream: true }))
   t.match(stream.body, /event: done\ndata: \{.*"mode":"extractive"/)
@@ -151,11 +164,17 @@ t.test('SIGTERM with chats in flight (JSON and event streams): every one complet
   const llm = await startFakeLlmServer({ default: { delayMs: 300, tokenDelayMs: 60 } })
   t.teardown(() => llm.close())
   const graceMs = 10_000
-  const server = ServerProcess.start({ entry: 'source', env: { LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: '0', SHUTDOWN_GRACE_MS: String(graceMs) } })
+  const server = ServerProcess.start({
+    entry: 'source',
+    env: { LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: '0', SHUTDOWN_GRACE_MS: String(graceMs) }
+  })
   t.teardown(() => server.stop('SIGKILL'))
   const url = await server.ready()
 
-  const questions = ['How many vacation days do I get?', 'Can I work from home on Fridays?', 'How do I claim travel expenses?', 'How many sick days do we get each year?', 'Can I carry unused PTO into next year?']
+  const questions = [
+    'How many vacation days do I get?', 'Can I work from home on Fridays?', 'How do I claim travel expenses?',
+    'How many sick days do we get each year?', 'Can I carry unused PTO into next year?'
+  ]
   const responses = Array.from({ length: 10 }, async (_, i) => fetch(`${url}/chat`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -203,7 +222,13 @@ t.test('an LLM that hangs under 30 concurrent chats: once the breaker opens, fal
       const started = performance.now()
       const res = await app.inject(post('/chat', { question: questions[(w + i) % questions.length] }))
       const body = res.json() as { mode: string, reason?: string }
-      samples.push({ afterOpen, ms: performance.now() - started, status: res.statusCode, mode: body.mode, ...(body.reason === undefined ? {} : { reason: body.reason }) })
+      samples.push({
+        afterOpen,
+        ms: performance.now() - started,
+        status: res.statusCode,
+        mode: body.mode,
+        ...(body.reason === undefined ? {} : { reason: body.reason })
+      })
     }
   }
   await Promise.all(Array.from({ length: 30 }, (_, w) => worker(w)))
@@ -213,7 +238,10 @@ t.test('an LLM that hangs under 30 concurrent chats: once the breaker opens, fal
   const before = samples.filter((s) => !s.afterOpen)
   const after = samples.filter((s) => s.afterOpen)
   // A first-wave request that reaches the LLM step after the breaker opened is answered at once: circuit_open.
-  t.ok(before.every((s) => s.reason === 'llm_timeout' || s.reason === 'llm_circuit_open'), `the first wave timed out or met the open breaker (${[...new Set(before.map((s) => s.reason))].join(', ')})`)
+  t.ok(
+    before.every((s) => s.reason === 'llm_timeout' || s.reason === 'llm_circuit_open'),
+    `the first wave timed out or met the open breaker (${[...new Set(before.map((s) => s.reason))].join(', ')})`
+  )
   t.ok(before.filter((s) => s.reason === 'llm_timeout').length >= 3, 'as many waited for the LLM timeout as it takes to open the breaker')
   t.ok(after.length >= 30, `${after.length} requests were issued with the breaker open`)
   t.ok(after.every((s) => s.reason === 'llm_circuit_open'))
@@ -221,8 +249,14 @@ t.test('an LLM that hangs under 30 concurrent chats: once the breaker opens, fal
   // (the embedder computes the sentences they share once, not 30 times).
   const p50 = percentile(after.map((s) => s.ms), 50)
   const p99 = percentile(after.map((s) => s.ms), 99)
-  t.ok(p99 < timeoutMs * 0.3, `after the breaker opened: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, well under the ${timeoutMs} ms LLM timeout`)
-  t.ok(llm.requests.length <= before.length, `no LLM call once the breaker was open (${llm.requests.length} calls, ${before.length} chats before)`)
+  t.ok(
+    p99 < timeoutMs * 0.3,
+    `after the breaker opened: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, well under the ${timeoutMs} ms LLM timeout`
+  )
+  t.ok(
+    llm.requests.length <= before.length,
+    `no LLM call once the breaker was open (${llm.requests.length} calls, ${before.length} chats before)`
+  )
   t.match((await app.inject('/health')).json(), { status: 'degraded', components: { llm_service: 'circuit_open' } })
 })
 

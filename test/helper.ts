@@ -6,11 +6,20 @@ import { loadConfig, type AppConfig } from '../lib/config.js'
 import configPlugin from '../plugins/config.js'
 
 /** Builds the app with test settings (no environment variables read) and closes it after the test. */
-export async function build (t: Test, config: Partial<AppConfig> = {}, options: Omit<BuildOptions, 'config'> = {}): Promise<FastifyInstance> {
+export async function build (
+  t: Test,
+  config: Partial<AppConfig> = {},
+  options: Omit<BuildOptions, 'config'> = {}
+): Promise<FastifyInstance> {
   // No shedding unless a test asks: the first question loads the model, which stalls the loop for about a second on a
   // busy 2-core machine, and this process's RSS also holds tap, tsx and every app the file built (the default limit is
   // 512 MB); requests would be shed (503) at random. Tests of shedding set these themselves.
-  const app = await buildApp({ env: {}, logger: false, ...options, config: { LOG_LEVEL: 'warn', RATE_LIMIT_MAX: 0, MAX_EVENT_LOOP_DELAY_MS: 0, MEMORY_LIMIT_MB: 4096, ...config } })
+  const app = await buildApp({
+    env: {},
+    logger: false,
+    ...options,
+    config: { LOG_LEVEL: 'warn', RATE_LIMIT_MAX: 0, MAX_EVENT_LOOP_DELAY_MS: 0, MEMORY_LIMIT_MB: 4096, ...config }
+  })
   t.teardown(() => app.close())
   return app
 }

@@ -5,7 +5,11 @@ import { join } from 'node:path'
 import { ServerProcess } from '../tools/bench-util.js'
 
 t.test('a contradictory setting stops the start with one line on stderr', async (t) => {
-  const contradictions: Array<Record<string, string>> = [{ METRICS_REQUIRE_KEY: 'true' }, { MEMORY_LIMIT_MB: '8' }, { MEMORY_WARNING_FRACTION: '0.9', MEMORY_PRESSURE_FRACTION: '0.5' }]
+  const contradictions: Array<Record<string, string>> = [
+    { METRICS_REQUIRE_KEY: 'true' },
+    { MEMORY_LIMIT_MB: '8' },
+    { MEMORY_WARNING_FRACTION: '0.9', MEMORY_PRESSURE_FRACTION: '0.5' }
+  ]
   for (const env of contradictions) {
     const server = ServerProcess.start({ entry: 'dist', env })
     const exit = await server.exited
@@ -25,7 +29,10 @@ t.test('the server writes nothing outside its working directory (HOME, TMPDIR) w
   const base = await server.ready()
   const ready = await server.waitForLog((l) => l.msg === 'ready')
   t.equal(ready.compile_cache, 'on', 'the compile cache is in use')
-  const res = await fetch(`${base}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'how many vacation days do I get' }) })
+  const res = await fetch(
+    `${base}/search`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'how many vacation days do I get' }) }
+  )
   t.equal(res.status, 200, 'a search, so the ONNX model loaded')
   await res.arrayBuffer()
   t.same(await server.stop(), { code: 0, signal: null })

@@ -15,14 +15,25 @@ function validate (file: string): { status: number | null, output: string } {
   return { status: result.status, output: `${result.stdout}${result.stderr}` }
 }
 
-interface Step { name?: string, id?: string, uses?: string, run?: string, if?: string, env?: Record<string, string>, with?: Record<string, unknown> }
+interface Step {
+  name?: string
+  id?: string
+  uses?: string
+  run?: string
+  if?: string
+  env?: Record<string, string>
+  with?: Record<string, unknown>
+}
 interface Job { if?: string, env?: Record<string, string>, permissions?: Record<string, string>, container?: string, steps: Step[] }
 interface Workflow { name: string, on: Record<string, unknown>, jobs: Record<string, Job> }
 
 const workflowFiles = readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f))
 
 t.test('every workflow file passes action-validator', async (t) => {
-  for (const expected of ['ci.yml', 'deploy.yml', 'maintenance.yml']) t.ok(workflowFiles.includes(expected), `${expected} among ${workflowFiles.join(', ')}`)
+  for (const expected of ['ci.yml', 'deploy.yml', 'maintenance.yml']) t.ok(
+    workflowFiles.includes(expected),
+    `${expected} among ${workflowFiles.join(', ')}`
+  )
   for (const file of workflowFiles) {
     const { status, output } = validate(join(workflowsDir, file))
     t.equal(status, 0, `${file}${status === 0 ? '' : `: ${output}`}`)
@@ -70,7 +81,11 @@ t.test('deploy uses flyctl with the token secret, bluegreen, the smoke check and
   t.match(step('deploy').run ?? '', /--strategy bluegreen/)
   t.match(step('smoke').run ?? '', /tools\/smoke\.ts "\$URL"/)
   t.equal(step('rollback').if, "failure() && steps.smoke.outcome == 'failure'")
-  t.match(readFileSync(join(root, 'fly.toml'), 'utf8'), /strategy = "bluegreen"[\s\S]*path = "\/health\/ready"/, 'fly.toml keeps bluegreen, checked on the readiness probe')
+  t.match(
+    readFileSync(join(root, 'fly.toml'), 'utf8'),
+    /strategy = "bluegreen"[\s\S]*path = "\/health\/ready"/,
+    'fly.toml keeps bluegreen, checked on the readiness probe'
+  )
   for (const tool of ['tools/smoke.ts', 'tools/rollback-target.ts']) t.ok(existsSync(join(root, tool)), `${tool} exists`)
 })
 
@@ -100,13 +115,24 @@ function runStep (t: Test, id: string, env: Record<string, string>) {
     env: { ...process.env, ...files, ...env, PATH: `${dir}:${process.env.PATH ?? ''}` }
   })
   const read = (file: string): string => readFileSync(file, 'utf8')
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, flyctl: read(files.FLYCTL_LOG), output: read(files.GITHUB_OUTPUT), summary: read(files.GITHUB_STEP_SUMMARY) }
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    flyctl: read(files.FLYCTL_LOG),
+    output: read(files.GITHUB_OUTPUT),
+    summary: read(files.GITHUB_STEP_SUMMARY)
+  }
 }
 
 t.test('the rollback step redeploys the image the rollback logic picks', async (t) => {
   const run = runStep(t, 'rollback', { RELEASES_FIXTURE: join(root, 'test', 'fixtures', 'fly-releases-after-failures.json') })
   t.equal(run.status, 0, run.status === 0 ? 'exit 0' : run.stderr + run.stdout)
-  t.match(run.flyctl, /^releases --json\ndeploy --remote-only --strategy bluegreen --wait-timeout 5m0s --image registry\.fly\.io\/policy-rag:deployment-01KB2H9K1M3P5R7T9V1X3Z5B7D\n$/)
+  t.match(
+    run.flyctl,
+    new RegExp(String.raw`^releases --json\ndeploy --remote-only --strategy bluegreen --wait-timeout 5m0s ` +
+      String.raw`--image registry\.fly\.io\/policy-rag:deployment-01KB2H9K1M3P5R7T9V1X3Z5B7D\n$`)
+  )
   t.match(run.output, /^image=registry\.fly\.io\/policy-rag:deployment-01KB2H9K1M3P5R7T9V1X3Z5B7D$/m)
   t.match(run.stdout, /target: {2}v23/)
 })
@@ -145,7 +171,16 @@ t.test('the summary carries the smoke report and the rollback decision', async (
   const result = spawnSync('bash', ['-c', `set -eo pipefail\n${summaryStep?.run ?? ''}`], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, GITHUB_STEP_SUMMARY: summaryFile, URL: 'https://policy-rag.fly.dev', RELEASE: 'v28 registry.fly.io/policy-rag:x', DEPLOY: 'success', SMOKE: 'failure', ROLLBACK: 'success', ROLLBACK_IMAGE: 'registry.fly.io/policy-rag:y' }
+    env: {
+      ...process.env,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      URL: 'https://policy-rag.fly.dev',
+      RELEASE: 'v28 registry.fly.io/policy-rag:x',
+      DEPLOY: 'success',
+      SMOKE: 'failure',
+      ROLLBACK: 'success',
+      ROLLBACK_IMAGE: 'registry.fly.io/policy-rag:y'
+    }
   })
   t.equal(result.status, 0, result.stderr)
   const summary = readFileSync(summaryFile, 'utf8')
@@ -178,7 +213,12 @@ const runs = (name: string): string => maintenanceJob(name).steps.map((s) => s.r
 
 t.test('maintenance runs each check on its own schedule, or any of them by hand', async (t) => {
   const crons = (maintenance.on.schedule as Array<{ cron: string }>).map((s) => s.cron)
-  const expected: Record<string, string> = { daily: '17 5 * * *', weekly: '37 5 * * 1', monthly: '47 5 2 * *', quarterly: '7 3 3 1,4,7,10 *' }
+  const expected: Record<string, string> = {
+    daily: '17 5 * * *',
+    weekly: '37 5 * * 1',
+    monthly: '47 5 2 * *',
+    quarterly: '7 3 3 1,4,7,10 *'
+  }
   t.same(crons, Object.values(expected))
   const dispatch = maintenance.on.workflow_dispatch as { inputs: { check: { options: string[], default: string } } }
   t.same(dispatch.inputs.check.options, Object.keys(expected))
@@ -208,7 +248,10 @@ t.test('daily: the smoke check and the probe of production, their reports in the
   const dir = mkdtempSync(join(tmpdir(), 'maintenance-summary-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, 'smoke-report.txt'), 'PASS  health: healthy\nsmoke passed: 8 passed, 0 failed\n')
-  writeFileSync(join(dir, 'probe-report.md'), '## Performance probe of https://policy-rag.fly.dev\n\n| search_p95_ms | 1200 | 1000 | **over** |\n')
+  writeFileSync(
+    join(dir, 'probe-report.md'),
+    '## Performance probe of https://policy-rag.fly.dev\n\n| search_p95_ms | 1200 | 1000 | **over** |\n'
+  )
   const summaryFile = join(dir, 'summary.md')
   writeFileSync(summaryFile, '')
   const result = spawnSync('bash', ['-c', `set -eo pipefail\n${summaryStep?.run ?? ''}`], {
@@ -224,7 +267,9 @@ t.test('daily: the smoke check and the probe of production, their reports in the
   t.match(summary, /## Performance probe of https:\/\/policy-rag\.fly\.dev\n\n\| search_p95_ms \| 1200 \| 1000 \| \*\*over\*\* \|/)
 })
 
-t.test('weekly: the memory trend from the daily artifacts; monthly: the audits; quarterly: the full bench beside the baseline', async (t) => {
+t.test('weekly: the memory trend from the daily artifacts; monthly: the audits; quarterly: the full bench beside the baseline', async (
+  t
+) => {
   t.equal(maintenanceJob('weekly').permissions?.actions, 'read', 'may list runs and download their artifacts')
   t.match(runs('weekly'), /gh run download "\$id" --pattern 'probe-report-\*'/)
   t.match(runs('weekly'), /tools\/memory-trend\.ts probes/)
@@ -234,21 +279,35 @@ t.test('weekly: the memory trend from the daily artifacts; monthly: the audits; 
   t.match(runs('quarterly'), /npm run bench \| tee bench\.txt/)
   t.match(runs('quarterly'), /npm run bench:ci \| tee bench-ci\.txt/)
   t.match(runs('quarterly'), /GITHUB_STEP_SUMMARY/)
-  for (const tool of ['tools/probe.ts', 'tools/memory-trend.ts', 'bench/probe-thresholds.json']) t.ok(existsSync(join(root, tool)), `${tool} exists`)
+  for (const tool of [
+    'tools/probe.ts', 'tools/memory-trend.ts', 'bench/probe-thresholds.json'
+  ]) t.ok(existsSync(join(root, tool)), `${tool} exists`)
 })
 
 t.test('dependabot updates npm and the workflows\' actions, related packages grouped', async (t) => {
-  interface Update { 'package-ecosystem': string, directory: string, schedule: { interval: string }, groups?: Record<string, { patterns: string[] }> }
+  interface Update {
+    'package-ecosystem': string
+    directory: string
+    schedule: { interval: string }
+    groups?: Record<string, { patterns: string[] }>
+  }
   const config = parse(readFileSync(join(root, '.github', 'dependabot.yml'), 'utf8')) as { version: number, updates: Update[] }
   t.equal(config.version, 2)
   t.same(config.updates.map((u) => u['package-ecosystem']).sort(), ['github-actions', 'npm'])
   for (const update of config.updates) {
     t.equal(update.directory, '/')
-    t.ok(['daily', 'weekly', 'monthly'].includes(update.schedule.interval), `${update['package-ecosystem']} every ${update.schedule.interval}`)
+    t.ok(
+      ['daily', 'weekly', 'monthly'].includes(update.schedule.interval),
+      `${update['package-ecosystem']} every ${update.schedule.interval}`
+    )
   }
   const npm = config.updates.find((u) => u['package-ecosystem'] === 'npm')
   const patterns = Object.values(npm?.groups ?? {}).map((g) => g.patterns)
-  for (const family of ['@fastify/*', '@tapjs/*', '@types/*']) t.equal(patterns.filter((p) => p.includes(family)).length, 1, `${family} in one group`)
+  for (const family of ['@fastify/*', '@tapjs/*', '@types/*']) t.equal(
+    patterns.filter((p) => p.includes(family)).length,
+    1,
+    `${family} in one group`
+  )
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
   const tensorflow = Object.keys(pkg.devDependencies).filter((name) => name.startsWith('@tensorflow/'))
   t.ok(tensorflow.length > 1 && patterns.some((p) => p.includes('@tensorflow/*')), `${tensorflow.join(', ')} move together`)

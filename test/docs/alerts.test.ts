@@ -62,7 +62,11 @@ t.test('the checks themselves catch what they are for', async (t) => {
   t.equal(bracketProblem('sum(rate(x[5m)))'), 'unexpected ) at 13')
   t.same(metricNames('histogram_quantile(0.95, sum by (route, le) (rate(a_bucket{route="/chat"}[5m]))) > 1e3'), ['a_bucket'])
   t.same(metricNames('max by (instance) (a) / on (instance) group_left max(b) > 0.5 and c'), ['a', 'b', 'c'])
-  t.same(metricNames('sum(rate(http_requests_totl[5m]))').filter((m) => !METRICS.has(m)), ['http_requests_totl'], 'a misspelt metric is reported')
+  t.same(
+    metricNames('sum(rate(http_requests_totl[5m]))').filter((m) => !METRICS.has(m)),
+    ['http_requests_totl'],
+    'a misspelt metric is reported'
+  )
 })
 
 t.test('rule groups are well formed', async (t) => {
@@ -102,7 +106,10 @@ t.test('the alerts the service needs are all there', async (t) => {
   const has = (pattern: RegExp): boolean => exprs.some((e) => pattern.test(e))
   t.ok(has(/process_resident_memory_bytes\)?\s*\/\s*max by \(instance\) \(policy_rag_memory_limit_bytes\)/), 'memory utilisation')
   t.ok(has(/http_requests_total\{status_code=~"5\.\."\}/), 'error rate')
-  t.ok(has(/histogram_quantile\(0\.95,\s*sum by \(route, le\) \(rate\(policy_rag_http_request_duration_seconds_bucket/), 'p95 latency by route')
+  t.ok(
+    has(/histogram_quantile\(0\.95,\s*sum by \(route, le\) \(rate\(policy_rag_http_request_duration_seconds_bucket/),
+    'p95 latency by route'
+  )
   t.ok(has(/llm_circuit_state\) == 1/), 'circuit open')
   t.ok(has(/index_model_mismatch\) == 1/), 'index/model mismatch')
 })

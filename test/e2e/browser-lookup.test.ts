@@ -39,7 +39,17 @@ t.test('nothing is found on an empty machine, and the message says where it look
 t.test('each place is looked at, in order: CHROME_PATH, CHROMIUM_PATH, PATH, the usual locations, playwright\'s cache', async (t) => {
   const machine = emptyMachine()
   const cached = install(join(machine.root, 'home', '.cache', 'ms-playwright', 'chromium-1255', 'chrome-linux64', 'chrome'))
-  install(join(machine.root, 'home', '.cache', 'ms-playwright', 'chromium_headless_shell-1300', 'chrome-headless-shell-linux64', 'chrome-headless-shell'))
+  install(
+    join(
+      machine.root,
+      'home',
+      '.cache',
+      'ms-playwright',
+      'chromium_headless_shell-1300',
+      'chrome-headless-shell-linux64',
+      'chrome-headless-shell'
+    )
+  )
   t.equal(findBrowser(machine), cached, 'playwright\'s full Chromium before its headless shell')
   const debian = install(join(machine.root, 'usr', 'bin', 'chromium'))
   t.equal(findBrowser(machine), debian, 'Debian\'s /usr/bin/chromium')
@@ -97,6 +107,10 @@ t.test('a browser test file without a browser: exit 0 and "not run" outside CI, 
   mkdirSync(results)
   writeFileSync(join(results, 'local.tap'), local.stdout)
   writeFileSync(join(results, 'ci.tap'), ci.stdout)
-  const count = spawnSync(process.execPath, ['--import=tsx', join(import.meta.dirname, '..', '..', 'tools', 'count-results.ts'), results], { encoding: 'utf8' })
+  const count = spawnSync(
+    process.execPath,
+    ['--import=tsx', join(import.meta.dirname, '..', '..', 'tools', 'count-results.ts'), results],
+    { encoding: 'utf8' }
+  )
   t.equal(count.stdout, '0 passed, 1 failed, 1 skipped\n')
 })

@@ -137,7 +137,10 @@ await withBrowser(t, {}, async (executablePath) => {
 
     t.comment(`screenshot: ${await screenshot(page, 'chat-page.png')}`)
     await page.setViewportSize({ width: 390, height: 844 })
-    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling on a phone-sized screen')
+    t.ok(
+      await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      'no sideways scrolling on a phone-sized screen'
+    )
     t.comment(`screenshot: ${await screenshot(page, 'chat-page-phone.png')}`)
     t.same(problems, [], 'no script errors or CSP violations')
   })
@@ -197,7 +200,10 @@ await withBrowser(t, {}, async (executablePath) => {
 
     const question = 'How many days of paid time off do I get each year?'
     await ask(page, question)
-    t.equal(await page.locator('.answer').last().getByRole('alert').textContent(), 'This service needs an API key. Enter it in the API key box and ask again.')
+    t.equal(
+      await page.locator('.answer').last().getByRole('alert').textContent(),
+      'This service needs an API key. Enter it in the API key box and ask again.'
+    )
     t.ok(await page.locator('#key-field').isVisible(), 'the 401 brings up the key field')
     t.equal(await page.evaluate(() => document.activeElement?.id), 'api-key', 'with the focus in it')
     t.equal(await page.locator('#api-key').getAttribute('type'), 'password')
@@ -205,7 +211,10 @@ await withBrowser(t, {}, async (executablePath) => {
 
     await page.locator('#api-key').fill('not-the-key')
     await ask(page, question)
-    t.equal(await page.locator('.answer').last().getByRole('alert').textContent(), 'The service did not accept this API key. Check it and ask again.')
+    t.equal(
+      await page.locator('.answer').last().getByRole('alert').textContent(),
+      'The service did not accept this API key. Check it and ask again.'
+    )
 
     await page.locator('#api-key').fill(KEY)
     await ask(page, question)
@@ -262,7 +271,11 @@ await withBrowser(t, {}, async (executablePath) => {
     t.match(await details.locator('.citation-edition').textContent(), /^Version 3\.2<b>, effective .*2026$/, 'the edition quoted')
     t.equal(await details.locator('a.citation-link').count(), 0, 'a source_url that is not http(s) is not linked')
 
-    t.equal(await page.locator('#conversation script, #conversation img, #conversation b, #conversation i').count(), 0, 'no element was made from data')
+    t.equal(
+      await page.locator('#conversation script, #conversation img, #conversation b, #conversation i').count(),
+      0,
+      'no element was made from data'
+    )
     t.equal(await page.locator('#conversation a[href^="javascript"]').count(), 0)
     t.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined, 'nothing ran')
     await screenshot(page, 'chat-page-markup.png')
@@ -271,7 +284,23 @@ await withBrowser(t, {}, async (executablePath) => {
 
   t.test('a fallback and a refusal say what happened', async (t) => {
     const { page, problems } = await openPage(t, context, base)
-    const fallback = { ...doneEvent('Up to 5 days carry over [1].', 'extractive', [{ id: 1, chunk_id: 'pto-policy#4', document_id: 'pto-policy', document_title: 'Paid Time Off', heading: 'Carry-over', snippet: 'Up to 5 days carry over.' }]), reason: 'llm_timeout' }
+    const fallback = {
+      ...doneEvent(
+        'Up to 5 days carry over [1].',
+        'extractive',
+        [
+          {
+            id: 1,
+            chunk_id: 'pto-policy#4',
+            document_id: 'pto-policy',
+            document_title: 'Paid Time Off',
+            heading: 'Carry-over',
+            snippet: 'Up to 5 days carry over.'
+          }
+        ]
+      ),
+      reason: 'llm_timeout'
+    }
     const refusal = { ...doneEvent('I can only answer questions about company policies.', 'refused'), reason: 'off_topic' }
     const replies = [fallback, refusal]
     await page.route('**/chat', (route) => fulfilSse(route, sseBody([['done', replies.shift()]])))
@@ -320,17 +349,27 @@ await withBrowser(t, {}, async (executablePath) => {
         headers: { 'content-type': 'application/json', 'retry-after': '30' },
         body: JSON.stringify({ statusCode: 429, error: 'Too Many Requests', message: 'Rate limit exceeded, retry in 30 seconds' })
       }),
-      (route) => fulfilSse(route, sseBody([['token', { text: 'Employees may carry over' }], ['error', { message: 'The language model stopped responding' }]])),
+      (route) => fulfilSse(
+        route,
+        sseBody([['token', { text: 'Employees may carry over' }], ['error', { message: 'The language model stopped responding' }]])
+      ),
       (route) => fulfilSse(route, sseBody([['token', { text: 'Half an answer' }]]))
     ]
     await page.route('**/chat', (route) => (replies.shift() ?? ((r: Route) => r.abort()))(route))
 
     await ask(page, 'First question')
-    t.match(await page.locator('.answer').last().getByRole('alert').textContent(), /^Too many questions at once\. Please wait about 30 seconds and try again/)
+    t.match(
+      await page.locator('.answer').last().getByRole('alert').textContent(),
+      /^Too many questions at once\. Please wait about 30 seconds and try again/
+    )
 
     await ask(page, 'Second question')
     let answer = page.locator('.answer').last()
-    t.match(await answer.locator('.answer-text').textContent(), /^Employees may carry over \(incomplete\)$/, 'the partial answer stays, marked')
+    t.match(
+      await answer.locator('.answer-text').textContent(),
+      /^Employees may carry over \(incomplete\)$/,
+      'the partial answer stays, marked'
+    )
     t.equal(await answer.getByRole('alert').textContent(), 'The answer failed midway: The language model stopped responding')
 
     await ask(page, 'Third question')

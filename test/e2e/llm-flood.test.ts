@@ -44,14 +44,18 @@ async function flood (req: IncomingMessage, res: ServerResponse, replies: Upstre
   replies.push(reply)
   const word = 'policy '.repeat(9)
   if (!stream) {
-    const body = JSON.stringify({ choices: [{ message: { role: 'assistant', content: word.repeat(Math.ceil(REPLY_BYTES / word.length)) }, finish_reason: 'stop' }] })
+    const body = JSON.stringify({
+      choices: [{ message: { role: 'assistant', content: word.repeat(Math.ceil(REPLY_BYTES / word.length)) }, finish_reason: 'stop' }]
+    })
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
     res.end(body, () => { reply.finished = true })
     reply.bytes = Buffer.byteLength(body)
     return
   }
   res.writeHead(200, { 'content-type': 'text/event-stream' })
-  const event = Buffer.from(`data: ${JSON.stringify({ model: 'flood/1', choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })}\n\n`)
+  const event = Buffer.from(
+    `data: ${JSON.stringify({ model: 'flood/1', choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })}\n\n`
+  )
   while (reply.bytes < REPLY_BYTES && !res.destroyed) {
     reply.bytes += event.length
     if (!res.write(event)) await writable(res)
@@ -76,7 +80,9 @@ function pausedClient (port: number, body: string): Socket {
   const socket = connect(port, '127.0.0.1')
   socket.pause()
   socket.on('error', () => undefined)
-  socket.write(`POST /chat HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  socket.write(
+    `POST /chat HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  )
   return socket
 }
 
@@ -91,7 +97,13 @@ t.test(`${CLIENTS} paused stream clients and a provider streaming 20 MB to each:
   t.teardown(() => provider.close())
   const server = ServerProcess.start({
     entry: 'dist',
-    env: { LLM_BASE_URL: provider.url, OPENROUTER_API_KEY: 'flood-test', LLM_MAX_RETRIES: '0', LLM_BREAKER_THRESHOLD: '100', STREAM_STALL_TIMEOUT_MS: '2000' }
+    env: {
+      LLM_BASE_URL: provider.url,
+      OPENROUTER_API_KEY: 'flood-test',
+      LLM_MAX_RETRIES: '0',
+      LLM_BREAKER_THRESHOLD: '100',
+      STREAM_STALL_TIMEOUT_MS: '2000'
+    }
   })
   t.teardown(() => server.stop('SIGKILL'))
   const base = await server.ready()
@@ -113,7 +125,10 @@ t.test(`${CLIENTS} paused stream clients and a provider streaming 20 MB to each:
 
   t.equal(server.exitInfo, undefined, 'the process is alive')
   const statuses = server.logs.filter((l) => l.msg === 'request completed' && l.route === '/chat').slice(before).map((l) => l.status)
-  t.ok(flood.length > CLIENTS / 2, `${flood.length} of ${CLIENTS} chats reached the provider (statuses: ${JSON.stringify(count(statuses))}; the rest were shed)`)
+  t.ok(
+    flood.length > CLIENTS / 2,
+    `${flood.length} of ${CLIENTS} chats reached the provider (statuses: ${JSON.stringify(count(statuses))}; the rest were shed)`
+  )
   t.ok(flood.every((r) => !r.finished && r.bytes < REPLY_BYTES / 4),
     `every reply was cut off early (largest ${Math.max(...flood.map((r) => r.bytes))} bytes sent of ${REPLY_BYTES})`)
 
@@ -123,7 +138,10 @@ t.test(`${CLIENTS} paused stream clients and a provider streaming 20 MB to each:
   t.equal(res.status, 200)
   const done = /event: done\ndata: (.*)\n/.exec(events)?.[1]
   t.match(JSON.parse(done ?? '{}'), { mode: 'extractive', reason: 'llm_too_large', answer: /\w/ })
-  const json = await fetch(`${base}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: QUESTION }) })
+  const json = await fetch(
+    `${base}/chat`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: QUESTION }) }
+  )
   t.match(await json.json(), { mode: 'extractive', reason: 'llm_too_large' }, 'a 20 MB JSON reply is refused by its length')
   t.equal((await fetch(`${base}/health`)).status, 200)
 

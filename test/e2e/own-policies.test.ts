@@ -39,7 +39,8 @@ owner: Facilities Team
 # Bicycle Parking
 
 ## Where to park
-Bicycles are parked in the locked cage on basement level B2, opened with your building pass. Bicycles left in the cage for more than thirty days are removed by Facilities.
+Bicycles are parked in the locked cage on basement level B2, opened with your building pass. \
+Bicycles left in the cage for more than thirty days are removed by Facilities.
 
 ## Electric bicycles
 Electric bicycles may be charged only at the green charging sockets beside the cage.
@@ -48,7 +49,10 @@ writeFileSync(join(docs, 'visitors.txt'), policyText({
   title: 'Visitor Policy',
   header: ['Version: 1.4', 'Effective date: 15 February 2026', 'Category: security'],
   sections: [
-    { heading: 'Signing in', paragraphs: ['Every visitor signs in at the ground floor reception desk and wears a red visitor badge at all times.'] },
+    {
+      heading: 'Signing in',
+      paragraphs: ['Every visitor signs in at the ground floor reception desk and wears a red visitor badge at all times.']
+    },
     { heading: 'Escorts', paragraphs: ['Visitors must be escorted by their host employee and must sign out before 6 pm.'] }
   ]
 }))
@@ -58,12 +62,18 @@ writeFileSync(join(docs, 'kitchen.html'), policyHtml({
     { heading: 'The fridge', paragraphs: ['The office fridge is emptied every Friday at 4 pm; anything left inside is thrown away.'] },
     { heading: 'Dishes', paragraphs: ['Put used mugs and dishes in the dishwasher, never in the sink.'] }
   ]
-}, '<meta name="version" content="4"><meta name="effective_date" content="2025-11-03"><meta name="category" content="facilities"><link rel="canonical" href="https://intranet.example/policies/kitchen">'))
+}, '<meta name="version" content="4"><meta name="effective_date" content="2025-11-03"><meta name="category" content="facilities"><link ' +
+  'rel="canonical" href="https://intranet.example/policies/kitchen">'))
 writeFileSync(join(docs, 'company-cars.pdf'), await policyPdf({
   title: 'Company Car Policy',
   header: ['Version: 3.0', 'Effective date: 1 April 2026', 'Category: finance'],
   sections: [
-    { heading: 'Fuel', paragraphs: ['Company cars are refuelled only with the Shell fuel card kept in the glovebox; private fuel receipts are not reimbursed.'] },
+    {
+      heading: 'Fuel',
+      paragraphs: [
+        'Company cars are refuelled only with the Shell fuel card kept in the glovebox; private fuel receipts are not reimbursed.'
+      ]
+    },
     { heading: 'Accidents', paragraphs: ['Report any accident involving a company car to the fleet manager within 24 hours.'] }
   ]
 }, 'FLEET-POL-003'))
@@ -73,8 +83,14 @@ const phones = {
   spec: {
     title: 'Mobile Phone Allowance',
     sections: [
-      { heading: 'Allowance', paragraphs: ['Employees who are on call receive a mobile phone allowance of 40 dollars a month, paid with their salary.'] },
-      { heading: 'Lost phones', paragraphs: ['A lost company phone is reported to the IT service desk the same day so it can be wiped remotely.'] }
+      {
+        heading: 'Allowance',
+        paragraphs: ['Employees who are on call receive a mobile phone allowance of 40 dollars a month, paid with their salary.']
+      },
+      {
+        heading: 'Lost phones',
+        paragraphs: ['A lost company phone is reported to the IT service desk the same day so it can be wiped remotely.']
+      }
     ]
   }
 }
@@ -83,14 +99,50 @@ writeFileSync(join(docs, 'corpus.json'), JSON.stringify({
   documents: { [phones.file]: { category: 'it', version: '5.1', effective_date: '2026-01-01', review_date: '2020-01-01', owner: 'IT' } }
 }))
 
-interface Citation { document_id: string, document_title: string, version: string | null, effective_date: string | null, source_url: string | null }
+interface Citation {
+  document_id: string
+  document_title: string
+  version: string | null
+  effective_date: string | null
+  source_url: string | null
+}
 
 const expected: Record<string, { question: string, title: string, version: string, effective_date: string, fact: RegExp }> = {
-  'bicycle-parking': { question: 'Which level is the bicycle cage on?', title: 'Bicycle Parking', version: '2.1', effective_date: '2026-03-01', fact: /B2/ },
-  visitors: { question: 'By what time must visitors sign out?', title: 'Visitor Policy', version: '1.4', effective_date: '2026-02-15', fact: /6 pm/ },
-  kitchen: { question: 'When is the office fridge emptied?', title: 'Kitchen Rules', version: '4', effective_date: '2025-11-03', fact: /Friday/ },
-  'company-cars': { question: 'Which fuel card do company cars use?', title: 'Company Car Policy', version: '3.0', effective_date: '2026-04-01', fact: /Shell/ },
-  'mobile-phones': { question: 'How much is the mobile phone allowance for employees on call?', title: 'Mobile Phone Allowance', version: '5.1', effective_date: '2026-01-01', fact: /40 dollars/ }
+  'bicycle-parking': {
+    question: 'Which level is the bicycle cage on?',
+    title: 'Bicycle Parking',
+    version: '2.1',
+    effective_date: '2026-03-01',
+    fact: /B2/
+  },
+  visitors: {
+    question: 'By what time must visitors sign out?',
+    title: 'Visitor Policy',
+    version: '1.4',
+    effective_date: '2026-02-15',
+    fact: /6 pm/
+  },
+  kitchen: {
+    question: 'When is the office fridge emptied?',
+    title: 'Kitchen Rules',
+    version: '4',
+    effective_date: '2025-11-03',
+    fact: /Friday/
+  },
+  'company-cars': {
+    question: 'Which fuel card do company cars use?',
+    title: 'Company Car Policy',
+    version: '3.0',
+    effective_date: '2026-04-01',
+    fact: /Shell/
+  },
+  'mobile-phones': {
+    question: 'How much is the mobile phone allowance for employees on call?',
+    title: 'Mobile Phone Allowance',
+    version: '5.1',
+    effective_date: '2026-01-01',
+    fact: /40 dollars/
+  }
 }
 
 t.test('a folder of five formats builds, and after a reload /chat answers from each with its version', async (t) => {
@@ -116,14 +168,25 @@ t.test('a folder of five formats builds, and after a reload /chat answers from e
     t.match(body.answer, want.fact, `${id}: the answer states the fact`)
     t.ok(body.answer.includes(want.title), `${id}: the answer names the policy`)
     const citation = body.citations.find((c) => c.document_id === id)
-    t.match(citation, { document_title: want.title, version: want.version, effective_date: want.effective_date }, `${id} is cited with its title, version and effective date`)
+    t.match(
+      citation,
+      { document_title: want.title, version: want.version, effective_date: want.effective_date },
+      `${id} is cited with its title, version and effective date`
+    )
   }
 })
 
 t.test('search hits, documents, the review flag, the gauge and the streamed answer carry the edition', async (t) => {
   const app = await build(t, { ...unshed, VECTOR_STORE_PATH: indexPath })
   const search = await app.inject({ method: 'POST', url: '/search', payload: { query: 'office fridge', top_k: 1 } })
-  t.match(search.json(), { results: [{ document_id: 'kitchen', version: '4', effective_date: '2025-11-03', source_url: 'https://intranet.example/policies/kitchen' }] })
+  t.match(
+    search.json(),
+    {
+      results: [
+        { document_id: 'kitchen', version: '4', effective_date: '2025-11-03', source_url: 'https://intranet.example/policies/kitchen' }
+      ]
+    }
+  )
 
   const listed = (await app.inject('/documents')).json() as { documents: Array<Record<string, unknown>>, categories: string[] }
   t.same(listed.categories, ['facilities', 'finance', 'it', 'security'])
@@ -133,9 +196,18 @@ t.test('search hits, documents, the review flag, the gauge and the streamed answ
   const filtered = await app.inject({ method: 'POST', url: '/search', payload: { query: 'fuel card', category: 'finance' } })
   const categories = (filtered.json() as { results: Array<{ category: string }> }).results.map((r) => r.category)
   t.ok(categories.length > 0 && categories.every((c) => c === 'finance'), categories.join(', '))
-  t.match(listed.documents.find((d) => d.id === 'mobile-phones'), { review_date: '2020-01-01', review_overdue: true, owner: 'IT', category: 'it' })
+  t.match(
+    listed.documents.find((d) => d.id === 'mobile-phones'),
+    { review_date: '2020-01-01', review_overdue: true, owner: 'IT', category: 'it' }
+  )
   t.same(listed.documents.filter((d) => d.review_overdue === true).map((d) => d.id), ['mobile-phones'])
-  t.match((await app.inject('/documents/company-cars')).json(), { title: 'Company Car Policy', markdown: /^# Company Car Policy\n\nVersion: 3\.0\n\nEffective date: 1 April 2026\n\nCategory: finance\n\n## Fuel\n/ })
+  t.match(
+    (await app.inject('/documents/company-cars')).json(),
+    {
+      title: 'Company Car Policy',
+      markdown: /^# Company Car Policy\n\nVersion: 3\.0\n\nEffective date: 1 April 2026\n\nCategory: finance\n\n## Fuel\n/
+    }
+  )
   t.match((await app.inject('/metrics')).body, /^policy_rag_policies_past_review 1$/m)
 
   const stream = await app.inject({ method: 'POST', url: '/chat', payload: { question: expected['company-cars']?.question, stream: true } })
@@ -147,9 +219,12 @@ t.test('search hits, documents, the review flag, the gauge and the streamed answ
 t.test('the LLM sees each source\'s version and effective date', async (t) => {
   const fake = await startFakeLlmServer({ default: { text: 'Use the Shell fuel card [1].' } })
   t.teardown(() => fake.close())
-  const app = await build(t, { ...unshed, VECTOR_STORE_PATH: indexPath, LLM_BASE_URL: fake.url, OPENROUTER_API_KEY: 'sk-test', LLM_MAX_RETRIES: 0 })
+  const app = await build(
+    t,
+    { ...unshed, VECTOR_STORE_PATH: indexPath, LLM_BASE_URL: fake.url, OPENROUTER_API_KEY: 'sk-test', LLM_MAX_RETRIES: 0 }
+  )
   const res = await app.inject({ method: 'POST', url: '/chat', payload: { question: expected['company-cars']?.question } })
   t.match(res.json(), { mode: 'llm', citations: [{ document_id: 'company-cars', version: '3.0', effective_date: '2026-04-01' }] })
-  const sent = (fake.requests[0]?.body as { messages: Array<{ content: string }> }).messages.at(-1)?.content
+  const sent = (fake.requests[0]?.body as { messages: Array<{ content: string }> } | undefined)?.messages.at(-1)?.content
   t.match(sent, /<source n="\d" document="Company Car Policy" section="[^"]*" version="3\.0" effective="2026-04-01">/)
 })

@@ -101,7 +101,10 @@ export function browserVerdict (lookup: BrowserLookup = {}): BrowserVerdict {
   const found = findBrowser(lookup)
   if (found) return { run: found }
   const env = lookup.env ?? process.env
-  const set = [env.CHROME_PATH && `CHROME_PATH=${env.CHROME_PATH}`, env.CHROMIUM_PATH && `CHROMIUM_PATH=${env.CHROMIUM_PATH}`].filter(Boolean)
+  const set = [
+    env.CHROME_PATH && `CHROME_PATH=${env.CHROME_PATH}`,
+    env.CHROMIUM_PATH && `CHROMIUM_PATH=${env.CHROMIUM_PATH}`
+  ].filter(Boolean)
   const message = 'browser tests not run: no Chromium or Chrome found ' +
     `(looked at ${set.length ? `${set.join(', ')} (not executable), ` : 'CHROME_PATH, CHROMIUM_PATH, '}PATH, ` +
     `the usual install locations and playwright's cache ${playwrightCache(lookup)}). ` +

@@ -37,7 +37,15 @@ export function writeTinyBert (dir: string, opts: TinyBertOptions = {}): { dir: 
 }
 
 function wordPieceTokenizer (vocab: string[], maxLength: number): object {
-  const special = (content: string, id: number) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })
+  const special = (content: string, id: number) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true
+  })
   return {
     version: '1.0',
     truncation: { direction: 'Right', max_length: maxLength, strategy: 'LongestFirst', stride: 0 },
@@ -47,8 +55,18 @@ function wordPieceTokenizer (vocab: string[], maxLength: number): object {
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } }
+      ],
+      pair: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } }
+      ],
       special_tokens: {
         '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
         '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] }
@@ -90,24 +108,50 @@ function buildModel (vocabSize: number, s: Shape): Uint8Array {
     g.op('Gather', [weight('token_type_embeddings', [2, s.hidden], 1), types], 'token_type')
   ], 'embeddings_sum')
   const layerNorm = (x: string, name: string) =>
-    g.op('LayerNormalization', [x, ones(`${name}.scale`, s.hidden), zeros(`${name}.bias`, s.hidden)], name, { axis: { i: -1 }, epsilon: { f: 1e-12 } })
+    g.op(
+      'LayerNormalization',
+      [x, ones(`${name}.scale`, s.hidden), zeros(`${name}.bias`, s.hidden)],
+      name,
+      { axis: { i: -1 }, epsilon: { f: 1e-12 } }
+    )
   const dense = (x: string, name: string, inDim: number, outDim: number) =>
-    g.op('Add', [g.op('MatMul', [x, weight(`${name}.weight`, [inDim, outDim])], `${name}/matmul`), weight(`${name}.bias`, [outDim], 0.05)], name)
+    g.op(
+      'Add',
+      [g.op('MatMul', [x, weight(`${name}.weight`, [inDim, outDim])], `${name}/matmul`), weight(`${name}.bias`, [outDim], 0.05)],
+      name
+    )
   const x0 = layerNorm(summed, 'embeddings_ln')
 
   // Padding keys get -10000 before the softmax, so padded positions never influence real ones.
   const maskFloat = g.op('Cast', [mask], 'mask_float', { to: { i: 1 } })
   const inverted = g.op('Sub', [g.scalar('one_f', 'float32', 1), maskFloat], 'mask_inverted')
-  const bias = g.op('Unsqueeze', [g.op('Mul', [inverted, g.scalar('neg', 'float32', -10000)], 'mask_bias_2d'), g.int64s('mask_axes', [1, 2])], 'mask_bias')
+  const bias = g.op(
+    'Unsqueeze',
+    [g.op('Mul', [inverted, g.scalar('neg', 'float32', -10000)], 'mask_bias_2d'), g.int64s('mask_axes', [1, 2])],
+    'mask_bias'
+  )
 
   const split = g.int64s('split_shape', [0, 0, s.heads, headDim])
-  const heads = (x: string, name: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [x, split], `${name}/split`)], name, { perm: { ints: perm } })
+  const heads = (x: string, name: string, perm: number[]) => g.op(
+    'Transpose',
+    [g.op('Reshape', [x, split], `${name}/split`)],
+    name,
+    { perm: { ints: perm } }
+  )
   const q = heads(dense(x0, 'query', s.hidden, s.hidden), 'q_heads', [0, 2, 1, 3])
   const kT = heads(dense(x0, 'key', s.hidden, s.hidden), 'k_heads_t', [0, 2, 3, 1])
   const v = heads(dense(x0, 'value', s.hidden, s.hidden), 'v_heads', [0, 2, 1, 3])
-  const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, kT], 'qk'), g.scalar('scale', 'float32', 1 / Math.sqrt(headDim))], 'qk_scaled'), bias], 'scores')
+  const scores = g.op(
+    'Add',
+    [g.op('Mul', [g.op('MatMul', [q, kT], 'qk'), g.scalar('scale', 'float32', 1 / Math.sqrt(headDim))], 'qk_scaled'), bias],
+    'scores'
+  )
   const context = g.op('MatMul', [g.op('Softmax', [scores], 'probs', { axis: { i: -1 } }), v], 'context_heads')
-  const merged = g.op('Reshape', [g.op('Transpose', [context], 'context_t', { perm: { ints: [0, 2, 1, 3] } }), g.int64s('merge_shape', [0, 0, s.hidden])], 'context')
+  const merged = g.op(
+    'Reshape',
+    [g.op('Transpose', [context], 'context_t', { perm: { ints: [0, 2, 1, 3] } }), g.int64s('merge_shape', [0, 0, s.hidden])],
+    'context'
+  )
   const x1 = layerNorm(g.op('Add', [x0, dense(merged, 'attention_output', s.hidden, s.hidden)], 'attention_residual'), 'attention_ln')
   const inner = g.op('Relu', [dense(x1, 'intermediate', s.hidden, s.ffn)], 'intermediate_act')
   const x2 = layerNorm(g.op('Add', [x1, dense(inner, 'ffn_output', s.ffn, s.hidden)], 'ffn_residual'), 'output_ln')

@@ -12,7 +12,17 @@ t.test('defaults when nothing is set', async (t) => {
 })
 
 t.test('reads the original deployment variable names from the environment, typed', async (t) => {
-  const config = loadConfig({}, { PORT: '3001', MAX_TOKENS: '300', GUARDRAILS_LEVEL: 'strict', OPENROUTER_API_KEY: 'sk-or-x', NODE_ENV: 'production', LOG_PRETTY: 'true' })
+  const config = loadConfig(
+    {},
+    {
+      PORT: '3001',
+      MAX_TOKENS: '300',
+      GUARDRAILS_LEVEL: 'strict',
+      OPENROUTER_API_KEY: 'sk-or-x',
+      NODE_ENV: 'production',
+      LOG_PRETTY: 'true'
+    }
+  )
   t.equal(config.PORT, 3001)
   t.equal(config.MAX_TOKENS, 300)
   t.equal(config.GUARDRAILS_LEVEL, 'strict')
@@ -76,7 +86,10 @@ t.test('LLM_API_KEY is the key; OPENROUTER_API_KEY is read when it is not set', 
 
 t.test('contradictory settings fail with one line', async (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
-    [{ MEMORY_WARNING_FRACTION: '0.9', MEMORY_PRESSURE_FRACTION: '0.8' }, /^Invalid configuration: MEMORY_WARNING_FRACTION \(0\.9\) must not be above MEMORY_PRESSURE_FRACTION \(0\.8\)$/],
+    [
+      { MEMORY_WARNING_FRACTION: '0.9', MEMORY_PRESSURE_FRACTION: '0.8' },
+      /^Invalid configuration: MEMORY_WARNING_FRACTION \(0\.9\) must not be above MEMORY_PRESSURE_FRACTION \(0\.8\)$/
+    ],
     [{ METRICS_REQUIRE_KEY: 'true' }, /^Invalid configuration: METRICS_REQUIRE_KEY is true but API_KEYS is empty/],
     [{ METRICS_REQUIRE_KEY: 'true', API_KEYS: ' , ' }, /^Invalid configuration: METRICS_REQUIRE_KEY is true but API_KEYS is empty/]
   ]

@@ -64,8 +64,15 @@ t.test('rate limiting per client, with health exempt', async (t) => {
 t.test('cheap routes and unknown paths have a budget of their own, apart from /chat and /search', async (t) => {
   const app = await build(t, { RATE_LIMIT_MAX: 2, RATE_LIMIT_LIGHT_MAX: 4 })
   const search = { method: 'POST' as const, url: '/search', payload: { query: 'pto' } }
-  t.same([(await app.inject(search)).statusCode, (await app.inject(search)).statusCode, (await app.inject(search)).statusCode], [200, 200, 429])
-  for (const url of ['/memory', '/stats', '/openapi.json']) t.equal((await app.inject(url)).statusCode, 200, `${url} still answers once /search is spent`)
+  t.same(
+    [(await app.inject(search)).statusCode, (await app.inject(search)).statusCode, (await app.inject(search)).statusCode],
+    [200, 200, 429]
+  )
+  for (const url of ['/memory', '/stats', '/openapi.json']) t.equal(
+    (await app.inject(url)).statusCode,
+    200,
+    `${url} still answers once /search is spent`
+  )
   const unknown = [(await app.inject('/no-such-route')).statusCode, (await app.inject('/wp-login.php?x=1')).statusCode]
   t.same(unknown, [404, 429], 'unknown paths spend the light budget too')
   t.equal((await app.inject({ url: '/no-such-route', remoteAddress: '10.9.9.9' })).statusCode, 404, 'per client')
@@ -74,20 +81,32 @@ t.test('cheap routes and unknown paths have a budget of their own, apart from /c
 t.test('a forged X-Forwarded-For gets no bucket of its own', async (t) => {
   const search = (headers: Record<string, string>, remoteAddress = '127.0.0.1') =>
     ({ method: 'POST' as const, url: '/search', payload: { query: 'pto' }, headers, remoteAddress })
-  const rotate = async (app: Awaited<ReturnType<typeof build>>, headersFor: (i: number) => Record<string, string>, remoteAddress?: string): Promise<number[]> => {
+  const rotate = async (
+    app: Awaited<ReturnType<typeof build>>,
+    headersFor: (i: number) => Record<string, string>,
+    remoteAddress?: string
+  ): Promise<number[]> => {
     const codes: number[] = []
     for (let i = 0; i < 5; i++) codes.push((await app.inject(search(headersFor(i), remoteAddress))).statusCode)
     return codes
   }
 
   const direct = await build(t, { RATE_LIMIT_MAX: 3 })
-  t.same(await rotate(direct, (i) => ({ 'x-forwarded-for': `10.0.0.${i}` })), [200, 200, 200, 429, 429], 'no proxy trusted: the socket decides')
+  t.same(
+    await rotate(direct, (i) => ({ 'x-forwarded-for': `10.0.0.${i}` })),
+    [200, 200, 200, 429, 429],
+    'no proxy trusted: the socket decides'
+  )
 
   // One proxy in front (TRUST_PROXY=1): it appends the address it saw, and only that entry counts.
   const behindOne = await build(t, { RATE_LIMIT_MAX: 3, TRUST_PROXY: '1' })
   t.same(await rotate(behindOne, (i) => ({ 'x-forwarded-for': `10.0.0.${i}, 203.0.113.7` }), '172.16.0.2'), [200, 200, 200, 429, 429],
     'leftmost entries are the client\'s own writing')
-  t.equal((await behindOne.inject(search({ 'x-forwarded-for': '203.0.113.8' }, '172.16.0.2'))).statusCode, 200, 'another real client has its own budget')
+  t.equal(
+    (await behindOne.inject(search({ 'x-forwarded-for': '203.0.113.8' }, '172.16.0.2'))).statusCode,
+    200,
+    'another real client has its own budget'
+  )
 
   const listed = await build(t, { RATE_LIMIT_MAX: 3, TRUST_PROXY: '172.16.0.0/16' })
   t.same(await rotate(listed, (i) => ({ 'x-forwarded-for': `10.0.0.${i}, 203.0.113.9` }), '172.16.5.5'), [200, 200, 200, 429, 429])
@@ -104,7 +123,9 @@ t.test('Fly-Client-IP is honoured only with TRUST_PROXY=fly', async (t) => {
 
   const fly = await build(t, { RATE_LIMIT_MAX: 2, TRUST_PROXY: 'fly' })
   const viaFly: number[] = []
-  for (let i = 0; i < 3; i++) viaFly.push((await fly.inject(search({ 'fly-client-ip': '198.51.100.1', 'x-forwarded-for': `10.0.0.${i}` }))).statusCode)
+  for (let i = 0; i < 3; i++) viaFly.push(
+    (await fly.inject(search({ 'fly-client-ip': '198.51.100.1', 'x-forwarded-for': `10.0.0.${i}` }))).statusCode
+  )
   t.same(viaFly, [200, 200, 429], 'one client behind fly, whatever X-Forwarded-For says')
   t.equal((await fly.inject(search({ 'fly-client-ip': '198.51.100.2' }))).statusCode, 200, 'another fly client has its own budget')
 })
@@ -116,7 +137,11 @@ t.test('TRUST_PROXY is validated', async (t) => {
   t.same(parseTrustProxy('10.0.0.1, fd00::/8'), { mode: 'addresses', addresses: ['10.0.0.1', 'fd00::/8'] })
   for (const bad of ['true', '10.0.0.1/33', 'proxy.example', '99']) t.throws(() => parseTrustProxy(bad), ConfigError, bad)
   await t.rejects(buildApp({ env: { TRUST_PROXY: 'true' }, logger: false }), ConfigError, 'the server refuses to start with it')
-  t.equal(clientAddress({ mode: 'fly' }, { ip: '172.16.0.2', headers: { 'fly-client-ip': 'not an address' } }), '172.16.0.2', 'a malformed header is not believed')
+  t.equal(
+    clientAddress({ mode: 'fly' }, { ip: '172.16.0.2', headers: { 'fly-client-ip': 'not an address' } }),
+    '172.16.0.2',
+    'a malformed header is not believed'
+  )
 })
 
 t.test('failed API keys are rate-limited: they spend the budget, and past RATE_LIMIT_AUTH_FAILURES every route says 429', async (t) => {
@@ -128,18 +153,27 @@ t.test('failed API keys are rate-limited: they spend the budget, and past RATE_L
 
   const app = await build(t, { API_KEYS: 'k1', RATE_LIMIT_MAX: 100, RATE_LIMIT_AUTH_FAILURES: 3 })
   const failures: number[] = []
-  for (let i = 0; i < 4; i++) failures.push((await app.inject({ url: '/documents', headers: { authorization: `Bearer guess-${i}` } })).statusCode)
+  for (let i = 0; i < 4; i++) failures.push(
+    (await app.inject({ url: '/documents', headers: { authorization: `Bearer guess-${i}` } })).statusCode
+  )
   t.same(failures, [401, 401, 401, 429])
   const locked = await app.inject({ url: '/documents', headers: { authorization: 'Bearer k1' } })
   t.equal(locked.statusCode, 429, 'even the right key waits: a guesser learns nothing more in this window')
   t.match(locked.json(), { statusCode: 429, code: 'POLICY_RAG_AUTH_RATE_LIMITED', message: /failed API-key attempts/ })
   t.ok(Number(locked.headers['retry-after']) > 0)
-  t.equal((await app.inject({ url: '/documents', headers: { authorization: 'Bearer k1' }, remoteAddress: '10.9.9.9' })).statusCode, 200, 'other clients are not locked out')
+  t.equal(
+    (await app.inject({ url: '/documents', headers: { authorization: 'Bearer k1' }, remoteAddress: '10.9.9.9' })).statusCode,
+    200,
+    'other clients are not locked out'
+  )
   t.equal((await app.inject('/health')).statusCode, 200, 'health stays exempt')
 })
 
 t.test('rate limiting comes before load shedding: a flood gets 429, not everyone 503', async (t) => {
-  const app = await build(t, { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10, RATE_LIMIT_MAX: 2 })
+  const app = await build(
+    t,
+    { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10, RATE_LIMIT_MAX: 2 }
+  )
   await app.ready()
   await new Promise((resolve) => setTimeout(resolve, 60))
   const search = { method: 'POST' as const, url: '/search', payload: { query: 'pto' } }
@@ -179,7 +213,11 @@ t.test('security headers, body limit, CORS off by default and configurable', asy
   t.equal(big.json().statusCode, 413)
 
   const corsApp = await build(t, { CORS_ORIGIN: 'https://intranet.example' })
-  const preflight = await corsApp.inject({ method: 'OPTIONS', url: '/search', headers: { origin: 'https://intranet.example', 'access-control-request-method': 'POST' } })
+  const preflight = await corsApp.inject({
+    method: 'OPTIONS',
+    url: '/search',
+    headers: { origin: 'https://intranet.example', 'access-control-request-method': 'POST' }
+  })
   t.equal(preflight.headers['access-control-allow-origin'], 'https://intranet.example')
   const foreign = await corsApp.inject({ url: '/health', headers: { origin: 'https://evil.example' } })
   t.not(foreign.headers['access-control-allow-origin'], 'https://evil.example')

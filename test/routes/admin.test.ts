@@ -58,10 +58,16 @@ t.test('POST /admin/reload needs the key and is described in OpenAPI', async (t)
   t.match(denied.json(), { statusCode: 401, message: /Bearer/ })
   t.equal((await app.inject({ method: 'POST', url: '/admin/reload', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
 
-  const spec = (await app.inject('/openapi.json')).json() as { paths: Record<string, { post?: { responses: Record<string, unknown>, security?: unknown } }> }
+  const spec = (await app.inject('/openapi.json')).json() as {
+    paths: Record<string, { post?: { responses: Record<string, unknown>, security?: unknown } }>
+  }
   const op = spec.paths['/admin/reload']?.post
   t.ok(op, 'listed')
-  t.same(Object.keys(op?.responses ?? {}).sort(), ['200', '400', '401', '409', '413', '415'], 'a POST body can be malformed, too large or not JSON')
+  t.same(
+    Object.keys(op?.responses ?? {}).sort(),
+    ['200', '400', '401', '409', '413', '415'],
+    'a POST body can be malformed, too large or not JSON'
+  )
   t.same(op?.security, [{ bearerAuth: [] }])
 })
 
@@ -80,7 +86,9 @@ t.test('a valid new index renamed over the file is swapped in', async (t) => {
   t.equal(await title(), REVISED, 'the new file serves')
   const search = await app.inject({ method: 'POST', url: '/search', headers: auth, payload: searchBody })
   t.equal(search.statusCode, 200)
-  const hit = (search.json() as { results: Array<{ document_id: string, document_title: string }> }).results.find((r) => r.document_id === 'pto-policy')
+  const hit = (search.json() as {
+    results: Array<{ document_id: string, document_title: string }>
+  }).results.find((r) => r.document_id === 'pto-policy')
   t.equal(hit?.document_title, REVISED, 'search reads the new file too')
 })
 
@@ -92,7 +100,11 @@ t.test('a broken file is rejected with 409 and the open index keeps serving', as
   const res = await app.inject({ method: 'POST', url: '/admin/reload', headers: auth })
   t.equal(res.statusCode, 409)
   const body = res.json() as { ok: boolean, status: string, code: string, reason: string }
-  t.same(body, { ok: false, status: 'unavailable', code: 'INDEX_CORRUPT', reason: 'the file is not a readable SQLite index' }, 'a code and a short reason')
+  t.same(
+    body,
+    { ok: false, status: 'unavailable', code: 'INDEX_CORRUPT', reason: 'the file is not a readable SQLite index' },
+    'a code and a short reason'
+  )
   t.notMatch(res.body, new RegExp(`${dir}|quick_check|SQLITE_`), 'no path, no SQLite output')
   t.match(logs.text(), /"msg":"vector store reload rejected"/)
   t.ok(logs.lines().some((l) => l.includes(path) && /not a readable SQLite database/.test(l)), 'the detail is in the log')
@@ -126,7 +138,10 @@ t.test('SIGHUP reloads the index in the running server, which keeps answering', 
   server.child.kill('SIGHUP')
   const rejected = await server.waitForLog((l) => l.msg === 'vector store reload rejected')
   t.match(rejected, { signal: 'SIGHUP', ok: false, status: 'unavailable', reason: /SQLite/ })
-  const search = await fetch(`${url}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(searchBody) })
+  const search = await fetch(
+    `${url}/search`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(searchBody) }
+  )
   t.equal(search.status, 200, 'the old index keeps serving')
   t.equal(await title(), REVISED)
   t.equal(server.exitInfo, undefined, 'SIGHUP did not stop the process')

@@ -1,17 +1,23 @@
 import t from 'tap'
 import { build, captureLogs } from '../helper.js'
 
-const PII = ['jane.doe@example.org', '4111 1111 1111 1111', '+44 20 7946 0958', '078-05-1120', 'GB82 WEST 1234 5698 7654 32', '203.0.113.77']
+const PII = [
+  'jane.doe@example.org', '4111 1111 1111 1111', '+44 20 7946 0958', '078-05-1120', 'GB82 WEST 1234 5698 7654 32', '203.0.113.77'
+]
 
 t.test('PII in questions and history never reaches the logs, at any log level', async (t) => {
   for (const level of ['standard', 'strict'] as const) {
     const logs = captureLogs()
     const app = await build(t, { GUARDRAILS_LEVEL: level, LOG_LEVEL: 'trace' }, { logger: true, logStream: logs.stream })
-    const question = `I am jane.doe@example.org, card 4111 1111 1111 1111, phone +44 20 7946 0958, SSN 078-05-1120, IBAN GB82 WEST 1234 5698 7654 32, IP 203.0.113.77: how many sick days do I get?`
+    const question = 'I am jane.doe@example.org, card 4111 1111 1111 1111, phone +44 20 7946 0958, SSN 078-05-1120, ' +
+      'IBAN GB82 WEST 1234 5698 7654 32, IP 203.0.113.77: how many sick days do I get?'
     const res = await app.inject({
       method: 'POST',
       url: '/chat',
-      payload: { question, history: [{ role: 'user', content: 'my email is jane.doe@example.org' }, { role: 'assistant', content: 'Noted.' }] }
+      payload: {
+        question,
+        history: [{ role: 'user', content: 'my email is jane.doe@example.org' }, { role: 'assistant', content: 'Noted.' }]
+      }
     })
     t.equal(res.statusCode, 200)
     const body = res.json()

@@ -16,7 +16,16 @@ const LLM_ANSWER = 'Up to 5 unused days carry over to the next year [1] and expi
 
 
 interface SseEvent { event: string, data: unknown }
-interface DoneData { answer: string, mode: string, reason?: string, citations: Array<{ id: number, document_id: string }>, model: string, usage: { prompt_tokens: number, completion_tokens: number }, guardrails: { output: { citations_valid: boolean } }, timings_ms: { total: number } }
+interface DoneData {
+  answer: string
+  mode: string
+  reason?: string
+  citations: Array<{ id: number, document_id: string }>
+  model: string
+  usage: { prompt_tokens: number, completion_tokens: number }
+  guardrails: { output: { citations_valid: boolean } }
+  timings_ms: { total: number }
+}
 
 async function fakeLlm (t: Test): Promise<FakeLlmServer> {
   const fake = await startFakeLlmServer()
@@ -25,7 +34,14 @@ async function fakeLlm (t: Test): Promise<FakeLlmServer> {
 }
 
 function llmConfig (fake: FakeLlmServer, extra: Partial<AppConfig> = {}): Partial<AppConfig> {
-  return { LLM_BASE_URL: fake.url, OPENROUTER_API_KEY: 'test-key', LLM_MAX_RETRIES: 0, LLM_TIMEOUT_MS: 5000, LLM_FIRST_BYTE_TIMEOUT_MS: 2000, ...extra }
+  return {
+    LLM_BASE_URL: fake.url,
+    OPENROUTER_API_KEY: 'test-key',
+    LLM_MAX_RETRIES: 0,
+    LLM_TIMEOUT_MS: 5000,
+    LLM_FIRST_BYTE_TIMEOUT_MS: 2000,
+    ...extra
+  }
 }
 
 /** Parses a whole SSE body; every event must have exactly one JSON data line. */
@@ -41,7 +57,11 @@ function parseSse (body: string): SseEvent[] {
 
 interface Streamed { status: number, contentType: string, events: SseEvent[], tokens: string, done: DoneData | undefined }
 
-async function askStreaming (app: FastifyInstance, payload: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Streamed> {
+async function askStreaming (
+  app: FastifyInstance,
+  payload: Record<string, unknown>,
+  headers: Record<string, string> = {}
+): Promise<Streamed> {
   const res = await app.inject({ method: 'POST', url: '/chat', payload, headers })
   const events = res.statusCode === 200 ? parseSse(res.body) : []
   const tokens = events.filter((e) => e.event === 'token').map((e) => (e.data as { text: string }).text).join('')
@@ -131,7 +151,12 @@ t.test('a refusal streams as tokens and done', async (t) => {
 
 t.test('an invalid streaming request is still a JSON 400, not an event stream', async (t) => {
   const app = plain
-  const res = await app.inject({ method: 'POST', url: '/chat', payload: { question: '', stream: true }, headers: { accept: 'text/event-stream' } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/chat',
+    payload: { question: '', stream: true },
+    headers: { accept: 'text/event-stream' }
+  })
   t.equal(res.statusCode, 400)
   t.match(res.headers['content-type'], /^application\/json/)
   t.match(res.json().message, /question/)
@@ -159,7 +184,11 @@ t.test('a stream the provider cuts midway ends with an extractive done event, no
   t.ok(performance.now() - started < 5000, 'no hang')
   t.equal(res.status, 200)
   t.same(eventNames(res.events), ['token', 'done'], 'no error event: the fallback answer is complete')
-  t.equal(res.tokens, 'Up to ', 'what the LLM wrote before the cut was streamed, but for the words the PII filter still held (a number, an unfinished word)')
+  t.equal(
+    res.tokens,
+    'Up to ',
+    'what the LLM wrote before the cut was streamed, but for the words the PII filter still held (a number, an unfinished word)'
+  )
   t.match(res.done, { mode: 'extractive', reason: 'llm_network' })
   t.not(res.done?.answer, res.tokens, 'done carries the whole fallback answer, which replaces the streamed text')
   t.ok((res.done?.citations.length ?? 0) > 0)
@@ -247,11 +276,17 @@ t.test('a client that disconnects mid-stream cancels the LLM request', async (t)
 })
 
 for (const stream of [false, true]) {
-  t.test(`a client that disconnects while waiting for ${stream ? 'the first token' : 'a JSON answer'} cancels the LLM request`, async (t) => {
+  t.test(`a client that disconnects while waiting for ${stream ? 'the first token' : 'a JSON answer'} cancels the LLM request`, async (
+    t
+  ) => {
     const fake = await fakeLlm(t)
     fake.enqueue({ hang: true })
     const logs = captureLogs()
-    const app = await build(t, llmConfig(fake, { LOG_LEVEL: 'info', LLM_FIRST_BYTE_TIMEOUT_MS: 30_000, LLM_TIMEOUT_MS: 60_000 }), { logger: true, logStream: logs.stream })
+    const app = await build(
+      t,
+      llmConfig(fake, { LOG_LEVEL: 'info', LLM_FIRST_BYTE_TIMEOUT_MS: 30_000, LLM_TIMEOUT_MS: 60_000 }),
+      { logger: true, logStream: logs.stream }
+    )
     const base = await listen(app)
 
     const { req } = postChat(base, { question: QUESTION, stream }, () => false)
@@ -287,7 +322,12 @@ t.test('SseWriter waits while the stream is full and gives up on a client that r
 
 t.test('standard: a streamed answer with PII reaches the client redacted, token by token', async (t) => {
   const fake = await fakeLlm(t)
-  fake.enqueue({ tokens: ['Ask Jane at jane', '.roe@gmail', '.com or +44 20 7946', ' 0958; her card 4111 1111 1111', ' 1111 is on file. Up to 5 days carry over [1].'] })
+  fake.enqueue({
+    tokens: [
+      'Ask Jane at jane', '.roe@gmail', '.com or +44 20 7946', ' 0958; her card 4111 1111 1111',
+      ' 1111 is on file. Up to 5 days carry over [1].'
+    ]
+  })
   const app = await build(t, llmConfig(fake, { GUARDRAILS_LEVEL: 'standard' }))
   const res = await askStreaming(app, { question: QUESTION, stream: true })
   t.equal(res.done?.mode, 'llm')

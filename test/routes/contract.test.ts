@@ -40,13 +40,22 @@ class Contract {
     const type = String(headers['content-type'] ?? '').split(';')[0]?.trim() ?? ''
     const media = response.content?.[type]
     if (media === undefined) return [`content type ${type} is not listed for ${status}`]
-    const pointer = `openapi#/paths/${path.replaceAll('/', '~1')}/${method.toLowerCase()}/responses/${status}/content/${type.replaceAll('/', '~1')}/schema`
+    const pointer = `openapi#/paths/${path.replaceAll(
+      '/',
+      '~1'
+    )}/${method.toLowerCase()}/responses/${status}/content/${type.replaceAll('/', '~1')}/schema`
     const problems: string[] = []
     for (const [name, header] of Object.entries(response.headers ?? {})) {
       const value = headers[name.toLowerCase()]
       if (value === undefined && header.required === true) problems.push(`header ${name} is missing`)
       if (value === undefined) continue
-      problems.push(...this.validate(`${pointer}/../../../headers/${name}/schema`, header.schema, coerce(String(value))).map((p) => `header ${name}: ${p}`))
+      problems.push(
+        ...this.validate(
+          `${pointer}/../../../headers/${name}/schema`,
+          header.schema,
+          coerce(String(value))
+        ).map((p) => `header ${name}: ${p}`)
+      )
     }
     const values = type === 'text/event-stream' ? parseEvents(body) : type === 'application/json' ? [JSON.parse(body)] : [body]
     for (const value of values) problems.push(...this.validate(pointer, media.schema, value))
@@ -84,7 +93,12 @@ function parseEvents (body: string): unknown[] {
   })
 }
 
-async function check (t: { test: typeof import('tap').test }, label: string, config: Partial<AppConfig>, cases: (app: FastifyInstance) => Promise<Case[]>): Promise<void> {
+async function check (
+  t: { test: typeof import('tap').test },
+  label: string,
+  config: Partial<AppConfig>,
+  cases: (app: FastifyInstance) => Promise<Case[]>
+): Promise<void> {
   await t.test(label, async (t) => {
     // The first chat loads the model, which on a loaded machine can stall the loop past the shedding
     // threshold; shedding is checked on its own below (memory pressure).
@@ -108,26 +122,95 @@ const COMPLETION = { model: 'policy-rag', messages: [{ role: 'user', content: 'C
 await check(t, 'with API keys: successes, 400, 401, 404, 409, 413, 415', { API_KEYS: KEY, BODY_LIMIT_BYTES: 2048 }, async () => [
   { name: 'chat', op: [...chat], request: { method: 'POST', url: '/chat', ...json(QUESTION) }, expect: 200 },
   { name: 'chat streamed', op: [...chat], request: { method: 'POST', url: '/chat', ...json({ ...QUESTION, stream: true }) }, expect: 200 },
-  { name: 'chat via Accept', op: [...chat], request: { method: 'POST', url: '/chat', ...json(QUESTION, { accept: 'text/event-stream' }) }, expect: 200 },
-  { name: 'chat refused', op: [...chat], request: { method: 'POST', url: '/chat', ...json({ question: 'What is the best pizza in town?' }) }, expect: 200 },
+  {
+    name: 'chat via Accept',
+    op: [...chat],
+    request: { method: 'POST', url: '/chat', ...json(QUESTION, { accept: 'text/event-stream' }) },
+    expect: 200
+  },
+  {
+    name: 'chat refused',
+    op: [...chat],
+    request: { method: 'POST', url: '/chat', ...json({ question: 'What is the best pizza in town?' }) },
+    expect: 200
+  },
   { name: 'chat without question', op: [...chat], request: { method: 'POST', url: '/chat', ...json({ top_k: 3 }) }, expect: 400 },
   { name: 'chat without key', op: [...chat], request: { method: 'POST', url: '/chat', payload: QUESTION }, expect: 401 },
-  { name: 'chat too large', op: [...chat], request: { method: 'POST', url: '/chat', ...json({ question: 'x'.repeat(4000) }) }, expect: 413 },
-  { name: 'chat as text', op: [...chat], request: { method: 'POST', url: '/chat', payload: 'Can I carry PTO over?', headers: { 'content-type': 'text/plain', ...auth } }, expect: 415 },
+  {
+    name: 'chat too large',
+    op: [...chat],
+    request: { method: 'POST', url: '/chat', ...json({ question: 'x'.repeat(4000) }) },
+    expect: 413
+  },
+  {
+    name: 'chat as text',
+    op: [...chat],
+    request: { method: 'POST', url: '/chat', payload: 'Can I carry PTO over?', headers: { 'content-type': 'text/plain', ...auth } },
+    expect: 415
+  },
   { name: 'search', op: [...search], request: { method: 'POST', url: '/search', ...json(QUERY) }, expect: 200 },
-  { name: 'search filtered', op: [...search], request: { method: 'POST', url: '/search', ...json({ ...QUERY, mode: 'keyword', category: 'hr', document_id: 'pto-policy', top_k: 2 }) }, expect: 200 },
-  { name: 'search unknown category', op: [...search], request: { method: 'POST', url: '/search', ...json({ ...QUERY, category: 'holidays' }) }, expect: 400 },
+  {
+    name: 'search filtered',
+    op: [...search],
+    request: {
+      method: 'POST',
+      url: '/search',
+      ...json({ ...QUERY, mode: 'keyword', category: 'hr', document_id: 'pto-policy', top_k: 2 })
+    },
+    expect: 200
+  },
+  {
+    name: 'search unknown category',
+    op: [...search],
+    request: { method: 'POST', url: '/search', ...json({ ...QUERY, category: 'holidays' }) },
+    expect: 400
+  },
   { name: 'search bad top_k', op: [...search], request: { method: 'POST', url: '/search', ...json({ ...QUERY, top_k: 99 }) }, expect: 400 },
-  { name: 'search malformed JSON', op: [...search], request: { method: 'POST', url: '/search', payload: '{"query":', headers: { 'content-type': 'application/json', ...auth } }, expect: 400 },
-  { name: 'search with a wrong key', op: [...search], request: { method: 'POST', url: '/search', ...json(QUERY, { authorization: 'Bearer nope' }) }, expect: 401 },
-  { name: 'search too large', op: [...search], request: { method: 'POST', url: '/search', ...json({ query: 'x'.repeat(3000) }) }, expect: 413 },
-  { name: 'search as form', op: [...search], request: { method: 'POST', url: '/search', payload: 'query=pto', headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth } }, expect: 415 },
+  {
+    name: 'search malformed JSON',
+    op: [...search],
+    request: { method: 'POST', url: '/search', payload: '{"query":', headers: { 'content-type': 'application/json', ...auth } },
+    expect: 400
+  },
+  {
+    name: 'search with a wrong key',
+    op: [...search],
+    request: { method: 'POST', url: '/search', ...json(QUERY, { authorization: 'Bearer nope' }) },
+    expect: 401
+  },
+  {
+    name: 'search too large',
+    op: [...search],
+    request: { method: 'POST', url: '/search', ...json({ query: 'x'.repeat(3000) }) },
+    expect: 413
+  },
+  {
+    name: 'search as form',
+    op: [...search],
+    request: {
+      method: 'POST',
+      url: '/search',
+      payload: 'query=pto',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth }
+    },
+    expect: 415
+  },
   { name: 'documents', op: ['GET', '/documents'], request: { url: '/documents', headers: auth }, expect: 200 },
   { name: 'documents without key', op: ['GET', '/documents'], request: { url: '/documents' }, expect: 401 },
   { name: 'one document', op: ['GET', '/documents/{id}'], request: { url: '/documents/pto-policy', headers: auth }, expect: 200 },
   { name: 'unknown document', op: ['GET', '/documents/{id}'], request: { url: '/documents/no-such-policy', headers: auth }, expect: 404 },
-  { name: 'document id too long', op: ['GET', '/documents/{id}'], request: { url: `/documents/${'a'.repeat(101)}`, headers: auth }, expect: 414 },
-  { name: 'document id badly encoded', op: ['GET', '/documents/{id}'], request: { url: '/documents/%E0%A4%A', headers: auth }, expect: 400 },
+  {
+    name: 'document id too long',
+    op: ['GET', '/documents/{id}'],
+    request: { url: `/documents/${'a'.repeat(101)}`, headers: auth },
+    expect: 414
+  },
+  {
+    name: 'document id badly encoded',
+    op: ['GET', '/documents/{id}'],
+    request: { url: '/documents/%E0%A4%A', headers: auth },
+    expect: 400
+  },
   { name: 'one document without key', op: ['GET', '/documents/{id}'], request: { url: '/documents/pto-policy' }, expect: 401 },
   { name: 'health', op: ['GET', '/health'], request: { url: '/health' }, expect: 200 },
   { name: 'memory', op: ['GET', '/memory'], request: { url: '/memory' }, expect: 200 },
@@ -139,20 +222,52 @@ await check(t, 'with API keys: successes, 400, 401, 404, 409, 413, 415', { API_K
   { name: 'v1 models without key', op: ['GET', '/v1/models'], request: { url: '/v1/models' }, expect: 401 },
   { name: 'v1 model', op: ['GET', '/v1/models/{model}'], request: { url: '/v1/models/policy-rag', headers: auth }, expect: 200 },
   { name: 'v1 unknown model', op: ['GET', '/v1/models/{model}'], request: { url: '/v1/models/gpt-4o', headers: auth }, expect: 404 },
-  { name: 'v1 completion', op: ['POST', '/v1/chat/completions'], request: { method: 'POST', url: '/v1/chat/completions', ...json(COMPLETION) }, expect: 200 },
-  { name: 'v1 completion streamed', op: ['POST', '/v1/chat/completions'], request: { method: 'POST', url: '/v1/chat/completions', ...json({ ...COMPLETION, stream: true }) }, expect: 200 },
-  { name: 'v1 completion without messages', op: ['POST', '/v1/chat/completions'], request: { method: 'POST', url: '/v1/chat/completions', ...json({ model: 'policy-rag' }) }, expect: 400 },
-  { name: 'v1 completion as text', op: ['POST', '/v1/chat/completions'], request: { method: 'POST', url: '/v1/chat/completions', payload: 'hello', headers: { 'content-type': 'text/plain', ...auth } }, expect: 415 },
-  { name: 'reload with a body that is not JSON', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload', payload: 'now', headers: { 'content-type': 'text/plain', ...auth } }, expect: 415 }
+  {
+    name: 'v1 completion',
+    op: ['POST', '/v1/chat/completions'],
+    request: { method: 'POST', url: '/v1/chat/completions', ...json(COMPLETION) },
+    expect: 200
+  },
+  {
+    name: 'v1 completion streamed',
+    op: ['POST', '/v1/chat/completions'],
+    request: { method: 'POST', url: '/v1/chat/completions', ...json({ ...COMPLETION, stream: true }) },
+    expect: 200
+  },
+  {
+    name: 'v1 completion without messages',
+    op: ['POST', '/v1/chat/completions'],
+    request: { method: 'POST', url: '/v1/chat/completions', ...json({ model: 'policy-rag' }) },
+    expect: 400
+  },
+  {
+    name: 'v1 completion as text',
+    op: ['POST', '/v1/chat/completions'],
+    request: { method: 'POST', url: '/v1/chat/completions', payload: 'hello', headers: { 'content-type': 'text/plain', ...auth } },
+    expect: 415
+  },
+  {
+    name: 'reload with a body that is not JSON',
+    op: ['POST', '/admin/reload'],
+    request: { method: 'POST', url: '/admin/reload', payload: 'now', headers: { 'content-type': 'text/plain', ...auth } },
+    expect: 415
+  }
 ])
 
-await check(t, 'METRICS_REQUIRE_KEY: /metrics and /stats answer 401 without a key', { API_KEYS: KEY, METRICS_REQUIRE_KEY: true }, async () => [
+await check(t, 'METRICS_REQUIRE_KEY: /metrics and /stats answer 401 without a key', {
+  API_KEYS: KEY,
+  METRICS_REQUIRE_KEY: true
+}, async () => [
   { name: 'metrics without key', op: ['GET', '/metrics'], request: { url: '/metrics' }, expect: 401 },
   { name: 'metrics with key', op: ['GET', '/metrics'], request: { url: '/metrics', headers: auth }, expect: 200 },
   { name: 'stats without key', op: ['GET', '/stats'], request: { url: '/stats' }, expect: 401 }
 ])
 
-await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', { API_KEYS: KEY, RATE_LIMIT_MAX: 1, RATE_LIMIT_LIGHT_MAX: 1 }, async (app) => {
+await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', {
+  API_KEYS: KEY,
+  RATE_LIMIT_MAX: 1,
+  RATE_LIMIT_LIGHT_MAX: 1
+}, async (app) => {
   // Two buckets per client: fetching the document used up the light one; one search uses up the one for answers.
   await app.inject({ method: 'POST', url: '/search', ...json(QUERY) })
   const limited: Array<[Case['op'], InjectOptions]> = [
@@ -169,7 +284,10 @@ await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', { API
   return limited.map(([op, request]) => ({ name: op.join(' '), op, request, expect: 429 }))
 })
 
-await check(t, 'no index: 503 from the corpus, search, chat and health; a reload that fails is a 409', { API_KEYS: KEY, VECTOR_STORE_PATH: join('/nonexistent', 'policies.sqlite') }, async () => [
+await check(t, 'no index: 503 from the corpus, search, chat and health; a reload that fails is a 409', {
+  API_KEYS: KEY,
+  VECTOR_STORE_PATH: join('/nonexistent', 'policies.sqlite')
+}, async () => [
   { name: 'documents', op: ['GET', '/documents'], request: { url: '/documents', headers: auth }, expect: 503 },
   { name: 'one document', op: ['GET', '/documents/{id}'], request: { url: '/documents/pto-policy', headers: auth }, expect: 503 },
   { name: 'search', op: [...search], request: { method: 'POST', url: '/search', ...json(QUERY) }, expect: 503 },
@@ -178,7 +296,11 @@ await check(t, 'no index: 503 from the corpus, search, chat and health; a reload
   { name: 'reload', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload', headers: auth }, expect: 409 }
 ])
 
-await check(t, 'under memory pressure: search and chat shed with 503 and Retry-After', { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10 }, async () => {
+await check(t, 'under memory pressure: search and chat shed with 503 and Retry-After', {
+  MEMORY_WARNING_FRACTION: 0.001,
+  MEMORY_PRESSURE_FRACTION: 0.002,
+  PRESSURE_SAMPLE_INTERVAL_MS: 10
+}, async () => {
   await sleep(60)
   return [
     { name: 'search', op: [...search], request: { method: 'POST', url: '/search', ...json(QUERY) }, expect: 503 },

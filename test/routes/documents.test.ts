@@ -20,7 +20,18 @@ t.test('GET /documents lists every policy with its chunk count', async (t) => {
   const pto = documents.find((d) => d.id === 'pto-policy')
   const source = corpus.documents.find((d) => d.id === 'pto-policy')
   t.same(Object.keys(pto ?? {}).sort(), ['category', 'chunk_count', 'effective_date', 'id', 'owner', 'review_overdue', 'title', 'version'])
-  t.match(pto, { title: source?.title, category: source?.category, effective_date: source?.effective_date, version: source?.version, owner: source?.owner, review_overdue: false, chunk_count: Number })
+  t.match(
+    pto,
+    {
+      title: source?.title,
+      category: source?.category,
+      effective_date: source?.effective_date,
+      version: source?.version,
+      owner: source?.owner,
+      review_overdue: false,
+      chunk_count: Number
+    }
+  )
   const total = documents.reduce((sum, d) => sum + (d.chunk_count as number), 0)
   t.ok(total >= 95 && total <= 101, `${total} chunks`)
 })
@@ -46,7 +57,10 @@ t.test('GET /documents/:id returns the document with its Markdown', async (t) =>
   const res = await app.inject('/documents/pto-policy')
   t.equal(res.statusCode, 200)
   const body = res.json() as Record<string, unknown>
-  t.same(Object.keys(body).sort(), ['category', 'chunk_count', 'effective_date', 'id', 'markdown', 'owner', 'review_overdue', 'title', 'version'])
+  t.same(
+    Object.keys(body).sort(),
+    ['category', 'chunk_count', 'effective_date', 'id', 'markdown', 'owner', 'review_overdue', 'title', 'version']
+  )
   t.equal(body.markdown, corpus.documents.find((d) => d.id === 'pto-policy')?.markdown)
   t.match(body.markdown, /^# Paid Time Off\n/)
 })
@@ -56,7 +70,10 @@ t.test('an unknown id is a JSON 404', async (t) => {
   for (const id of ['no-such-policy', 'PTO-POLICY', encodeURIComponent('pto-policy" OR 1=1 --')]) {
     const res = await app.inject(`/documents/${id}`)
     t.equal(res.statusCode, 404, id)
-    t.match(res.json(), { statusCode: 404, error: 'Not Found', code: 'POLICY_RAG_DOCUMENT_NOT_FOUND', message: /No policy document with id/ })
+    t.match(
+      res.json(),
+      { statusCode: 404, error: 'Not Found', code: 'POLICY_RAG_DOCUMENT_NOT_FOUND', message: /No policy document with id/ }
+    )
   }
 })
 
@@ -65,7 +82,10 @@ t.test('an unreadable index is a JSON 503 on both routes', async (t) => {
   for (const url of ['/documents', '/documents/pto-policy']) {
     const res = await app.inject(url)
     t.equal(res.statusCode, 503, url)
-    t.match(res.json(), { statusCode: 503, error: 'Service Unavailable', code: 'POLICY_RAG_INDEX_UNAVAILABLE', message: /The policy index is unavailable/ })
+    t.match(
+      res.json(),
+      { statusCode: 503, error: 'Service Unavailable', code: 'POLICY_RAG_INDEX_UNAVAILABLE', message: /The policy index is unavailable/ }
+    )
   }
 })
 

@@ -26,7 +26,9 @@ t.test('metric names: the service\'s own carry policy_rag_, runtime defaults kee
     t.match(name, /^(policy_rag_|process_|nodejs_)/, `${name} is prefixed or a runtime default`)
     if (type !== 'counter') t.notMatch(name, /_total$/, `${name} (${type}) does not end in _total`)
   }
-  for (const own of ['http_requests_total', 'answers_total', 'searches_total', 'index_available', 'memory_limit_bytes', 'llm_circuit_state']) {
+  for (const own of [
+    'http_requests_total', 'answers_total', 'searches_total', 'index_available', 'memory_limit_bytes', 'llm_circuit_state'
+  ]) {
     t.ok(types.some((m) => m.name === metricName(own)), `${metricName(own)} is exposed`)
     t.notOk(types.some((m) => m.name === own), `${own} is not exposed unprefixed`)
   }

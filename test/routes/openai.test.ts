@@ -2,7 +2,12 @@ import SwaggerParser from '@apidevtools/swagger-parser'
 import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import OpenAI, { APIError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError, RateLimitError } from 'openai'
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions'
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam
+} from 'openai/resources/chat/completions'
 import t, { type Test } from 'tap'
 import type { AppConfig } from '../../lib/config.js'
 import { REPLACED_NOTICE } from '../../lib/answer/openai-compat.js'
@@ -45,7 +50,13 @@ async function fakeLlm (t: Test): Promise<FakeLlmServer> {
 }
 
 function llmConfig (fake: FakeLlmServer): Partial<AppConfig> {
-  return { LLM_BASE_URL: fake.url, OPENROUTER_API_KEY: 'provider-key', LLM_MAX_RETRIES: 0, LLM_TIMEOUT_MS: 5000, LLM_FIRST_BYTE_TIMEOUT_MS: 2000 }
+  return {
+    LLM_BASE_URL: fake.url,
+    OPENROUTER_API_KEY: 'provider-key',
+    LLM_MAX_RETRIES: 0,
+    LLM_TIMEOUT_MS: 5000,
+    LLM_FIRST_BYTE_TIMEOUT_MS: 2000
+  }
 }
 
 function ask (content: string, earlier: ChatCompletionMessageParam[] = []): ChatCompletionCreateParamsNonStreaming {
@@ -93,7 +104,10 @@ t.test('extractive: the completion is /chat\'s answer with a Sources list; strea
   const chat = (await app.inject({ method: 'POST', url: '/chat', payload: { question: QUESTION } })).json()
 
   const completion = await openai.chat.completions.create(ask(QUESTION, [{ role: 'system', content: PIRATE }]))
-  t.match(completion, { object: 'chat.completion', model: 'policy-rag', id: /^chatcmpl-/, created: Number, system_fingerprint: /^extractive/ })
+  t.match(
+    completion,
+    { object: 'chat.completion', model: 'policy-rag', id: /^chatcmpl-/, created: Number, system_fingerprint: /^extractive/ }
+  )
   t.equal(completion.choices.length, 1)
   t.match(completion.choices[0], { index: 0, finish_reason: 'stop', message: { role: 'assistant', refusal: null } })
   const content = completion.choices[0]?.message.content ?? ''
@@ -109,7 +123,10 @@ t.test('extractive: the completion is /chat\'s answer with a Sources list; strea
   const { chunks, content: streamed } = await collect(stream)
   t.equal(streamed, content, 'the deltas equal the non-streamed content')
   t.ok(chunks.length > 10, `word-sized deltas (${chunks.length} chunks)`)
-  t.match(chunks[0], { object: 'chat.completion.chunk', model: 'policy-rag', choices: [{ delta: { role: 'assistant' }, finish_reason: null }] })
+  t.match(
+    chunks[0],
+    { object: 'chat.completion.chunk', model: 'policy-rag', choices: [{ delta: { role: 'assistant' }, finish_reason: null }] }
+  )
   t.ok(chunks.every((c) => c.id === chunks[0]?.id), 'one id for the whole stream')
   const finish = chunks.filter((c) => c.choices[0]?.finish_reason !== null && c.choices[0]?.finish_reason !== undefined)
   t.equal(finish.length, 1)
@@ -120,7 +137,10 @@ t.test('extractive: the completion is /chat\'s answer with a Sources list; strea
 
 t.test('the stream is OpenAI\'s wire format: data lines only, ending with data: [DONE]', async (t) => {
   const { baseURL } = shared
-  const res = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ask(QUESTION), stream: true }) })
+  const res = await fetch(
+    `${baseURL}/chat/completions`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ask(QUESTION), stream: true }) }
+  )
   t.equal(res.status, 200)
   t.match(res.headers.get('content-type'), /^text\/event-stream/)
   const body = await res.text()
@@ -142,7 +162,10 @@ t.test('off-topic and injection questions are refused as ordinary assistant mess
   t.notMatch(injection.choices[0]?.message.content, SYSTEM_PROMPT.slice(0, 40))
 })
 
-t.test('with an LLM: its checked answer comes back, streamed and not; a follow-up carries the history but not the client\'s system message', async (t) => {
+t.test('with an LLM: its checked answer comes back, streamed and not; a follow-up carries the history but not the client\'s system ' +
+  'message', async (
+  t
+) => {
   const fake = await fakeLlm(t)
   fake.setDefault({ text: `${LLM_ANSWER} See also [9].`, usage: { prompt_tokens: 900, completion_tokens: 20 } })
   const { client } = await serve(t, llmConfig(fake))
@@ -164,7 +187,10 @@ t.test('with an LLM: its checked answer comes back, streamed and not; a follow-u
   const replaced = await collect(await openai.chat.completions.create({ ...ask(QUESTION), stream: true }))
   const fallback = replaced.chunks.find((c) => c.choices[0]?.finish_reason === 'stop') as ChatCompletionChunk
   t.match(extras(fallback), { mode: 'extractive', reason: 'llm_uncited' }, 'an uncited LLM answer fell back after it had streamed')
-  t.ok(replaced.content.startsWith(`Probably yes, most companies allow that.${REPLACED_NOTICE}`), 'the streamed text stays, followed by the notice')
+  t.ok(
+    replaced.content.startsWith(`Probably yes, most companies allow that.${REPLACED_NOTICE}`),
+    'the streamed text stays, followed by the notice'
+  )
   t.match(replaced.content.slice(-200), /\n\nSources:\n- \[\d\] Paid Time Off/, 'then the checked answer with its sources')
 
   const followUp = await openai.chat.completions.create(ask('And when do the carried-over days expire?', [
@@ -223,17 +249,50 @@ t.test('API keys: a missing or wrong key is an AuthenticationError, a good one i
   t.equal(extras(completion).mode, 'extractive')
 })
 
-t.test('bad requests are BadRequestErrors naming the param; unknown fields are ignored; other routes keep Fastify\'s error shape', async (t) => {
+t.test('bad requests are BadRequestErrors naming the param; unknown fields are ignored; other routes keep Fastify\'s error shape', async (
+  t
+) => {
   const { app, baseURL, client } = shared
   const openai = client()
   const cases: Array<[string, Promise<unknown>, string]> = [
     ['no messages', openai.chat.completions.create({ model: 'policy-rag', messages: [] }), 'messages'],
     ['temperature out of range', openai.chat.completions.create({ ...ask(QUESTION), temperature: 5 }), 'temperature'],
-    ['a role OpenAI does not define', openai.chat.completions.create({ model: 'policy-rag', messages: [{ role: 'robot', content: 'hi' }] } as unknown as ChatCompletionCreateParamsNonStreaming), 'messages[0].role'],
-    ['the last message is the assistant\'s', openai.chat.completions.create({ model: 'policy-rag', messages: [{ role: 'user', content: QUESTION }, { role: 'assistant', content: 'Yes.' }] }), 'messages'],
-    ['an image part', openai.chat.completions.create({ model: 'policy-rag', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] }), 'messages[0].content'],
-    ['a control character in the question', openai.chat.completions.create({ model: 'policy-rag', messages: [{ role: 'system', content: 'x' }, { role: 'user', content: 'PTO\u0000?' }] }), 'messages[1].content'],
-    ['a question over 2000 characters', openai.chat.completions.create(ask(`${QUESTION} ${'Please explain the rule in detail. '.repeat(60)}`)), 'messages[0].content']
+    [
+      'a role OpenAI does not define',
+      openai.chat.completions.create(
+        { model: 'policy-rag', messages: [{ role: 'robot', content: 'hi' }] } as unknown as ChatCompletionCreateParamsNonStreaming
+      ),
+      'messages[0].role'
+    ],
+    [
+      'the last message is the assistant\'s',
+      openai.chat.completions.create({
+        model: 'policy-rag',
+        messages: [{ role: 'user', content: QUESTION }, { role: 'assistant', content: 'Yes.' }]
+      }),
+      'messages'
+    ],
+    [
+      'an image part',
+      openai.chat.completions.create({
+        model: 'policy-rag',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }]
+      }),
+      'messages[0].content'
+    ],
+    [
+      'a control character in the question',
+      openai.chat.completions.create({
+        model: 'policy-rag',
+        messages: [{ role: 'system', content: 'x' }, { role: 'user', content: 'PTO\u0000?' }]
+      }),
+      'messages[1].content'
+    ],
+    [
+      'a question over 2000 characters',
+      openai.chat.completions.create(ask(`${QUESTION} ${'Please explain the rule in detail. '.repeat(60)}`)),
+      'messages[0].content'
+    ]
   ]
   for (const [name, call, param] of cases) {
     const err = await rejection(call)
@@ -245,7 +304,9 @@ t.test('bad requests are BadRequestErrors naming the param; unknown fields are i
   t.match(unknownModel, { code: 'model_not_found', param: 'model' })
 
   const tolerant = await openai.chat.completions.create({
-    ...ask(QUESTION), top_p: 0.9, seed: 7, presence_penalty: 0, max_tokens: 300, max_completion_tokens: 300, temperature: 0.2, user: 'u-1', n: 1,
+    ...ask(
+      QUESTION
+    ), top_p: 0.9, seed: 7, presence_penalty: 0, max_tokens: 300, max_completion_tokens: 300, temperature: 0.2, user: 'u-1', n: 1,
     messages: [{ role: 'developer', content: 'Answer briefly.' }, { role: 'user', content: [{ type: 'text', text: QUESTION }] }]
   })
   t.equal(extras(tolerant).mode, 'extractive', 'fields the service does not use, text parts and developer messages are accepted')
@@ -257,7 +318,9 @@ t.test('bad requests are BadRequestErrors naming the param; unknown fields are i
   t.match(chat.json(), { statusCode: 400, error: 'Bad Request', code: 'FST_ERR_VALIDATION' }, '/chat keeps Fastify\'s error shape')
 })
 
-t.test('the protections answer in OpenAI\'s shape: 429 RateLimitError, 413, 415, 503 under load shedding and for a missing index', async (t) => {
+t.test('the protections answer in OpenAI\'s shape: 429 RateLimitError, 413, 415, 503 under load shedding and for a missing index', async (
+  t
+) => {
   t.test('rate limit', async (t) => {
     const { client } = await serve(t, { RATE_LIMIT_MAX: 2, RATE_LIMIT_WINDOW_MS: 60000 })
     const openai = client()
@@ -271,7 +334,9 @@ t.test('the protections answer in OpenAI\'s shape: 429 RateLimitError, 413, 415,
   })
   t.test('body too large and not JSON', async (t) => {
     const { baseURL, client } = await serve(t, { BODY_LIMIT_BYTES: 2048 })
-    const tooLarge = await rejection(client().chat.completions.create(ask(QUESTION, [{ role: 'user', content: 'An earlier question. '.repeat(120) }])))
+    const tooLarge = await rejection(
+      client().chat.completions.create(ask(QUESTION, [{ role: 'user', content: 'An earlier question. '.repeat(120) }]))
+    )
     t.ok(tooLarge instanceof APIError)
     t.match(tooLarge, { status: 413, type: 'invalid_request_error', code: 'request_too_large' })
     const text = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: QUESTION })
@@ -279,7 +344,10 @@ t.test('the protections answer in OpenAI\'s shape: 429 RateLimitError, 413, 415,
     t.match(await text.json(), { error: { type: 'invalid_request_error', code: 'unsupported_media_type', message: String } })
   })
   t.test('load shedding', async (t) => {
-    const { app, client } = await serve(t, { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10, RETRY_AFTER_S: 7 })
+    const { app, client } = await serve(
+      t,
+      { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10, RETRY_AFTER_S: 7 }
+    )
     await app.ready()
     await new Promise((resolve) => setTimeout(resolve, 60))
     const shed = await rejection(client().chat.completions.create(ask(QUESTION)))
@@ -302,7 +370,11 @@ t.test('answers through /v1 count in /stats like /chat\'s, and /openapi.json doc
   const after = (await app.inject('/stats')).json()
   t.equal(after.answers.extractive, (before.answers.extractive ?? 0) + 1, 'one more extractive answer')
   t.equal(after.citations['pto-policy'], (before.citations['pto-policy'] ?? 0) + 1)
-  t.match((await app.inject('/metrics')).body, /http_requests_total\{[^}]*route="\/v1\/chat\/completions"[^}]*\} [1-9]/, 'requests by route in /metrics')
+  t.match(
+    (await app.inject('/metrics')).body,
+    /http_requests_total\{[^}]*route="\/v1\/chat\/completions"[^}]*\} [1-9]/,
+    'requests by route in /metrics'
+  )
 
   const doc = (await app.inject('/openapi.json')).json()
   await SwaggerParser.validate(structuredClone(doc))

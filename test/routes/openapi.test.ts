@@ -13,8 +13,14 @@ interface Operation {
   operationId?: string
   tags?: string[]
   security?: Array<Record<string, string[]>>
-  requestBody?: { content: Record<string, { schema: { required?: string[] }, example?: unknown, examples?: Record<string, { value: unknown }> }> }
-  responses: Record<string, { description: string, headers?: Record<string, unknown>, content?: Record<string, { schema: { $ref?: string } }> }>
+  requestBody?: {
+    content: Record<string, { schema: { required?: string[] }, example?: unknown, examples?: Record<string, { value: unknown }> }>
+  }
+  responses: Record<string, {
+    description: string
+    headers?: Record<string, unknown>
+    content?: Record<string, { schema: { $ref?: string } }>
+  }>
 }
 interface OpenApi {
   openapi: string
@@ -26,7 +32,10 @@ interface OpenApi {
 }
 
 const KEY = 'openapi-test-key'
-const PROTECTED = ['POST /chat', 'POST /search', 'GET /documents', 'GET /documents/{id}', 'POST /admin/reload', 'GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions']
+const PROTECTED = [
+  'POST /chat', 'POST /search', 'GET /documents', 'GET /documents/{id}', 'POST /admin/reload', 'GET /v1/models', 'GET /v1/models/{model}',
+  'POST /v1/chat/completions'
+]
 const execFileAsync = promisify(execFile)
 
 async function documentFor (t: Test, config: Partial<AppConfig>): Promise<OpenApi> {
@@ -37,7 +46,9 @@ async function documentFor (t: Test, config: Partial<AppConfig>): Promise<OpenAp
 }
 
 function operations (doc: OpenApi): Array<[string, Operation]> {
-  return Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]): [string, Operation] => [`${method.toUpperCase()} ${path}`, op]))
+  return Object.entries(doc.paths).flatMap(
+    ([path, ops]) => Object.entries(ops).map(([method, op]): [string, Operation] => [`${method.toUpperCase()} ${path}`, op])
+  )
 }
 
 t.test('the document is OpenAPI 3.1 with names, servers, license, contact and tags answers-first', async (t) => {
@@ -64,7 +75,10 @@ t.test('the document is OpenAPI 3.1 with names, servers, license, contact and ta
     'GET /v1/models/{model}': 'retrieveModel',
     'POST /v1/chat/completions': 'createChatCompletion'
   })
-  for (const name of ['Error', 'Citation', 'ChatResponse', 'ChatEvent', 'SearchHit', 'SearchResponse', 'Document', 'DocumentList', 'DocumentDetail', 'Health', 'Memory', 'Stats', 'ReloadResult']) {
+  for (const name of [
+    'Error', 'Citation', 'ChatResponse', 'ChatEvent', 'SearchHit', 'SearchResponse', 'Document', 'DocumentList', 'DocumentDetail', 'Health',
+    'Memory', 'Stats', 'ReloadResult'
+  ]) {
     t.ok(doc.components.schemas[name], `components.schemas.${name}`)
   }
   for (const [name, op] of operations(doc)) {
@@ -107,11 +121,18 @@ t.test('with API keys, protected operations carry bearerAuth and a 401; the rest
     }
     const limited = !['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics'].includes(name)
     t.equal(op.responses['429'] !== undefined, limited, `${name} ${limited ? 'lists' : 'is exempt from'} the rate limit`)
-    if (limited) t.same(Object.keys(op.responses['429']?.headers ?? {}), ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'])
+    if (limited) t.same(
+      Object.keys(op.responses['429']?.headers ?? {}),
+      ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
+    )
   }
   for (const name of ['POST /chat', 'POST /search']) {
     const op = operations(doc).find(([n]) => n === name)?.[1]
-    t.same(Object.keys(op?.responses ?? {}), ['200', '400', '401', '413', '415', '429', '500', '503'], `${name}: every status it can return`)
+    t.same(
+      Object.keys(op?.responses ?? {}),
+      ['200', '400', '401', '413', '415', '429', '500', '503'],
+      `${name}: every status it can return`
+    )
     t.ok(op?.responses['503']?.headers?.['Retry-After'], `${name}: a shed 503 says when to retry`)
   }
 
@@ -124,7 +145,10 @@ t.test('with API keys, protected operations carry bearerAuth and a 401; the rest
   t.ok(operations(open).every(([, op]) => op.security?.length === 0), 'and every operation is open')
 })
 
-t.test('/docs: swagger-ui\'s page and assets (built on the first request), HEAD with GET\'s length, the service\'s own 404 for a missing file', async (t) => {
+t.test('/docs: swagger-ui\'s page and assets (built on the first request), HEAD with GET\'s length, the service\'s own 404 for a missing ' +
+  'file', async (
+  t
+) => {
   const app = await build(t)
   const [page, css, cssHead, missing] = [
     await app.inject('/docs/'), await app.inject('/docs/static/swagger-ui.css'),
@@ -164,15 +188,25 @@ t.test('Redocly (recommended) and Spectral (spectral:oas) find nothing to report
   const [redocly, spectral] = await Promise.all([
     execFileAsync(bin('redocly'), ['lint', ...files, '--config', join(repoRoot, 'redocly.yaml'), '--format', 'json'], { env, cwd: dir })
       .catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' })),
-    execFileAsync(bin('spectral'), ['lint', ...files, '--ruleset', join(repoRoot, '.spectral.yaml'), '--format', 'json', '--quiet'], { env, cwd: dir })
+    execFileAsync(
+      bin('spectral'),
+      ['lint', ...files, '--ruleset', join(repoRoot, '.spectral.yaml'), '--format', 'json', '--quiet'],
+      { env, cwd: dir }
+    )
       .catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }))
   ])
   // Redocly prints one JSON report per document, back to back, in the order given.
-  const reports = redocly.stdout.split(/(?<=\})\s*(?=\{\s*"totals")/).map((text) => JSON.parse(text) as { totals: { errors: number, warnings: number }, problems: Array<{ ruleId: string, message: string }> })
+  const reports = redocly.stdout.split(/(?<=\})\s*(?=\{\s*"totals")/).map(
+    (text) => JSON.parse(text) as { totals: { errors: number, warnings: number }, problems: Array<{ ruleId: string, message: string }> }
+  )
   const problems = JSON.parse(spectral.stdout || '[]') as Array<{ code: string, message: string, source?: string }>
   for (const [i, [label]] of configs.entries()) {
     const report = reports[i] ?? { totals: { errors: -1, warnings: -1 }, problems: [] }
-    t.same(report.totals, { ...report.totals, errors: 0, warnings: 0 }, `${label}: Redocly ${JSON.stringify(report.problems.map((p) => `${p.ruleId}: ${p.message}`))}`)
+    t.same(
+      report.totals,
+      { ...report.totals, errors: 0, warnings: 0 },
+      `${label}: Redocly ${JSON.stringify(report.problems.map((p) => `${p.ruleId}: ${p.message}`))}`
+    )
     const own = problems.filter((p) => p.source === files[i])
     t.same(own.map((p) => `${p.code}: ${p.message}`), [], `${label}: Spectral`)
   }

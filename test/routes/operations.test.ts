@@ -13,7 +13,12 @@ t.test('GET /health reports every component honestly without loading the model; 
   t.match(body, {
     status: 'healthy',
     version: /^\d+\.\d+\.\d+/,
-    components: { vector_store: 'operational', embedding_service: 'not_loaded', llm_service: 'not_configured', memory_manager: 'operational' },
+    components: {
+      vector_store: 'operational',
+      embedding_service: 'not_loaded',
+      llm_service: 'not_configured',
+      memory_manager: 'operational'
+    },
     performance: { memory_usage_mb: Number, response_time_avg_ms: Number, uptime_hours: Number }
   })
   t.equal(app.embedder.loaded, false, 'health did not load the model')
@@ -74,7 +79,9 @@ t.test('the probes are not rate-limited', async (t) => {
 })
 
 t.test('one log line per request, except successful probes (/health, /metrics), which log at debug', async (t) => {
-  const completed = (lines: string[]) => lines.map((l) => JSON.parse(l) as { msg: string, route?: string, status?: number }).filter((l) => l.msg === 'request completed')
+  const completed = (lines: string[]) => lines.map(
+    (l) => JSON.parse(l) as { msg: string, route?: string, status?: number }
+  ).filter((l) => l.msg === 'request completed')
   const logs = captureLogs()
   const app = await build(t, { LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream })
   await app.inject('/health')
@@ -83,7 +90,11 @@ t.test('one log line per request, except successful probes (/health, /metrics), 
   t.same(completed(logs.lines()).map((l) => [l.route, l.status]), [['/documents', 200]])
 
   const broken = captureLogs()
-  const unhealthy = await build(t, { LOG_LEVEL: 'info', VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' }, { logger: true, logStream: broken.stream })
+  const unhealthy = await build(
+    t,
+    { LOG_LEVEL: 'info', VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' },
+    { logger: true, logStream: broken.stream }
+  )
   await unhealthy.inject('/health')
   t.same(completed(broken.lines()).map((l) => [l.route, l.status]), [['/health', 503]], 'a failing probe is logged')
 
@@ -99,7 +110,9 @@ t.test('request log lines carry no query strings and no ids from paths', async (
   await app.inject({ method: 'POST', url: '/search?api_key=k1', payload: { query: 'pto' } })
   await app.inject('/documents/jane.roe@example.com')
   await app.inject('/nothing/here/jane%40example.com?token=secret')
-  const lines = logs.lines().map((l) => JSON.parse(l) as { msg: string, route?: string, path?: string, status?: number }).filter((l) => l.msg === 'request completed')
+  const lines = logs.lines().map(
+    (l) => JSON.parse(l) as { msg: string, route?: string, path?: string, status?: number }
+  ).filter((l) => l.msg === 'request completed')
   t.same(lines.map((l) => [l.route, l.path, l.status]), [
     ['/search', '/search', 200],
     ['/documents/:id', '/documents/:id', 404],
@@ -114,7 +127,10 @@ t.test('GET /health reports the RSS the memory monitor sampled, close to the liv
   const body = (await app.inject('/health')).json()
   const live = process.memoryUsage.rss() / 1048576
   t.ok(app.memoryMonitor.sampledRssBytes() > 0)
-  t.ok(Math.abs(body.performance.memory_usage_mb - live) < 50, `${body.performance.memory_usage_mb} MB reported, ${live.toFixed(1)} MB live`)
+  t.ok(
+    Math.abs(body.performance.memory_usage_mb - live) < 50,
+    `${body.performance.memory_usage_mb} MB reported, ${live.toFixed(1)} MB live`
+  )
 })
 
 t.test('GET /memory has every field with real values', async (t) => {
@@ -155,8 +171,10 @@ t.test('GET /openapi.json is an OpenAPI 3 document listing every route with sche
   t.equal(res.statusCode, 200)
   const doc = res.json()
   t.match(doc.openapi, /^3\./)
-  const expected: Array<[string, string]> = [['/health', 'get'], ['/memory', 'get'], ['/metrics', 'get'], ['/stats', 'get'], ['/documents', 'get'],
-    ['/documents/{id}', 'get'], ['/search', 'post'], ['/chat', 'post']]
+  const expected: Array<[string, string]> = [
+    ['/health', 'get'], ['/memory', 'get'], ['/metrics', 'get'], ['/stats', 'get'], ['/documents', 'get'], ['/documents/{id}', 'get'],
+    ['/search', 'post'], ['/chat', 'post']
+  ]
   for (const [path, method] of expected) {
     const op = doc.paths[path]?.[method]
     t.ok(op, `${method.toUpperCase()} ${path} is documented`)
@@ -175,7 +193,12 @@ t.test('errors are JSON in Fastify\'s shape', async (t) => {
   t.equal(notFound.statusCode, 404)
   t.match(notFound.json(), { statusCode: 404, error: 'Not Found', message: /no\/such\/route/ })
 
-  const badJson = await app.inject({ method: 'POST', url: '/search', headers: { 'content-type': 'application/json' }, payload: '{"query": ' })
+  const badJson = await app.inject({
+    method: 'POST',
+    url: '/search',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"query": '
+  })
   t.equal(badJson.statusCode, 400)
   t.match(badJson.json(), { statusCode: 400, error: 'Bad Request', message: String })
 

@@ -85,7 +85,9 @@ t.test('the page loads nothing from elsewhere and has nothing inline for the pol
 
 t.test('the script never turns data into HTML', async (t) => {
   const js = await readFile(join(publicDir, 'app.js'), 'utf8')
-  for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'createContextualFragment', 'eval(', 'new Function', 'DOMParser']) {
+  for (const sink of [
+    'innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'createContextualFragment', 'eval(', 'new Function', 'DOMParser'
+  ]) {
     t.notOk(js.includes(sink), `app.js does not use ${sink}`)
   }
   t.notMatch(js, /https?:\/\//, 'app.js only talks to its own origin')

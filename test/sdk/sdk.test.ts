@@ -33,7 +33,11 @@ const { NODE_OPTIONS: _tapLoaders, ...shellEnv } = process.env
 
 async function node (args: string[], env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, args, { cwd: here, env: { ...shellEnv, NO_COLOR: '1', ...env }, maxBuffer: 16 << 20 })
+    const { stdout, stderr } = await execFileAsync(
+      process.execPath,
+      args,
+      { cwd: here, env: { ...shellEnv, NO_COLOR: '1', ...env }, maxBuffer: 16 << 20 }
+    )
     return { code: 0, stdout, stderr }
   } catch (err) {
     const failed = err as { code?: number, stdout?: string, stderr?: string }
@@ -64,8 +68,19 @@ await rm(out, { recursive: true, force: true })
 await mkdir(join(out, 'openapi-fetch'), { recursive: true })
 await mkdir(join(out, 'hey-api'), { recursive: true })
 const generated = [
-  await node([packageBin('openapi-typescript', 'openapi-typescript'), `${keyedUrl}/openapi.json`, '-o', join(out, 'openapi-fetch', 'policy-rag.d.ts')]),
-  await node([packageBin('@hey-api/openapi-ts', 'openapi-ts'), '-i', `${keyedUrl}/openapi.json`, '-o', join(out, 'hey-api', 'policy-rag-client')])
+  await node([
+    packageBin('openapi-typescript', 'openapi-typescript'),
+    `${keyedUrl}/openapi.json`,
+    '-o',
+    join(out, 'openapi-fetch', 'policy-rag.d.ts')
+  ]),
+  await node([
+    packageBin('@hey-api/openapi-ts', 'openapi-ts'),
+    '-i',
+    `${keyedUrl}/openapi.json`,
+    '-o',
+    join(out, 'hey-api', 'policy-rag-client')
+  ])
 ]
 const programs = { 'openapi-fetch': join(out, 'openapi-fetch', 'example.ts'), 'hey-api': join(out, 'hey-api', 'example.ts') }
 for (const [name, file] of Object.entries(programs)) await writeFile(file, readmeExample(name))

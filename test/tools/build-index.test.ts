@@ -88,7 +88,12 @@ t.test('an incremental build writes the bytes of a full build', async (t) => {
   const previous = join(dir, 'fixtures.sqlite')
   await buildIndex({ corpusDir: docs, outPath: previous, embedder })
   const file = join(docs, 'remote-work.md')
-  writeFileSync(file, readFileSync(file, 'utf8').replace('three days', 'four days').concat('\n## Review\nThis policy is reviewed every year by People Operations.\n'))
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace('three days', 'four days').concat(
+      '\n## Review\nThis policy is reviewed every year by People Operations.\n'
+    )
+  )
   const incremental = join(dir, 'fixtures-incremental.sqlite')
   copyFileSync(previous, incremental)
   const report = await buildIndex({ corpusDir: docs, outPath: incremental, embedder })

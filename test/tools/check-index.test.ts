@@ -8,7 +8,14 @@ import { CHUNKER_PARAMS } from '../../lib/corpus/chunking.js'
 import { createEmbedder, type Embedder } from '../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../../lib/paths.js'
 import { buildIndex, defaultCorpusDir } from '../../lib/corpus/build-index.js'
-import { checkIndex, compareIndexes, DEFAULT_VECTOR_TOLERANCE, describeComparison, INT8_VECTOR_TOLERANCE, vectorTolerance } from '../../tools/check-index.js'
+import {
+  checkIndex,
+  compareIndexes,
+  DEFAULT_VECTOR_TOLERANCE,
+  describeComparison,
+  INT8_VECTOR_TOLERANCE,
+  vectorTolerance
+} from '../../tools/check-index.js'
 
 // Cached: the committed corpus is embedded once although two cases build it; the byte-for-byte
 // case below uses an uncached embedder, so the model's own determinism stays under test.
@@ -66,7 +73,10 @@ t.test('an edited corpus is reported as stale because the corpus changed', async
   t.match(result.problems.join('\n'), /meta corpus_sha256: committed [0-9a-f]{64}, rebuilt [0-9a-f]{64}/)
   t.match(result.problems.join('\n'), /documents: 1 changed \(pto-policy\)/)
   t.match(result.problems.join('\n'), /chunks: \d+ changed \(pto-policy#/)
-  t.match(describeComparison(result, 'index-data/policies.sqlite'), /index-data\/policies\.sqlite is stale: the corpus changed\.\n.*\nRebuild it with `npm run index:build`/s)
+  t.match(
+    describeComparison(result, 'index-data/policies.sqlite'),
+    /index-data\/policies\.sqlite is stale: the corpus changed\.\n.*\nRebuild it with `npm run index:build`/s
+  )
 
   t.test('the CLI exits non-zero with that message', async (t) => {
     // The three fixtures rather than the 22 policies: the CLI rebuilds its corpus in full.
@@ -75,7 +85,11 @@ t.test('an edited corpus is reported as stale because the corpus changed', async
     const remote = join(editedFixtures, 'remote-work.md')
     writeFileSync(remote, readFileSync(remote, 'utf8').replace('three days', 'four days'))
     const run = promisify(execFile)
-    const err = await run(process.execPath, ['--import=tsx', join(repoRoot, 'tools', 'check-index.ts'), '--index', baseline, '--corpus', editedFixtures], { cwd: repoRoot })
+    const err = await run(
+      process.execPath,
+      ['--import=tsx', join(repoRoot, 'tools', 'check-index.ts'), '--index', baseline, '--corpus', editedFixtures],
+      { cwd: repoRoot }
+    )
       .then(() => undefined, (e: unknown) => e as { code: number, stderr: string })
     t.equal(err?.code, 1)
     t.match(err?.stderr, /is stale: the corpus changed/)
@@ -92,7 +106,10 @@ t.test('a chunker change is reported as such', async (t) => {
 })
 
 t.test('another model is reported as a model change', async (t) => {
-  const other: Source = { card: { ...embedder.card, id: 'another-model', model_sha256: 'f'.repeat(64) }, embed: (texts) => embedder.embed(texts) }
+  const other: Source = {
+    card: { ...embedder.card, id: 'another-model', model_sha256: 'f'.repeat(64) },
+    embed: (texts) => embedder.embed(texts)
+  }
   const fresh = join(dir, 'model.sqlite')
   await buildIndex({ corpusDir: fixtures, outPath: fresh, embedder: other })
   const result = compareIndexes(baseline, fresh)
@@ -131,12 +148,18 @@ t.test('a failed build leaves the previous index untouched and no temporary file
       return embedder.embed(texts)
     }
   }
-  await t.rejects(buildIndex({ corpusDir: fixtures, outPath: join(out, 'policies.sqlite'), embedder: failing, batchSize: 4, previousPath: null }), /model crashed/)
+  await t.rejects(
+    buildIndex({ corpusDir: fixtures, outPath: join(out, 'policies.sqlite'), embedder: failing, batchSize: 4, previousPath: null }),
+    /model crashed/
+  )
   t.ok(readFileSync(join(out, 'policies.sqlite')).equals(before))
   const broken = join(dir, 'broken-corpus')
   cpSync(fixtures, broken, { recursive: true })
   writeFileSync(join(broken, 'bad.md'), '---\neffective_date: someday\n---\n# Bad\n')
-  await t.rejects(buildIndex({ corpusDir: broken, outPath: join(out, 'policies.sqlite'), embedder }), /bad\.md: field "effective_date": must be a calendar date/)
+  await t.rejects(
+    buildIndex({ corpusDir: broken, outPath: join(out, 'policies.sqlite'), embedder }),
+    /bad\.md: field "effective_date": must be a calendar date/
+  )
   t.same(readdirSync(out), ['policies.sqlite'])
   t.ok(readFileSync(join(out, 'policies.sqlite')).equals(before))
 

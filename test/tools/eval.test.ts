@@ -8,9 +8,15 @@ const GATE = { accuracy: 0.45, noise: 0.53, recallAt1: 0.78, recallAt5: 0.95, un
 t.test('the question set: 200+ questions in every style, each answerable one with facts, a fixed split', async (t) => {
   const questions = loadQuestions()
   t.ok(questions.length >= 200, `${questions.length} questions`)
-  for (const style of STYLES) t.ok(questions.filter((q) => q.style === style && q.split === 'test').length >= 8, `${style} has test questions`)
+  for (const style of STYLES) t.ok(
+    questions.filter((q) => q.style === style && q.split === 'test').length >= 8,
+    `${style} has test questions`
+  )
   t.ok(questions.filter((q) => q.style === 'unanswerable').length >= 30, 'at least 30 unanswerable')
-  t.ok(questions.every((q) => q.style === 'unanswerable' ? q.facts.length === 0 : q.facts.length > 0 && q.document_ids.length > 0), 'facts and documents where answerable')
+  t.ok(
+    questions.every((q) => q.style === 'unanswerable' ? q.facts.length === 0 : q.facts.length > 0 && q.document_ids.length > 0),
+    'facts and documents where answerable'
+  )
   t.ok(questions.filter((q) => q.style === 'follow-up').every((q) => (q.history?.length ?? 0) > 0), 'follow-ups carry their history')
 })
 

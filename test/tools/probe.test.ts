@@ -6,7 +6,14 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { memoryPoints, memoryTrend } from '../../tools/lib/memory-trend.js'
 import { repoRoot } from '../../lib/paths.js'
-import { checkThresholds, parseThresholds, THRESHOLD_NAMES, TREND_THRESHOLD, type ProbeFigures, type ProbeReport } from '../../tools/lib/probe.js'
+import {
+  checkThresholds,
+  parseThresholds,
+  THRESHOLD_NAMES,
+  TREND_THRESHOLD,
+  type ProbeFigures,
+  type ProbeReport
+} from '../../tools/lib/probe.js'
 import { memoryTrendCli } from '../../tools/memory-trend.js'
 import { probeCli } from '../../tools/probe.js'
 import { build } from '../helper.js'
@@ -18,7 +25,11 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 /** `npm run probe -- ...` exactly as the maintenance workflow runs it; never rejects. */
 async function npmProbe (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
   try {
-    const { stdout, stderr } = await run('npm', ['run', '--silent', 'probe', '--', ...args], { cwd: repoRoot, env: { ...process.env, SMOKE_API_KEY: '' } })
+    const { stdout, stderr } = await run(
+      'npm',
+      ['run', '--silent', 'probe', '--', ...args],
+      { cwd: repoRoot, env: { ...process.env, SMOKE_API_KEY: '' } }
+    )
     return { code: 0, stdout, stderr }
   } catch (err) {
     const e = err as { code?: number, stdout?: string, stderr?: string }
@@ -42,7 +53,10 @@ if (address === null || typeof address === 'string') throw new Error('no port')
 const base = `http://127.0.0.1:${address.port}`
 // Limits any test machine meets whatever its load (the test process is no production server):
 // the verdict is under test, not the speed; the committed limits are for production.
-const generous = thresholdsFile('generous.json', { search_p95_ms: 60_000, chat_p95_ms: 60_000, search_errors: 0, chat_errors: 0, memory_rss_mb: 4096, memory_utilization: 1 })
+const generous = thresholdsFile(
+  'generous.json',
+  { search_p95_ms: 60_000, chat_p95_ms: 60_000, search_errors: 0, chat_errors: 0, memory_rss_mb: 4096, memory_utilization: 1 }
+)
 
 t.test('npm run probe against a local instance prints the report and exits 0 when every figure is within its threshold', async (t) => {
   const json = join(dir, 'report.json')
@@ -89,9 +103,22 @@ t.test('bad usage exits 2, an unreachable instance 1, an API key is sent', async
   const keyedAddress = keyed.server.address()
   const keyedBase = typeof keyedAddress === 'object' && keyedAddress ? `http://127.0.0.1:${keyedAddress.port}` : ''
   const markdown = join(dir, 'keyed.md')
-  t.equal(await probeCli([keyedBase, '--rounds', '1', '--markdown', markdown, '--thresholds', generous], { SMOKE_API_KEY: 'probe-key' }, keep, keep), 0, `SMOKE_API_KEY is sent: ${lines.at(-1) ?? ''}`)
+  t.equal(
+    await probeCli(
+      [keyedBase, '--rounds', '1', '--markdown', markdown, '--thresholds', generous],
+      { SMOKE_API_KEY: 'probe-key' },
+      keep,
+      keep
+    ),
+    0,
+    `SMOKE_API_KEY is sent: ${lines.at(-1) ?? ''}`
+  )
   t.match(readFileSync(markdown, 'utf8'), /\| `POST \/search` \| 10 \| 0 \|/)
-  t.equal(await probeCli([keyedBase, '--rounds', '1', '--thresholds', generous], {}, keep, keep), 1, 'without the key every request is refused')
+  t.equal(
+    await probeCli([keyedBase, '--rounds', '1', '--thresholds', generous], {}, keep, keep),
+    1,
+    'without the key every request is refused'
+  )
   t.match(lines.at(-1), /\| search_errors \| 10 \| 0 \| \*\*over\*\* \|/)
 })
 
@@ -139,7 +166,10 @@ t.test('the weekly memory trend: a least-squares slope in MB per day over the da
   const lines: string[] = []
   const keep = (text: string): void => { lines.push(text) }
   t.equal(memoryTrendCli([folder], keep, keep), 1, 'a 3 MB/day creep is over the committed 2 MB/day')
-  t.match(lines.at(-1), /7 daily probes over 6 days: RSS 133 → 151 MB \(min 133, max 151\), trend \+3 MB\/day, \*\*over\*\* the threshold of 2 MB\/day/)
+  t.match(
+    lines.at(-1),
+    /7 daily probes over 6 days: RSS 133 → 151 MB \(min 133, max 151\), trend \+3 MB\/day, \*\*over\*\* the threshold of 2 MB\/day/
+  )
   t.match(lines.at(-1), /\| 2026-11-07T06:00:00\.000Z \| 151 \| 30 \| 29\.5% \|/)
   t.equal(memoryTrendCli([folder, '--thresholds', thresholdsFile('loose.json', { memory_trend_mb_per_day: 5 })], keep, keep), 0)
   t.equal(memoryTrendCli([join(dir, 'strict.json')], keep, keep), 2, 'no probe reports: nothing to judge')

@@ -15,7 +15,10 @@ t.test('npm start, the Dockerfile and the benchmarks start the server the same w
   for (const [k, v] of Object.entries(SERVER_ENV)) t.match(dockerfile, new RegExp(`ENV .*${k}=${v}`), `Dockerfile sets ${k}`)
 })
 
-t.test('SIGTERM to `npm start` stops the server gracefully; SIGHUP to the pid it logs reloads the index (npm forwards only SIGINT and SIGTERM)', async (t) => {
+t.test('SIGTERM to `npm start` stops the server gracefully; SIGHUP to the pid it logs reloads the index (npm forwards only SIGINT and ' +
+  'SIGTERM)', async (
+  t
+) => {
   const server = ServerProcess.start({ entry: 'dist', viaNpmStart: true })
   t.teardown(() => server.stop('SIGKILL'))
   await server.ready()

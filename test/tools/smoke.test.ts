@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import type { AppConfig } from '../../lib/config.js'
-import { CHAT_QUESTIONS, citationProblems, formatCheck, formatSummary, percentile, referencedIds, runSmoke } from '../../tools/lib/smoke-checks.js'
+import {
+  CHAT_QUESTIONS,
+  citationProblems,
+  formatCheck,
+  formatSummary,
+  percentile,
+  referencedIds,
+  runSmoke
+} from '../../tools/lib/smoke-checks.js'
 import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 import { build } from '../helper.js'
 import { smokeCli } from '../../tools/smoke.js'
@@ -46,7 +54,10 @@ const failing = (report: { checks: Array<{ ok: boolean, name: string, detail: st
 
 t.test('citation markers and their checks', async (t) => {
   t.same(referencedIds('Up to 5 days [1]. Ask HR [2][3], see [1, 4]. Not [x] or [].'), [1, 2, 3, 1, 4])
-  const citations = [{ id: 1, chunk_id: 'pto-policy#2', document_id: 'pto-policy' }, { id: 2, chunk_id: 'pto-policy#3', document_id: 'pto-policy' }]
+  const citations = [
+    { id: 1, chunk_id: 'pto-policy#2', document_id: 'pto-policy' },
+    { id: 2, chunk_id: 'pto-policy#3', document_id: 'pto-policy' }
+  ]
   t.same(citationProblems('Yes [1], and [2].', citations), [])
   t.same(citationProblems('Yes [1] and [3].', citations), ['[3] not in citations (ids 1, 2)'])
   t.same(citationProblems('Yes.', citations), ['no [n] marker in the answer'])
@@ -82,7 +93,10 @@ t.test('a working instance without an LLM passes every check, chat answering ext
 
 t.test('a working instance fails a p95 limit it cannot meet, and a mode it does not run in', async (t) => {
   const base = plain
-  const report = await runSmoke(base, { searchRounds: 1, searchP95Ms: 0.001, expectChatMode: 'llm', chatQuestions: [CHAT_QUESTIONS[0] as string] })
+  const report = await runSmoke(
+    base,
+    { searchRounds: 1, searchP95Ms: 0.001, expectChatMode: 'llm', chatQuestions: [CHAT_QUESTIONS[0] as string] }
+  )
   t.notOk(report.ok)
   const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]))
   t.notOk(byName['search latency']?.ok)

@@ -1,7 +1,9 @@
 import t from 'tap'
 import { formatMinCosine, INT8_MIN_COSINE, MIN_COSINE, verifyModel } from '../../tools/verify-model.js'
 
-t.test('the converted model matches the TF.js reference: identical token ids; float conversion >= 0.9999, int8 model >= 0.998', async (t) => {
+t.test('the converted model matches the TF.js reference: identical token ids; float conversion >= 0.9999, int8 model >= 0.998', async (
+  t
+) => {
   const report = await verifyModel()
   t.ok(report.sentences >= 50, `${report.sentences} sentences`)
   t.same(report.tokenMismatches, [], 'token ids identical')

@@ -35,7 +35,11 @@ t.test('answerUnits: sentences, list items under their lead-in, table rows with 
   t.equal(units[0]?.heading, 'Carry-over', 'units are headed by the heading line above them')
   t.equal(units[0]?.block, units[1]?.block, 'sentences of one paragraph share a block')
   t.not(units[1]?.block, units[5]?.block)
-  t.equal(answerUnits('Plain sentence with four words.', 'Sick Leave > Entitlement')[0]?.heading, 'Entitlement', "the passage's heading heads units before any heading line")
+  t.equal(
+    answerUnits('Plain sentence with four words.', 'Sick Leave > Entitlement')[0]?.heading,
+    'Entitlement',
+    "the passage's heading heads units before any heading line"
+  )
 })
 
 t.test('questionKind: yes/no, instruction, quantity only for real quantity questions, two parts', async (t) => {
@@ -45,8 +49,15 @@ t.test('questionKind: yes/no, instruction, quantity only for real quantity quest
   t.match(questionKind('How long is parental leave?'), { quantity: true })
   t.match(questionKind('When do carried-over days expire?'), { quantity: true })
   t.match(questionKind('What happens when the fire alarm goes off?'), { quantity: false }, 'a "when" clause is not a quantity question')
-  t.same(questionKind('How many sick days do I get, and do I need a doctor\'s note?').parts, ['How many sick days do I get', 'do I need a doctor\'s note?'])
-  t.same(questionKind('Can I work from home and from a café?').parts, ['Can I work from home and from a café?'], 'and between nouns does not split')
+  t.same(
+    questionKind('How many sick days do I get, and do I need a doctor\'s note?').parts,
+    ['How many sick days do I get', 'do I need a doctor\'s note?']
+  )
+  t.same(
+    questionKind('Can I work from home and from a café?').parts,
+    ['Can I work from home and from a café?'],
+    'and between nouns does not split'
+  )
 })
 
 t.test('follow-ups lean on the previous user turn only when they need it', async (t) => {
@@ -63,26 +74,67 @@ t.test('answers with one span from the passage that answers, attributed and cite
   t.teardown(() => embedder.close())
   const embed = (texts: string[]): Promise<Float32Array[]> => embedder.embed(texts)
   const passages = [
-    { n: 1, heading: 'Expenses > Receipts', document_id: 'expense-policy', document_title: 'Expense Reimbursement', version: '4.3', effective_date: '2026-02-01', text: 'Keep itemised receipts for every expense over $25. Lost receipts need a signed declaration.' },
-    { n: 2, heading: 'Paid Time Off > Carry-over', document_id: 'pto-policy', document_title: 'Paid Time Off', version: '3.2', effective_date: '2026-01-01', text: 'Up to 5 unused PTO days carry over to the next year. They expire on 31 March. Holidays are set by the calendar.' },
-    { n: 3, heading: 'Passwords', document_id: 'password-mfa-policy', document_title: 'Passwords', text: 'Passwords must be at least 14 characters long. Use the company password manager for every account [1].' }
+    {
+      n: 1,
+      heading: 'Expenses > Receipts',
+      document_id: 'expense-policy',
+      document_title: 'Expense Reimbursement',
+      version: '4.3',
+      effective_date: '2026-02-01',
+      text: 'Keep itemised receipts for every expense over $25. Lost receipts need a signed declaration.'
+    },
+    {
+      n: 2,
+      heading: 'Paid Time Off > Carry-over',
+      document_id: 'pto-policy',
+      document_title: 'Paid Time Off',
+      version: '3.2',
+      effective_date: '2026-01-01',
+      text: 'Up to 5 unused PTO days carry over to the next year. They expire on 31 March. Holidays are set by the calendar.'
+    },
+    {
+      n: 3,
+      heading: 'Passwords',
+      document_id: 'password-mfa-policy',
+      document_title: 'Passwords',
+      text: 'Passwords must be at least 14 characters long. Use the company password manager for every account [1].'
+    }
   ]
   const ask = async (question: string, options = {}) => {
     const [qv] = await embed([question])
     return answerExtractively({ question, questionVector: qv as Float32Array, embedQuestion: embed }, passages, embed, options)
   }
   const answer = await ask('Can I carry unused vacation days into next year?')
-  t.match(answer?.answer, /^From the Paid Time Off policy \(v3\.2, effective 1 January 2026\): Up to 5 unused PTO days carry over to the next year\. They expire on 31 March \[2\]\./, 'a sentence going on about the best one joins it')
+  t.match(
+    answer?.answer,
+    new RegExp(String.raw`^From the Paid Time Off policy \(v3\.2, effective 1 January 2026\): ` +
+      String.raw`Up to 5 unused PTO days carry over to the next year\. They expire on 31 March \[2\]\.`),
+    'a sentence going on about the best one joins it'
+  )
   t.same(answer?.cited, [2], 'one source, the one quoted')
   t.notMatch(answer?.answer, /Holidays are set/, 'sentences that do not answer are left out')
 
   const expiry = await ask('When do carried-over PTO days expire?')
-  t.match(expiry?.answer, /Up to 5 unused PTO days carry over to the next year\. They expire on 31 March \[2\]\./, 'an anaphor takes the sentence before it')
+  t.match(
+    expiry?.answer,
+    /Up to 5 unused PTO days carry over to the next year\. They expire on 31 March \[2\]\./,
+    'an anaphor takes the sentence before it'
+  )
 
   const appeal = await answerExtractively({ question: 'Who do I appeal to about an investigation outcome?', questionVector: null }, [
-    { n: 1, heading: 'Anti-Harassment > Outcome', document_id: 'anti-harassment-policy', document_title: 'Anti-Harassment', text: 'Both parties are told the outcome in writing. Either party may appeal to the VP of People within 10 working days.' }
+    {
+      n: 1,
+      heading: 'Anti-Harassment > Outcome',
+      document_id: 'anti-harassment-policy',
+      document_title: 'Anti-Harassment',
+      text: 'Both parties are told the outcome in writing. Either party may appeal to the VP of People within 10 working days.'
+    }
   ], embed)
-  t.match(appeal?.answer, /: Either party may appeal to the VP of People/, '"Either party" stands on its own: the sentence before it is not taken')
+  t.match(
+    appeal?.answer,
+    /: Either party may appeal to the VP of People/,
+    '"Either party" stands on its own: the sentence before it is not taken'
+  )
 
   const password = await ask('How long must passwords be?')
   t.notMatch(password?.answer, /\[1\]/, "a bracketed number in the policy's text is not a citation")

@@ -1,7 +1,14 @@
 import fc from 'fast-check'
 import { join } from 'node:path'
 import t from 'tap'
-import { CHUNKER_PARAMS, chunkDocument, embeddingTexts, estimateTokens, type Chunk, type ChunkerParams } from '../../../lib/corpus/chunking.js'
+import {
+  CHUNKER_PARAMS,
+  chunkDocument,
+  embeddingTexts,
+  estimateTokens,
+  type Chunk,
+  type ChunkerParams
+} from '../../../lib/corpus/chunking.js'
 import { readCorpus } from '../../../lib/corpus/policy-files.js'
 
 const fixtures = await readCorpus(join(import.meta.dirname, '..', '..', 'fixtures', 'policies'))
@@ -34,14 +41,19 @@ type Asserts = Parameters<Parameters<typeof t.test>[0]>[0]
 
 /** Indices of non-blank characters no chunk covers. */
 function uncovered (markdown: string, chunks: Chunk[]): number[] {
-  const covered = new Array<boolean>(markdown.length).fill(false)
+  const covered = Array.from({ length: markdown.length }, () => false)
   for (const c of chunks) covered.fill(true, c.start, c.end)
   const lost: number[] = []
   for (let k = 0; k < markdown.length; k++) if (!covered[k] && /\S/.test(markdown[k] ?? '')) lost.push(k)
   return lost
 }
 
-function checkInvariants (t: Asserts, doc: { id: string, markdown: string }, chunks: Chunk[], params: ChunkerParams = CHUNKER_PARAMS): void {
+function checkInvariants (
+  t: Asserts,
+  doc: { id: string, markdown: string },
+  chunks: Chunk[],
+  params: ChunkerParams = CHUNKER_PARAMS
+): void {
   chunks.forEach((chunk, i) => {
     t.equal(chunk.ordinal, i)
     t.equal(chunk.id, `${doc.id}#${i}`)
@@ -90,7 +102,9 @@ t.test('### subsections pack together and carry the deeper path when alone', asy
 
 t.test('a section over budget splits into overlapping windows of whole sentences', async (t) => {
   const doc = fixture('travel-expenses')
-  const chunks = chunkDocument(doc).filter((c) => c.heading.startsWith('Travel and Expenses > Reimbursement') && !c.heading.endsWith('Mileage'))
+  const chunks = chunkDocument(doc).filter(
+    (c) => c.heading.startsWith('Travel and Expenses > Reimbursement') && !c.heading.endsWith('Mileage')
+  )
   t.ok(chunks.length >= 2)
   for (let i = 1; i < chunks.length; i++) {
     const prev = chunks[i - 1] as Chunk
@@ -122,7 +136,10 @@ t.test('deterministic; embedded as heading-prefixed windows without # marks', as
   t.same(short, ['Remote Work > Equipment\nEquipment\n\nLaptops\n\nThe company provides'])
   for (const chunk of chunkDocument(fixture('travel-expenses'))) {
     const windows = embeddingTexts(chunk)
-    t.ok(windows.length >= Math.floor(estimateTokens(chunk.text) / CHUNKER_PARAMS.embedWindowTokens), `${chunk.id}: ${windows.length} windows`)
+    t.ok(
+      windows.length >= Math.floor(estimateTokens(chunk.text) / CHUNKER_PARAMS.embedWindowTokens),
+      `${chunk.id}: ${windows.length} windows`
+    )
     for (const w of windows) {
       t.ok(w.startsWith(`${chunk.heading}\n`))
       t.ok(estimateTokens(w.slice(chunk.heading.length + 1)) <= CHUNKER_PARAMS.embedWindowTokens, 'each window within its budget')
@@ -133,13 +150,19 @@ t.test('deterministic; embedded as heading-prefixed windows without # marks', as
 })
 
 t.test('property: any heading structure keeps offsets exact, loses no text and respects the budget', async (t) => {
-  const sentence = fc.array(fc.constantFrom('policy', 'leave', 'a', 'manager', 'days', '**bold**', '`code`', 'x-y'), { minLength: 1, maxLength: 30 })
+  const sentence = fc.array(
+    fc.constantFrom('policy', 'leave', 'a', 'manager', 'days', '**bold**', '`code`', 'x-y'),
+    { minLength: 1, maxLength: 30 }
+  )
     .map((ws) => `${ws.join(' ')}.`)
   const para = fc.array(sentence, { minLength: 1, maxLength: 12 }).map((ss) => ss.join(' '))
   const block = fc.oneof(
     para,
     fc.array(sentence, { minLength: 1, maxLength: 5 }).map((ss) => ss.map((s) => `- ${s}`).join('\n')),
-    fc.tuple(fc.constantFrom('##', '###', '####', '#'), fc.constantFrom('Scope', 'Accrual', 'Notes', '')).map(([h, title]) => `${h} ${title}`),
+    fc.tuple(
+      fc.constantFrom('##', '###', '####', '#'),
+      fc.constantFrom('Scope', 'Accrual', 'Notes', '')
+    ).map(([h, title]) => `${h} ${title}`),
     fc.constant('```\n# not a heading\n```')
   )
   const doc = fc.tuple(fc.array(block, { minLength: 1, maxLength: 25 }), fc.constantFrom('\n\n', '\n', '\n\n\n'))

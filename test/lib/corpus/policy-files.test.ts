@@ -30,11 +30,17 @@ function tempDir (t: Test, from?: string): string {
 
 t.test('parses front matter and keeps the body after it', async (t) => {
   const doc = parseDocument(valid, 'sample-policy.md')
-  t.match(doc, { id: 'sample-policy', title: 'Sample: Policy', category: 'hr', owner: 'People Team', effective_date: '2025-02-28', version: '1.0' })
+  t.match(
+    doc,
+    { id: 'sample-policy', title: 'Sample: Policy', category: 'hr', owner: 'People Team', effective_date: '2025-02-28', version: '1.0' }
+  )
   t.equal(doc.review_date, null)
   t.equal(doc.source_url, null)
   t.equal(doc.markdown, '# Sample\n\nBody text.\n')
-  const more = parseDocument(valid.replace('version: 1.0', 'version: v1.0\nreview_date: 1 March 2027\nsource_url: https://intranet.example/hr/sample'), 'sample-policy.md')
+  const more = parseDocument(
+    valid.replace('version: 1.0', 'version: v1.0\nreview_date: 1 March 2027\nsource_url: https://intranet.example/hr/sample'),
+    'sample-policy.md'
+  )
   t.match(more, { version: '1.0', review_date: '2027-03-01', source_url: 'https://intranet.example/hr/sample' })
 })
 
@@ -44,19 +50,42 @@ t.test('CRLF and a BOM parse like LF', async (t) => {
 })
 
 t.test('front matter is optional: id from the file name, title from the first heading, fields from the top lines', async (t) => {
-  const doc = parseDocument('# Bicycle Parking\n\nVersion: 2.1\nEffective date: 1 March 2026\n**Owner:** Facilities\n\n## Where\nIn the basement. Note: bring a lock.\n', 'Bicycle Parking (2026).md')
-  t.match(doc, { id: 'bicycle-parking-2026', title: 'Bicycle Parking', category: 'general', version: '2.1', effective_date: '2026-03-01', owner: 'Facilities', review_date: null })
+  const doc = parseDocument(
+    '# Bicycle Parking\n\nVersion: 2.1\nEffective date: 1 March 2026\n**Owner:** Facilities\n\n## Where\nIn the basement. Note: bring a ' +
+      'lock.\n',
+    'Bicycle Parking (2026).md'
+  )
+  t.match(
+    doc,
+    {
+      id: 'bicycle-parking-2026',
+      title: 'Bicycle Parking',
+      category: 'general',
+      version: '2.1',
+      effective_date: '2026-03-01',
+      owner: 'Facilities',
+      review_date: null
+    }
+  )
   const bare = parseDocument('Just some text without a heading.\n', 'visitor_rules.md')
   t.match(bare, { id: 'visitor-rules', title: 'Visitor rules', version: null, effective_date: null, owner: null })
   const text = parseDocument('Visitor Rules\n\nVisitors sign in at reception.\n', 'visitors.txt')
   t.match(text, { title: 'Visitor Rules', markdown: /^# Visitor Rules\n/ })
-  t.same(headerFields('# T\n\nIntro paragraph that is not a field.\nVersion: 3\n\n## Section\nVersion: 9\n'), { version: '3' }, 'fields after the first section are text')
+  t.same(
+    headerFields('# T\n\nIntro paragraph that is not a field.\nVersion: 3\n\n## Section\nVersion: 9\n'),
+    { version: '3' },
+    'fields after the first section are text'
+  )
 })
 
 t.test('errors name the file and the field', async (t) => {
   const listed = parseCorpusConfig('{"categories": ["hr", "finance"]}', 'corpus.json')
   const cases: Array<[string, string, RegExp]> = [
-    [valid.replace('category: hr', 'category: sales'), 'category', /sample-policy\.md: field "category": must be one of hr, finance \(the configured list: corpus\.json or --categories\), got "sales"/],
+    [
+      valid.replace('category: hr', 'category: sales'),
+      'category',
+      /sample-policy\.md: field "category": must be one of hr, finance \(the configured list: corpus\.json or --categories\), got "sales"/
+    ],
     [valid.replace('effective_date: 2025-02-28', 'effective_date: 2025-02-30'), 'effective_date', /calendar date/],
     [valid.replace('version: 1.0', 'version: 1.0\nversion: 2'), 'version', /appears twice/],
     [valid.replace('version: 1.0', 'version: 1.0\nauthor: x'), 'author', /unknown field/],
@@ -126,7 +155,11 @@ t.test('the hash changes with any content, file name or setting, not with line e
   writeFileSync(join(dir, 'corpus.json'), '{"documents": {"remote-work.md": {"source_url": "https://intranet.example/rw"}}}')
   const configured = await readCorpus(dir)
   t.not(configured.sha256, edited, 'corpus.json counts')
-  t.equal(configured.documents.find((d) => d.id === 'remote-work')?.source_url, 'https://intranet.example/rw', 'corpus.json gives a file its fields')
+  t.equal(
+    configured.documents.find((d) => d.id === 'remote-work')?.source_url,
+    'https://intranet.example/rw',
+    'corpus.json gives a file its fields'
+  )
   t.not((await readCorpus(dir, { categories: ['workplace', 'finance', 'privacy'] })).sha256, configured.sha256, '--categories counts')
 })
 
@@ -135,7 +168,10 @@ t.test('bad files fail the read with one line each, or are skipped with keepGoin
   await t.rejects(readCorpus(empty), { message: /has no policy files \(\.md, \.markdown, \.txt, \.html, \.htm, \.pdf, \.docx\)/ })
   await t.rejects(readCorpus(join(empty, 'nope')), { message: /cannot read the corpus folder/ })
   const dir = tempDir(t, fixtures)
-  writeFileSync(join(dir, 'broken.md'), valid.replace('id: sample-policy', 'id: broken').replace('effective_date: 2025-02-28', 'effective_date: someday'))
+  writeFileSync(
+    join(dir, 'broken.md'),
+    valid.replace('id: sample-policy', 'id: broken').replace('effective_date: 2025-02-28', 'effective_date: someday')
+  )
   writeFileSync(join(dir, 'budget.xlsx'), 'PK')
   writeFileSync(join(dir, 'remote_work.txt'), 'Remote Work\n\nA second copy.\n')
   writeFileSync(join(dir, 'huge.md'), `# Huge\n\n${'word '.repeat(3000)}\n`)

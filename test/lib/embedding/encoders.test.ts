@@ -115,7 +115,9 @@ t.test('token ids equal the reference on random mixes of pieces, spaces, symbols
   for (let n = 0; n < 3000; n++) {
     let text = random() < 0.15 ? ':' : ''
     const parts = 1 + Math.floor(random() * 10)
-    for (let i = 0; i < parts; i++) text += random() < 0.5 ? pieces[Math.floor(random() * pieces.length)] : extras[Math.floor(random() * extras.length)]
+    for (let i = 0; i < parts; i++) text += random() < 0.5 ? pieces[Math.floor(
+      random() * pieces.length
+    )] : extras[Math.floor(random() * extras.length)]
     if (JSON.stringify(ours.encode(text)) !== JSON.stringify(reference.encode(text))) {
       mismatches++
       t.fail(`differs for ${JSON.stringify(text)}`)

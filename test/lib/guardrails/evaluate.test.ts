@@ -10,7 +10,10 @@ t.test('the labelled set is large and covers every category', async (t) => {
   t.equal(new Set(cases.map((c) => c.id)).size, cases.length, 'ids are unique')
   for (const category of FIXTURE_CATEGORIES) t.ok(cases.filter((c) => c.category === category).length >= 20, category)
   t.ok(cases.some((c) => c.history !== undefined), 'some cases carry history')
-  t.ok(cases.filter((c) => c.category === 'off_topic').every((c) => typeof c.lexical === 'boolean'), 'off-topic cases say whether wording alone catches them')
+  t.ok(
+    cases.filter((c) => c.category === 'off_topic').every((c) => typeof c.lexical === 'boolean'),
+    'off-topic cases say whether wording alone catches them'
+  )
 })
 
 for (const level of GUARDRAILS_LEVELS) {
@@ -33,5 +36,8 @@ t.test('standard meets the targets: injection recall, PII recall, no false redac
 
 t.test('malformed fixture lines are rejected with their line number', async (t) => {
   t.throws(() => parseFixtures('{"id":"x","text":"y","category":"nope","expect":{}}'), /line 1: bad category/)
-  t.throws(() => parseFixtures('\n{"id":"x","text":"y","category":"legit","expect":{"off":{"decision":"maybe","pii":[]}}}'), /line 2: bad decision/)
+  t.throws(
+    () => parseFixtures('\n{"id":"x","text":"y","category":"legit","expect":{"off":{"decision":"maybe","pii":[]}}}'),
+    /line 2: bad decision/
+  )
 })

@@ -1,9 +1,19 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { INTENT_CLASSES, INTENT_MODEL, type IntentModel, intentProbabilities, parseIntentModel, refusingIntent, softmax } from '../../../lib/guardrails/intent-model.js'
+import {
+  INTENT_CLASSES,
+  INTENT_MODEL,
+  type IntentModel,
+  intentProbabilities,
+  parseIntentModel,
+  refusingIntent,
+  softmax
+} from '../../../lib/guardrails/intent-model.js'
 
 // A model over 2-d vectors whose class k responds to feature k: handy to reason about by hand.
-function toyModel (thresholds: IntentModel['thresholds'] = { injection: 0.6, other_person_data: 0.6, off_topic: 0.6, non_english: 0.6 }): IntentModel {
+function toyModel (
+  thresholds: IntentModel['thresholds'] = { injection: 0.6, other_person_data: 0.6, off_topic: 0.6, non_english: 0.6 }
+): IntentModel {
   const row = (a: number, b: number, bias = 0): number[] => [a, b, 0, 0, bias]
   return { embeddingModel: 'toy', dimensions: 2, thresholds, weights: [row(0, 0), row(10, 0), row(0, 10), row(-10, -10), row(0, 0, -5)] }
 }
@@ -21,14 +31,22 @@ t.test('a class refuses only when its probability reaches its threshold', async 
   t.same(refusingIntent(model, Float32Array.from([0, 1]), none)?.label, 'other_person_data')
   t.same(refusingIntent(model, Float32Array.from([-1, -1]), none)?.label, 'off_topic')
   t.equal(refusingIntent(model, Float32Array.from([0.05, 0.05]), none), null, 'nothing likely enough')
-  t.equal(refusingIntent(toyModel({ injection: 1, other_person_data: 1, off_topic: 1, non_english: 1 }), Float32Array.from([1, 0]), none), null, 'a threshold of 1 never refuses')
+  t.equal(
+    refusingIntent(toyModel({ injection: 1, other_person_data: 1, off_topic: 1, non_english: 1 }), Float32Array.from([1, 0]), none),
+    null,
+    'a threshold of 1 never refuses'
+  )
   t.equal(intentProbabilities(model, Float32Array.from([1, 0, 0]), none), null, 'a vector of another size is not scored')
 })
 
 t.test('the retrieval evidence is a feature: keyword scores are capped', async (t) => {
   const model = toyModel()
   model.weights[0] = [0, 0, 0, 1, 0]
-  const p = (kw: number): number => intentProbabilities(model, Float32Array.from([0, 0]), { topSimilarity: 0.5, topKeywordScore: kw })?.[0] as number
+  const p = (kw: number): number => intentProbabilities(
+    model,
+    Float32Array.from([0, 0]),
+    { topSimilarity: 0.5, topKeywordScore: kw }
+  )?.[0] as number
   t.ok(p(20) > p(0))
   t.equal(p(30), p(300))
 })
@@ -48,5 +66,8 @@ t.test('the shipped weights fit the shipped embedding model', async (t) => {
   t.equal(INTENT_MODEL.embeddingModel, card.id)
   t.equal(INTENT_MODEL.dimensions, card.dimensions)
   t.equal(INTENT_MODEL.weights.length, INTENT_CLASSES.length)
-  for (const label of ['injection', 'other_person_data', 'off_topic', 'non_english'] as const) t.ok(INTENT_MODEL.thresholds[label] >= 0.5, `${label} refuses only as the likeliest class`)
+  for (const label of ['injection', 'other_person_data', 'off_topic', 'non_english'] as const) t.ok(
+    INTENT_MODEL.thresholds[label] >= 0.5,
+    `${label} refuses only as the likeliest class`
+  )
 })

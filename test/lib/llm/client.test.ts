@@ -26,7 +26,12 @@ async function setup (t: Test, opts: LlmClientOptions = {}): Promise<{ server: F
   return { server, client }
 }
 
-async function collect (events: AsyncIterable<LlmStreamEvent>): Promise<{ text: string, tokens: number, done?: LlmStreamEvent, error?: unknown }> {
+async function collect (events: AsyncIterable<LlmStreamEvent>): Promise<{
+  text: string
+  tokens: number
+  done?: LlmStreamEvent
+  error?: unknown
+}> {
   let text = ''
   let tokens = 0
   let done: LlmStreamEvent | undefined

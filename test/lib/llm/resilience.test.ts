@@ -190,7 +190,11 @@ test('property: splitting the byte stream anywhere yields the same events', asyn
 
 // ---- lib/llm/circuit-breaker.ts ------------------------------------------------------------------------------
 
-function breaker (opts: { threshold?: number, cooldownMs?: number } = {}): { cb: CircuitBreaker, clock: { now: number }, changes: string[] } {
+function breaker (opts: { threshold?: number, cooldownMs?: number } = {}): {
+  cb: CircuitBreaker
+  clock: { now: number }
+  changes: string[]
+} {
   const clock = { now: 0 }
   const changes: string[] = []
   const cb = new CircuitBreaker({

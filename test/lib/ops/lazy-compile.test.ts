@@ -6,7 +6,10 @@ import { lazySerializers, lazyValidators, type CompilerFactory, type Serializer,
 interface Route { schema: unknown, method: string, url: string, httpPart?: string, httpStatus?: string }
 
 /** Fastify's own factories, counting what they build. */
-function counted<C> (factory: CompilerFactory<Route, C>): { factory: CompilerFactory<Route, C>, built: { compilers: number, compiled: number } } {
+function counted<C> (factory: CompilerFactory<Route, C>): {
+  factory: CompilerFactory<Route, C>
+  built: { compilers: number, compiled: number }
+} {
   const built = { compilers: 0, compiled: 0 }
   return {
     built,
@@ -21,11 +24,21 @@ function counted<C> (factory: CompilerFactory<Route, C>): { factory: CompilerFac
   }
 }
 
-const shared = { 'Thing.v1': { $id: 'Thing.v1', type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer', default: 1 } }, required: ['name'] } }
+const shared = {
+  'Thing.v1': {
+    $id: 'Thing.v1',
+    type: 'object',
+    properties: { name: { type: 'string' }, size: { type: 'integer', default: 1 } },
+    required: ['name']
+  }
+}
 
 t.test('validators compile on their first use, once, and behave as ajv\'s: errors after a false, defaults applied', async (t) => {
   const { factory, built } = counted(AjvCompiler() as CompilerFactory<Route, Validator>)
-  const compilerFor = lazyValidators(factory)(shared, { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } })
+  const compilerFor = lazyValidators(factory)(
+    shared,
+    { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } }
+  )
   const validate = compilerFor({ schema: { $ref: 'Thing.v1#' }, method: 'POST', url: '/things', httpPart: 'body' })
   t.same(built, { compilers: 0, compiled: 0 }, 'nothing built before a request')
 
@@ -51,7 +64,12 @@ t.test('serializers compile on their first use, once, and write what fast-json-s
 })
 
 t.test('a schema that does not compile fails the request that needs it, every time', async (t) => {
-  const serialize = lazySerializers(SerializerSelector() as CompilerFactory<Route, Serializer>)({}, {})({ schema: { $ref: 'Missing#' }, method: 'GET', url: '/x', httpStatus: '200' })
+  const serialize = lazySerializers(SerializerSelector() as CompilerFactory<Route, Serializer>)({}, {})({
+    schema: { $ref: 'Missing#' },
+    method: 'GET',
+    url: '/x',
+    httpStatus: '200'
+  })
   t.throws(() => serialize({}))
   t.throws(() => serialize({}), 'not remembered as compiled')
 })

@@ -21,14 +21,19 @@ t.test('with a vocabulary, only phrases the policies do not use are expanded', a
   t.same(map.expansions('can I roll over days', known), ['carry over'])
 })
 
-t.test('the committed map matches as one Unicode regular expression per phrase would (whole words, a space for spaces and hyphens)', async (t) => {
+t.test('the committed map matches as one Unicode regular expression per phrase would (whole words, a space for spaces and hyphens)', async (
+  t
+) => {
   const fc = (await import('fast-check')).default
   const { readFileSync } = await import('node:fs')
   const { join } = await import('node:path')
   const { repoRoot } = await import('../../../lib/paths.js')
   const groups = (JSON.parse(readFileSync(join(repoRoot, 'index-data', 'synonyms.json'), 'utf8')) as { groups: string[][] }).groups
   // The former implementation, kept as the reference.
-  const wholeWords = (phrase: string): RegExp => new RegExp(`(?<![\\p{L}\\p{N}])${phrase.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '[\\s-]+')}(?![\\p{L}\\p{N}])`, 'u')
+  const wholeWords = (phrase: string): RegExp => new RegExp(
+    `(?<![\\p{L}\\p{N}])${phrase.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '[\\s-]+')}(?![\\p{L}\\p{N}])`,
+    'u'
+  )
   const reference = groups.map((group) => group.map((phrase) => ({ phrase, pattern: wholeWords(phrase) })))
   const expected = (text: string): string[] => {
     const lower = text.toLowerCase().normalize('NFKC')
@@ -41,7 +46,12 @@ t.test('the committed map matches as one Unicode regular expression per phrase w
   }
   const map = workplaceSynonyms()
   const words = [...new Set(groups.flat().flatMap((p) => p.split(/[\s'-]+/)))]
-  const word = fc.oneof(fc.constantFrom(...words), fc.constantFrom(...words).map((w) => w.toUpperCase()), fc.string({ maxLength: 4 }), fc.constantFrom('status', 'é', '42', 'ﬁ'))
+  const word = fc.oneof(
+    fc.constantFrom(...words),
+    fc.constantFrom(...words).map((w) => w.toUpperCase()),
+    fc.string({ maxLength: 4 }),
+    fc.constantFrom('status', 'é', '42', 'ﬁ')
+  )
   const gap = fc.constantFrom(' ', '  ', '-', ' - ', '--', '\'', '’', ', ', '.', '', '\n', '/')
   const text = fc.array(fc.tuple(word, gap), { maxLength: 12 }).map((parts) => parts.flat().join(''))
   fc.assert(fc.property(text, (s) => { t.same(map.expansions(s), expected(s), s) }), { numRuns: 400 })

@@ -41,16 +41,42 @@ const sha256 = (path: string): string => createHash('sha256').update(readFileSyn
 t.test('meta, documents and chunks read back', async (t) => {
   const store = open(t)
   t.equal(store.status, 'operational')
-  t.match(store.meta, { schema_version: SCHEMA_VERSION, embedding_dimensions: embedder.card.dimensions, embedding_fingerprint: fingerprint })
+  t.match(
+    store.meta,
+    { schema_version: SCHEMA_VERSION, embedding_dimensions: embedder.card.dimensions, embedding_fingerprint: fingerprint }
+  )
   t.match(store.meta.chunker_params, { algorithm: String, maxTokens: Number })
   const docs = store.listDocuments()
   t.same(docs.map((d) => d.id), ['data-retention', 'remote-work', 'travel-expenses'])
-  t.same(docs[1], { id: 'remote-work', title: 'Remote Work', category: 'workplace', effective_date: '2024-03-01', version: '1.2', owner: 'People Operations', review_date: null, source_url: null, chunk_count: 3 })
+  t.same(
+    docs[1],
+    {
+      id: 'remote-work',
+      title: 'Remote Work',
+      category: 'workplace',
+      effective_date: '2024-03-01',
+      version: '1.2',
+      owner: 'People Operations',
+      review_date: null,
+      source_url: null,
+      chunk_count: 3
+    }
+  )
   const detail = store.getDocument('remote-work')
   t.match(detail, { id: 'remote-work', chunk_count: 3, markdown: /^# Remote Work\n/ })
   t.equal(store.getDocument('nope'), undefined)
   const chunk = store.getChunk('remote-work#1')
-  t.match(chunk, { chunk_id: 'remote-work#1', document_id: 'remote-work', document_title: 'Remote Work', category: 'workplace', heading: 'Remote Work > Equipment', ordinal: 1 })
+  t.match(
+    chunk,
+    {
+      chunk_id: 'remote-work#1',
+      document_id: 'remote-work',
+      document_title: 'Remote Work',
+      category: 'workplace',
+      heading: 'Remote Work > Equipment',
+      ordinal: 1
+    }
+  )
   t.equal(detail?.markdown.slice(chunk?.start, chunk?.end), chunk?.text, 'chunk offsets slice the stored markdown')
   t.equal(store.getChunk('remote-work#99'), undefined)
 })
@@ -88,7 +114,10 @@ t.test('keyword search: bm25, filters, and any text is safe', async (t) => {
 
 t.test('keyword search without a filter ranks as the best of each category\'s own ranking (the committed index)', async (t) => {
   const store = open(t, defaultIndexPath, modelFingerprint(embedder.card))
-  for (const text of ['how many vacation days do I get holiday leave annual leave pto paid time off time off days off', 'expense limit for meals', 'report a security incident breach', 'leave', 'policy']) {
+  for (const text of [
+    'how many vacation days do I get holiday leave annual leave pto paid time off time off days off', 'expense limit for meals',
+    'report a security incident breach', 'leave', 'policy'
+  ]) {
     for (const k of [1, 5, 20]) {
       const best = store.categories().flatMap((category) => store.keywordSearch(text, k, { category }))
         .sort((a, b) => b.score - a.score).slice(0, k).map((h) => [h.chunk_id, h.score])

@@ -9,7 +9,11 @@ import { bareApp, captureLogs } from '../../helper.js'
 const KEY = 'sk-or-v1-plugin-secret-987654321'
 
 
-async function build (t: Test, config: Partial<AppConfig>, opts: LlmPluginOptions = {}): Promise<{ app: FastifyInstance, logs: () => string }> {
+async function build (
+  t: Test,
+  config: Partial<AppConfig>,
+  opts: LlmPluginOptions = {}
+): Promise<{ app: FastifyInstance, logs: () => string }> {
   const logs = captureLogs()
   const app = await bareApp(t, config, logs)
   await app.register(llmPlugin, opts)

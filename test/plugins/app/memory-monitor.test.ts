@@ -40,7 +40,11 @@ t.test('memory levels', async (t) => {
 
 t.test('over the memory limit: search and chat shed with 503 + Retry-After, health answers and says pressure', async (t) => {
   const logs = captureLogs()
-  const app = await build(t, { ...UNDER_PRESSURE, PRESSURE_SAMPLE_INTERVAL_MS: 10, RETRY_AFTER_S: 7, LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream })
+  const app = await build(
+    t,
+    { ...UNDER_PRESSURE, PRESSURE_SAMPLE_INTERVAL_MS: 10, RETRY_AFTER_S: 7, LOG_LEVEL: 'info' },
+    { logger: true, logStream: logs.stream }
+  )
   await app.ready()
   await sleep(60)
   const search = await app.inject({ method: 'POST', url: '/search', payload: { query: 'vacation days' } })

@@ -76,7 +76,10 @@ t.test('a missing or corrupt file is unavailable, logged, and does not stop star
 t.test('an index built by another model is model_mismatch: vector search refused, the rest works', async (t) => {
   const { app, logs } = await start(t, { embedder: renamed({ id: 'another-model', model_sha256: 'f'.repeat(64) }) })
   t.equal(app.policyIndex.status, 'model_mismatch')
-  t.match(app.policyIndex.reason, /embedded by universal-sentence-encoder-lite.* but the embedder is another-model:f+; vector search is refused/)
+  t.match(
+    app.policyIndex.reason,
+    /embedded by universal-sentence-encoder-lite.* but the embedder is another-model:f+; vector search is refused/
+  )
   t.match(logs(), /"level":50.*vector search is refused/)
   const store = app.policyIndex.current
   t.throws(() => store?.vectorSearch(new Float32Array(512), 3), ModelMismatchError)

@@ -17,7 +17,11 @@ t.test('a fact is found on word boundaries only', async (t) => {
 t.test('correct needs every fact, one of them in the first sentence; the attribution is not graded', async (t) => {
   const facts = [['10 paid sick days'], ['fourth day']]
   t.equal(grade('You get 10 paid sick days. A note is needed from the fourth day [1].', facts, [], []).grade, 'correct')
-  t.equal(grade('Sick leave is separate. You get 10 paid sick days and a note from the fourth day.', facts, [], []).grade, 'partial', 'facts only after the first sentence')
+  t.equal(
+    grade('Sick leave is separate. You get 10 paid sick days and a note from the fourth day.', facts, [], []).grade,
+    'partial',
+    'facts only after the first sentence'
+  )
   t.equal(grade('You get 10 paid sick days [1].', facts, ['sick-leave-policy'], ['sick-leave-policy']).grade, 'partial', 'one fact missing')
   t.equal(grade('Ask your manager.', facts, ['pto-policy'], ['sick-leave-policy']).grade, 'wrong')
   t.equal(grade('Ask your manager.', facts, ['sick-leave-policy'], ['sick-leave-policy']).grade, 'partial', 'the right policy cited')

@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { imageOfVersion, parseReleases, previousImage, ReleasesFormatError, sameImage, type RollbackDecision } from '../../../tools/lib/rollback.js'
+import {
+  imageOfVersion,
+  parseReleases,
+  previousImage,
+  ReleasesFormatError,
+  sameImage,
+  type RollbackDecision
+} from '../../../tools/lib/rollback.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const fixture = (name: string): string => join(root, 'test', 'fixtures', name)
@@ -55,7 +62,10 @@ t.test('legacy statuses, in-progress releases and digests written two ways', asy
   const releases = load('fly-releases-legacy.json')
   const fromRunning = previousImage(releases)
   t.equal(targetVersion(fromRunning), 5, 'succeeded counts as done; the running v6 is the current one')
-  const byDigest = previousImage(releases, { failingImage: 'registry.fly.io/policy-rag@sha256:4b1e0c9d8f7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d' })
+  const byDigest = previousImage(
+    releases,
+    { failingImage: 'registry.fly.io/policy-rag@sha256:4b1e0c9d8f7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d' }
+  )
   t.equal(targetVersion(byDigest), 2, 'v5 and v4 are the failing digest, v3 is dead')
   t.same(byDigest.skipped.map((s) => s.version), [5, 4, 3])
   const fromV5 = previousImage(releases, { currentVersion: 5 })
@@ -98,7 +108,11 @@ t.test('input that is not releases JSON fails with one clear line', async (t) =>
 
 t.test('the CLI prints only the image on stdout, and exits non-zero without a target', async (t) => {
   const cli = join(root, 'tools', 'rollback-target.ts')
-  const run = (args: string[], input?: string) => spawnSync(process.execPath, ['--import=tsx', cli, ...args], { cwd: root, encoding: 'utf8', input })
+  const run = (args: string[], input?: string) => spawnSync(
+    process.execPath,
+    ['--import=tsx', cli, ...args],
+    { cwd: root, encoding: 'utf8', input }
+  )
 
   const ok = run([fixture('fly-releases-after-failures.json')])
   t.equal(ok.status, 0, ok.status === 0 ? 'exit 0' : ok.stderr)

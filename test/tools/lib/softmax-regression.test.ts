@@ -29,5 +29,8 @@ t.test('class weights balance rare classes', async (t) => {
   const y = Int32Array.from([0, 0, 0, 1])
   t.same([...rowWeights(y, 2, 0)], [1, 1, 1, 1])
   const balanced = rowWeights(y, 2, 1)
-  t.ok(Math.abs((balanced[3] as number) - 3 * (balanced[0] as number)) < 1e-12, 'the one row of the rare class weighs as much as the three others')
+  t.ok(
+    Math.abs((balanced[3] as number) - 3 * (balanced[0] as number)) < 1e-12,
+    'the one row of the rare class weighs as much as the three others'
+  )
 })

@@ -20,7 +20,13 @@ function weightBytes (...arrays: Array<Float32Array | Int32Array>): Uint8Array {
   return new Uint8Array(Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))))
 }
 
-async function run (nodes: TfNode[], specs: Array<{ name: string, shape: number[], dtype: string }>, data: Uint8Array, feeds: Record<string, ort.Tensor>, output: string): Promise<ort.Tensor> {
+async function run (
+  nodes: TfNode[],
+  specs: Array<{ name: string, shape: number[], dtype: string }>,
+  data: Uint8Array,
+  feeds: Record<string, ort.Tensor>,
+  output: string
+): Promise<ort.Tensor> {
   const graph = convertTfjsGraph(nodes, readWeights(specs, data, nodes), {
     graphName: 'test',
     inputs: Object.keys(feeds).map((name) => ({ name, dynamicDims: ['n'] })),
@@ -38,13 +44,16 @@ async function run (nodes: TfNode[], specs: Array<{ name: string, shape: number[
 
 t.test('dense-layer ops: MatMul with transpose_b, BiasAdd, Square, Rsqrt, StridedSlice with shrink, ExpandDims', async (t) => {
   const nodes: TfNode[] = [
-    placeholder('x', [-1, 2]),
-    constant('w'), constant('b'), constant('begin', i32), constant('end', i32), constant('strides', i32), constant('axis', i32),
-    { name: 'mm', op: 'MatMul', input: ['x', 'w'], attr: { transpose_a: { b: false }, transpose_b: { b: true } } },
+    placeholder('x', [-1, 2]), constant('w'), constant('b'), constant('begin', i32), constant('end', i32), constant('strides', i32),
+    constant('axis', i32), { name: 'mm', op: 'MatMul', input: ['x', 'w'], attr: { transpose_a: { b: false }, transpose_b: { b: true } } },
     { name: 'bias', op: 'BiasAdd', input: ['mm', 'b'], attr: { data_format: { s: [78, 72, 87, 67] } } },
-    { name: 'sq', op: 'Square', input: ['bias'] },
-    { name: 'rs', op: 'Rsqrt', input: ['sq'] },
-    { name: 'col', op: 'StridedSlice', input: ['rs', 'begin', 'end', 'strides'], attr: { begin_mask: { i: 1 }, end_mask: { i: 1 }, shrink_axis_mask: { i: 2 } } },
+    { name: 'sq', op: 'Square', input: ['bias'] }, { name: 'rs', op: 'Rsqrt', input: ['sq'] },
+    {
+      name: 'col',
+      op: 'StridedSlice',
+      input: ['rs', 'begin', 'end', 'strides'],
+      attr: { begin_mask: { i: 1 }, end_mask: { i: 1 }, shrink_axis_mask: { i: 2 } }
+    },
     { name: 'out2d', op: 'ExpandDims', input: ['col', 'axis'] }
   ]
   const specs = [
@@ -52,7 +61,14 @@ t.test('dense-layer ops: MatMul with transpose_b, BiasAdd, Square, Rsqrt, Stride
     { name: 'begin', shape: [2], dtype: 'int32' }, { name: 'end', shape: [2], dtype: 'int32' },
     { name: 'strides', shape: [2], dtype: 'int32' }, { name: 'axis', shape: [], dtype: 'int32' }
   ]
-  const data = weightBytes(Float32Array.of(1, 2, 3, 4, 5, 6), Float32Array.of(1, 1, 1), Int32Array.of(0, 1), Int32Array.of(0, 2), Int32Array.of(1, 1), Int32Array.of(1))
+  const data = weightBytes(
+    Float32Array.of(1, 2, 3, 4, 5, 6),
+    Float32Array.of(1, 1, 1),
+    Int32Array.of(0, 1),
+    Int32Array.of(0, 2),
+    Int32Array.of(1, 1),
+    Int32Array.of(1)
+  )
   const result = await run(nodes, specs, data, { x: new ort.Tensor('float32', Float32Array.of(1, 0, 0, 2), [2, 2]) }, 'out2d')
   // x·wᵀ + b = [[2, 4, 6], [5, 9, 13]]; its column 1 through 1/sqrt(v²) is [1/4, 1/9].
   t.same(result.dims, [2, 1])
@@ -81,7 +97,14 @@ t.test('sparse ops: SparseToDense, Where, ScatterNd and GatherNd rebuild a dense
 
 t.test('an op without a mapping is named in the error', async (t) => {
   const nodes: TfNode[] = [placeholder('x', [-1, 2]), { name: 'odd', op: 'Erfinv', input: ['x'] }]
-  t.throws(() => convertTfjsGraph(nodes, new Map(), { graphName: 'g', inputs: [{ name: 'x', dynamicDims: ['n'] }], output: { tensor: 'odd', name: 'out', dims: ['n', 2] } }), /TF op Erfinv \(odd\) has no ONNX mapping/)
+  t.throws(
+    () => convertTfjsGraph(
+      nodes,
+      new Map(),
+      { graphName: 'g', inputs: [{ name: 'x', dynamicDims: ['n'] }], output: { tensor: 'odd', name: 'out', dims: ['n', 2] } }
+    ),
+    /TF op Erfinv \(odd\) has no ONNX mapping/
+  )
 })
 
 t.test('converting USE-Lite is deterministic and keeps the graph interface', async (t) => {
@@ -92,11 +115,17 @@ t.test('converting USE-Lite is deterministic and keeps the graph interface', asy
   t.equal(sha256(first.model), sha256(second.model), 'same bytes')
   t.same(first.card, second.card)
   t.equal(first.card.model_sha256, sha256(first.model))
-  t.same({ dimensions: first.card.dimensions, max_tokens: first.card.max_tokens, family: first.card.family }, { dimensions: 512, max_tokens: 128, family: 'use-lite' })
+  t.same(
+    { dimensions: first.card.dimensions, max_tokens: first.card.max_tokens, family: first.card.family },
+    { dimensions: 512, max_tokens: 128, family: 'use-lite' }
+  )
   const file = join(dir, 'use-lite.onnx')
   writeFileSync(file, first.model)
   const session = await ort.InferenceSession.create(file)
   t.teardown(() => session.release())
-  t.same(session.inputMetadata.map((m) => m.isTensor ? [m.name, m.type, m.shape] : []), [['indices', 'int64', ['tokens', 2]], ['values', 'int64', ['tokens']]])
+  t.same(
+    session.inputMetadata.map((m) => m.isTensor ? [m.name, m.type, m.shape] : []),
+    [['indices', 'int64', ['tokens', 2]], ['values', 'int64', ['tokens']]]
+  )
   t.same(session.outputMetadata.map((m) => m.isTensor ? [m.name, m.type, m.shape] : []), [['embeddings', 'float32', ['sentences', 512]]])
 })
