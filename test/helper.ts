@@ -4,6 +4,7 @@ import type { Test } from 'tap'
 import { buildApp, type BuildOptions } from '../app.js'
 import { loadConfig, type AppConfig } from '../lib/config.js'
 import configPlugin from '../plugins/config.js'
+import { startFakeLlmServer, type FakeLlmServer } from '../tools/lib/fake-llm-server.js'
 
 /** Builds the app with test settings (no environment variables read) and closes it after the test. */
 export async function build (
@@ -58,4 +59,38 @@ export function captureLogs (): LogCapture {
   })
   const text = (): string => chunks.join('')
   return { stream, text, lines: () => text().split('\n').filter(Boolean) }
+}
+
+export const TEST_LLM_KEY = 'test-key'
+
+/** A fake OpenAI-compatible provider on 127.0.0.1, closed when the test ends. */
+export async function fakeLlm (t: Test): Promise<FakeLlmServer> {
+  const fake = await startFakeLlmServer()
+  t.teardown(() => fake.close())
+  return fake
+}
+
+/** The app pointed at the fake provider; no retries unless a test asks, so each request is one step. */
+export function llmConfig (fake: FakeLlmServer, extra: Partial<AppConfig> = {}): Partial<AppConfig> {
+  return {
+    LLM_BASE_URL: fake.url,
+    OPENROUTER_API_KEY: TEST_LLM_KEY,
+    LLM_MAX_RETRIES: 0,
+    LLM_TIMEOUT_MS: 5000,
+    LLM_FIRST_BYTE_TIMEOUT_MS: 2000,
+    ...extra
+  }
+}
+
+/**
+ * One provider and one app pointed at it, for the cases of a file that need no particular LLM setting (each build
+ * loads the model anew); every call resets the provider. Cases that change the app's state build their own.
+ */
+export async function sharedLlmApp (t: Test): Promise<() => { fake: FakeLlmServer, app: FastifyInstance }> {
+  const provider = await fakeLlm(t)
+  const app = await build(t, llmConfig(provider))
+  return () => {
+    provider.reset()
+    return { fake: provider, app }
+  }
 }

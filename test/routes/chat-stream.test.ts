@@ -4,12 +4,11 @@ import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t, { type Test } from 'tap'
-import type { AppConfig } from '../../lib/config.js'
+import t from 'tap'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { ClientStalledError, SseWriter } from '../../lib/answer/sse-event.js'
-import { build, captureLogs } from '../helper.js'
-import { startFakeLlmServer, type FakeLlmServer, type RecordedRequest } from '../../tools/lib/fake-llm-server.js'
+import { build, captureLogs, fakeLlm, llmConfig, sharedLlmApp } from '../helper.js'
+import type { RecordedRequest } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
 const LLM_ANSWER = 'Up to 5 unused days carry over to the next year [1] and expire on 31 March [1].'
@@ -25,23 +24,6 @@ interface DoneData {
   usage: { prompt_tokens: number, completion_tokens: number }
   guardrails: { output: { citations_valid: boolean } }
   timings_ms: { total: number }
-}
-
-async function fakeLlm (t: Test): Promise<FakeLlmServer> {
-  const fake = await startFakeLlmServer()
-  t.teardown(() => fake.close())
-  return fake
-}
-
-function llmConfig (fake: FakeLlmServer, extra: Partial<AppConfig> = {}): Partial<AppConfig> {
-  return {
-    LLM_BASE_URL: fake.url,
-    OPENROUTER_API_KEY: 'test-key',
-    LLM_MAX_RETRIES: 0,
-    LLM_TIMEOUT_MS: 5000,
-    LLM_FIRST_BYTE_TIMEOUT_MS: 2000,
-    ...extra
-  }
 }
 
 /** Parses a whole SSE body; every event must have exactly one JSON data line. */
@@ -73,16 +55,7 @@ function eventNames (events: SseEvent[]): string[] {
   return [...new Set(events.map((e) => e.event))]
 }
 
-// One provider and one app pointed at it for the cases that need no particular LLM setting (each build loads the
-// model anew); every such case starts from a reset provider. Cases that change the app's state build their own.
-const provider = await startFakeLlmServer()
-t.teardown(() => provider.close())
-const withLlm = await build(t, llmConfig(provider))
-
-function sharedLlm (): { fake: FakeLlmServer, app: FastifyInstance } {
-  provider.reset()
-  return { fake: provider, app: withLlm }
-}
+const sharedLlm = await sharedLlmApp(t)
 
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
 const plain = await build(t)

@@ -1,14 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t, { type Test } from 'tap'
-import type { AppConfig } from '../../lib/config.js'
+import t from 'tap'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
-import { build, captureLogs } from '../helper.js'
-import { FAKE_MODEL, startFakeLlmServer, type FakeLlmServer } from '../../tools/lib/fake-llm-server.js'
+import { build, captureLogs, fakeLlm, llmConfig, sharedLlmApp, TEST_LLM_KEY as KEY } from '../helper.js'
+import { FAKE_MODEL } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
-const KEY = 'test-key'
 
 type Asserts = Pick<typeof t, 'ok' | 'same'>
 
@@ -24,24 +22,6 @@ interface ChatBody {
   model: string
   usage: { prompt_tokens: number, completion_tokens: number }
   timings_ms: { retrieval: number, llm: number, total: number }
-}
-
-async function fakeLlm (t: Test): Promise<FakeLlmServer> {
-  const fake = await startFakeLlmServer()
-  t.teardown(() => fake.close())
-  return fake
-}
-
-/** The app pointed at the fake provider; no retries unless a test asks, so each request is one step. */
-function llmConfig (fake: FakeLlmServer, extra: Partial<AppConfig> = {}): Partial<AppConfig> {
-  return {
-    LLM_BASE_URL: fake.url,
-    OPENROUTER_API_KEY: KEY,
-    LLM_MAX_RETRIES: 0,
-    LLM_TIMEOUT_MS: 5000,
-    LLM_FIRST_BYTE_TIMEOUT_MS: 2000,
-    ...extra
-  }
 }
 
 async function ask (
@@ -69,16 +49,7 @@ function assertCitationsMatch (t: Asserts, body: ChatBody): void {
   t.same(markers(body.answer), ids, `[n] markers ${JSON.stringify(markers(body.answer))} = citation ids ${JSON.stringify(ids)}`)
 }
 
-// One provider and one app pointed at it for the cases that need no particular LLM setting (each build loads the
-// model anew); every such case starts from a reset provider. Cases that change the app's state build their own.
-const provider = await startFakeLlmServer()
-t.teardown(() => provider.close())
-const withLlm = await build(t, llmConfig(provider))
-
-function sharedLlm (): { fake: FakeLlmServer, app: FastifyInstance } {
-  provider.reset()
-  return { fake: provider, app: withLlm }
-}
+const sharedLlm = await sharedLlmApp(t)
 
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
 const plain = await build(t)
