@@ -6,22 +6,15 @@
  *   npx tsx tools/eval-ceiling.ts [dev|test] [v]
  */
 import { buildApp } from '../app.js'
-import type { AnswerUnit } from '../lib/answer/answer-units.js'
-import { answerExtractively } from '../lib/answer/extractive.js'
-import { answerUnits } from '../lib/answer/answer-units.js'
-import { extractivePassages } from '../lib/answer/chat.js'
-import { followUp } from '../lib/answer/follow-up.js'
-import { checkCitations } from '../lib/answer/citations.js'
-import { knownTo } from '../lib/search/synonyms.js'
+import { answerUnits, type AnswerUnit } from '../lib/answer/answer-units.js'
 import { loadQuestions } from './eval.js'
-import { grade, normalise, states, type Fact } from './lib/grade.js'
+import { gradeExtractive, retrieveQuestions } from './lib/extractive-questions.js'
+import { normalise, states, type Fact } from './lib/grade.js'
 
 const split = process.argv[2] ?? 'dev'
 const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
 await app.ready()
 const questions = loadQuestions().filter((q) => q.split === split && q.style !== 'unanswerable')
-const embed = async (texts: string[]) => app.embedder.embed(texts)
-const knownPhrase = knownTo(app.retriever.store()?.vocabulary() ?? new Set())
 const tally = new Map<string, number>()
 const count = (key: string) => tally.set(key, (tally.get(key) ?? 0) + 1)
 
@@ -43,17 +36,9 @@ function whereFacts (facts: readonly Fact[], units: readonly Unit[], passagesTex
   return 'more'
 }
 
-for (const q of questions) {
-  const { context, query } = followUp(q.question, q.history ?? [])
-  const retrieval = await app.retriever.retrieve({ query, topK: 5, mode: 'hybrid' })
-  const passages = extractivePassages(retrieval.results)
-  const input = { question: q.question, context, questionVector: retrieval.queryVector, embedQuestion: embed, knownPhrase }
-  const answer = await answerExtractively(input, passages, embed)
-  let outcome = 'refused'
-  if (answer !== null) {
-    const numbered = checkCitations(answer.answer, passages.length)
-    outcome = grade(numbered.answer, q.facts, numbered.cited.map((n) => passages[n - 1]?.document_id ?? ''), q.document_ids).grade
-  }
+for (const retrieved of await retrieveQuestions(app, questions)) {
+  const { question: q, passages } = retrieved
+  const outcome = await gradeExtractive(app, retrieved)
   const units = passages.flatMap((p) => answerUnits(p.text, p.heading).map((u) => ({ ...u, n: p.n, norm: normalise(u.text) })))
   const where = whereFacts(q.facts, units, passages.map((p) => p.text).join(' '))
   count(`${outcome}:${where}`)

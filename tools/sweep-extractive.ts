@@ -4,50 +4,16 @@
  *   npx tsx tools/sweep-extractive.ts
  */
 import { buildApp } from '../app.js'
-import { EXTRACTIVE_DEFAULTS, answerExtractively, type ExtractiveOptions } from '../lib/answer/extractive.js'
-import { extractivePassages } from '../lib/answer/chat.js'
-import { followUp } from '../lib/answer/follow-up.js'
-import { checkCitations } from '../lib/answer/citations.js'
-import { knownTo } from '../lib/search/synonyms.js'
+import { EXTRACTIVE_DEFAULTS, type ExtractiveOptions } from '../lib/answer/extractive.js'
 import { loadQuestions } from './eval.js'
-import { grade } from './lib/grade.js'
+import { gradeExtractive, retrieveQuestions } from './lib/extractive-questions.js'
 
 const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
 await app.ready()
-const questions = loadQuestions().filter((q) => q.split === 'dev' && q.style !== 'unanswerable')
-const prepared: Array<{
-  q: (typeof questions)[number]
-  context: string | null
-  retrieval: Awaited<ReturnType<typeof app.retriever.retrieve>>
-  passages: ReturnType<typeof extractivePassages>
-}> = []
-for (const q of questions) {
-  const { context, query } = followUp(q.question, q.history ?? [])
-  const retrieval = await app.retriever.retrieve({ query, topK: 5, mode: 'hybrid' })
-  const passages = extractivePassages(retrieval.results)
-  prepared.push({ q, context, retrieval, passages })
-}
-const embed = async (texts: string[]) => app.embedder.embed(texts)
+const prepared = await retrieveQuestions(app, loadQuestions().filter((q) => q.split === 'dev' && q.style !== 'unanswerable'))
 async function score (options: Partial<ExtractiveOptions>): Promise<number> {
   let correct = 0
-  for (const { q, context, retrieval, passages } of prepared) {
-    const a = await answerExtractively(
-      {
-        question: q.question,
-        context,
-        questionVector: retrieval.queryVector,
-        embedQuestion: embed,
-        knownPhrase: knownTo(app.retriever.store()?.vocabulary() ?? new Set())
-      },
-      passages,
-      embed,
-      options
-    )
-    if (a === null) continue
-    const numbered = checkCitations(a.answer, passages.length)
-    const docs = numbered.cited.map((n) => passages[n - 1]?.document_id ?? '')
-    if (grade(numbered.answer, q.facts, docs, q.document_ids).grade === 'correct') correct++
-  }
+  for (const question of prepared) if (await gradeExtractive(app, question, options) === 'correct') correct++
   return correct
 }
 console.log('defaults', await score({}), 'of', prepared.length)
