@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { build, captureLogs, fakeLlm, llmConfig, sharedLlmApp, TEST_LLM_KEY as KEY } from '../helper.js'
-import { FAKE_MODEL } from '../../tools/lib/fake-llm-server.js'
+import { FAKE_MODEL, type FakeStep } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
 
@@ -50,6 +50,14 @@ function assertCitationsMatch (t: Asserts, body: ChatBody): void {
 }
 
 const sharedLlm = await sharedLlmApp(t)
+
+/** The default question asked of the shared LLM app, the provider replying with `step`. */
+async function askWithProviderReply (step: FakeStep): Promise<{ body: ChatBody, requests: number }> {
+  const { fake, app } = sharedLlm()
+  fake.enqueue(step)
+  const { body } = await ask(app)
+  return { body, requests: fake.requests.length }
+}
 
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
 const plain = await build(t)
@@ -104,13 +112,11 @@ t.test('an extractive answer names its policy, cites 1..k with no gaps, and a fo
 })
 
 t.test('an LLM answer citing [3] then [1] is renumbered [1] then [2], and the citations follow that order', async (t) => {
-  const { fake, app } = sharedLlm()
-  fake.enqueue({ text: 'Up to 5 days carry over [3]. Ask your manager [1].' })
-  const { body } = await ask(app)
+  const { body } = await askWithProviderReply({ text: 'Up to 5 days carry over [3]. Ask your manager [1].' })
   t.equal(body.mode, 'llm')
   t.equal(body.answer, 'Up to 5 days carry over [1]. Ask your manager [2].')
   t.same(body.citations.map((c) => c.id), [1, 2])
-  const sources = await app.inject({ method: 'POST', url: '/search', payload: { query: QUESTION, top_k: 5 } })
+  const sources = await plain.inject({ method: 'POST', url: '/search', payload: { query: QUESTION, top_k: 5 } })
   t.same(
     body.citations.map((c) => c.chunk_id),
     [2, 0].map((i) => sources.json().results[i].chunk_id),
@@ -169,9 +175,7 @@ t.test('history turns reach the provider before the question', async (t) => {
 })
 
 t.test('invented citation numbers are removed and flagged', async (t) => {
-  const { fake, app } = sharedLlm()
-  fake.enqueue({ text: 'Up to 5 days carry over [1] and expire on 31 March [9].' })
-  const { body } = await ask(app)
+  const { body } = await askWithProviderReply({ text: 'Up to 5 days carry over [1] and expire on 31 March [9].' })
   t.equal(body.mode, 'llm')
   t.equal(body.answer, 'Up to 5 days carry over [1] and expire on 31 March.')
   t.equal(body.guardrails.output.citations_valid, false)
@@ -180,14 +184,12 @@ t.test('invented citation numbers are removed and flagged', async (t) => {
 })
 
 t.test('an LLM answer citing nothing falls back to an extractive answer', async (t) => {
-  const { fake, app } = sharedLlm()
-  fake.enqueue({ text: 'Sure, you can carry some days over.' })
-  const { body } = await ask(app)
+  const { body, requests } = await askWithProviderReply({ text: 'Sure, you can carry some days over.' })
   t.equal(body.mode, 'extractive')
   t.equal(body.reason, 'llm_uncited')
   assertCitationsMatch(t, body)
   t.notMatch(body.answer, /Sure, you can/)
-  t.equal(fake.requests.length, 1)
+  t.equal(requests, 1)
 })
 
 t.test('a 429 with Retry-After is retried and then answered by the LLM', async (t) => {
@@ -251,9 +253,7 @@ t.test('a provider that never answers times out into an extractive answer quickl
 })
 
 t.test('malformed JSON from the provider falls back with reason llm_malformed', async (t) => {
-  const { fake, app } = sharedLlm()
-  fake.enqueue({ body: '{"choices": [{"message": ' })
-  const { body } = await ask(app)
+  const { body } = await askWithProviderReply({ body: '{"choices": [{"message": ' })
   t.match(body, { mode: 'extractive', reason: 'llm_malformed' })
   assertCitationsMatch(t, body)
 })

@@ -131,20 +131,23 @@ function latency (times: number[], errors: number): LatencyFigures {
   }
 }
 
+/** Each memory figure and the GET /memory field it is read from. */
+const MEMORY_FIELDS: Record<keyof MemoryFigures, string> = {
+  rss_mb: 'memory_usage_mb',
+  heap_used_mb: 'heap_used_mb',
+  external_mb: 'external_mb',
+  limit_mb: 'memory_limit_mb',
+  utilization: 'memory_utilization'
+}
+
 function memoryFigures (body: unknown): MemoryFigures {
-  const m = (body ?? {}) as Record<string, unknown>
-  const num = (key: string): number => {
-    const value = m[key]
-    if (typeof value !== 'number') throw new Error(`GET /memory has no number ${key}`)
-    return value
-  }
-  return {
-    rss_mb: num('memory_usage_mb'),
-    heap_used_mb: num('heap_used_mb'),
-    external_mb: num('external_mb'),
-    limit_mb: num('memory_limit_mb'),
-    utilization: num('memory_utilization')
-  }
+  const fields = (body ?? {}) as Record<string, unknown>
+  const figures = Object.entries(MEMORY_FIELDS).map(([name, field]) => {
+    const value = fields[field]
+    if (typeof value !== 'number') throw new Error(`GET /memory has no number ${field}`)
+    return [name, value]
+  })
+  return Object.fromEntries(figures) as MemoryFigures
 }
 
 export function figureValue (figures: ProbeFigures, name: ThresholdName): number {
