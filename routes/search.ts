@@ -28,7 +28,7 @@ const search: FastifyPluginAsyncTypebox = async (fastify) => {
       query,
       mode: result.mode,
       results: result.results.map(({ similarity: _s, ...r }) => r),
-      timings_ms: result.timings_ms
+      timings_ms: result.timingsMs
     }
   })
 }

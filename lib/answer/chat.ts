@@ -137,7 +137,7 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
 
   const { context, query } = followUp(input.question, input.history)
   const retrieval = await deps.retrieve(query, request.topK)
-  const retrievalMs = retrieval.timings_ms.total
+  const retrievalMs = retrieval.timingsMs.total
   // A follow-up is judged with the turn it leans on ("and if it's about the CEO?" alone reads like a request about a person).
   const refusal = deps.screen({
     question: query,

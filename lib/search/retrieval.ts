@@ -39,7 +39,7 @@ export interface Retrieval {
   /** Evidence for off-topic detection: the best cosine similarity and the best BM25 score seen. */
   topSimilarity: number | null
   topKeywordScore: number | null
-  timings_ms: { embed: number, vector: number, keyword: number, total: number }
+  timingsMs: { embed: number, vector: number, keyword: number, total: number }
 }
 
 export interface RetrievalDeps {
@@ -74,7 +74,7 @@ export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, s
     queryVector,
     topSimilarity: vectorHits[0]?.score ?? null,
     topKeywordScore: keywordHits[0]?.score ?? null,
-    timings_ms: timings
+    timingsMs: timings
   }
 }
 

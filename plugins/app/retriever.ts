@@ -76,7 +76,7 @@ export default fp(async function retriever (fastify) {
       }
       searches.inc({ mode })
       for (const stage of ['embed', 'vector', 'keyword'] as const) {
-        if (result.timings_ms[stage] > 0) stageSeconds.observe({ stage }, result.timings_ms[stage] / 1000)
+        if (result.timingsMs[stage] > 0) stageSeconds.observe({ stage }, result.timingsMs[stage] / 1000)
       }
       if (result.topSimilarity !== null) topScore.observe(result.topSimilarity)
       return { ...result, mode }
