@@ -1,10 +1,13 @@
 /**
- * Hybrid retrieval: sqlite-vec kNN and FTS5 BM25 over the same chunks, fused by reciprocal rank.
+ * Hybrid retrieval: sqlite-vec kNN and FTS5 BM25 over the same chunks, fused by reciprocal rank. With
+ * the passages' unit vectors at hand, the vector ranking that is fused also reads each passage's best
+ * sentence (lib/search/passage-units).
  */
 import { performance } from 'node:perf_hooks'
 import { reciprocalRankFusion } from './fusion.js'
+import { blendedVectorScores, type PassageUnitIndex } from './passage-units.js'
 import type { SynonymMap } from './synonyms.js'
-import type { ChunkHit, SearchFilters, VectorStore } from './vector-store.js'
+import { MAX_K, type ChunkHit, type ChunkRecord, type SearchFilters, type VectorStore } from './vector-store.js'
 
 export type SearchMode = 'hybrid' | 'vector' | 'keyword'
 
@@ -47,6 +50,8 @@ export interface RetrievalDeps {
   embedQuery: (text: string) => Promise<Float32Array>
   /** Workplace synonyms added to keyword queries (none when absent). */
   synonyms?: SynonymMap
+  /** The passages' unit vectors: hybrid search then ranks passages by their best sentence too. */
+  passageUnits?: PassageUnitIndex
 }
 
 export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, settings: RetrievalSettings): Promise<Retrieval> {
@@ -56,10 +61,17 @@ export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, s
 
   let queryVector: Float32Array | null = null
   let vectorHits: ChunkHit[] = []
+  let vectorRanking: ChunkHit[] = []
   if (request.mode !== 'keyword') {
     queryVector = await timed(timings, 'embed', () => deps.embedQuery(request.query))
     const vector = queryVector
-    vectorHits = await timed(timings, 'vector', async () => deps.store.vectorSearch(vector, depth, request.filters))
+    await timed(timings, 'vector', async () => {
+      const units = request.mode === 'hybrid' ? deps.passageUnits : undefined
+      vectorHits = deps.store.vectorSearch(vector, units === undefined ? depth : Math.min(MAX_K, depth * 4), request.filters)
+      vectorRanking = units === undefined
+        ? vectorHits
+        : sentenceAwareRanking(deps.store, vectorHits, units.bestSimilarities(vector, request.filters), depth)
+    })
   }
   let keywordHits: ChunkHit[] = []
   if (request.mode !== 'vector') {
@@ -67,7 +79,7 @@ export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, s
     keywordHits = await timed(timings, 'keyword', async () => deps.store.keywordSearch(expanded, depth, request.filters))
   }
 
-  const results = fuse(vectorHits, keywordHits, request, settings)
+  const results = fuse(vectorRanking, keywordHits, request, settings, new Map(vectorHits.map((h) => [h.chunk_id, h.score])))
   timings.total = round(performance.now() - started)
   return {
     results,
@@ -78,10 +90,26 @@ export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, s
   }
 }
 
-function fuse (vectorHits: ChunkHit[], keywordHits: ChunkHit[], request: RetrieveRequest, settings: RetrievalSettings): RetrievedChunk[] {
+/**
+ * The passages best by blended passage and unit similarity (blendedVectorScores), best first, at most
+ * `depth`. A passage found only through its units is read from the store.
+ */
+function sentenceAwareRanking (store: VectorStore, hits: ChunkHit[], unitBest: Map<string, number>, depth: number): ChunkHit[] {
+  const byId = new Map(hits.map((h) => [h.chunk_id, h]))
+  const blended = blendedVectorScores(new Map(hits.map((h) => [h.chunk_id, h.score])), unitBest)
+  const best = [...blended.entries()].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, depth)
+  return best.flatMap(([id, score], index) => {
+    const found: (ChunkHit | ChunkRecord) | undefined = byId.get(id) ?? store.getChunk(id)
+    if (found === undefined) return []
+    const { ordinal: _ordinal, start: _start, end: _end, ...hit } = found as ChunkHit & Partial<ChunkRecord>
+    return [{ ...hit, rank: index + 1, score }]
+  })
+}
+
+function fuse (vectorHits: ChunkHit[], keywordHits: ChunkHit[], request: RetrieveRequest, settings: RetrievalSettings,
+  similarity: Map<string, number>): RetrievedChunk[] {
   const byId = new Map<string, ChunkHit>()
   for (const hit of [...vectorHits, ...keywordHits]) if (!byId.has(hit.chunk_id)) byId.set(hit.chunk_id, hit)
-  const similarity = new Map(vectorHits.map((h) => [h.chunk_id, h.score]))
   const fused = reciprocalRankFusion({
     vector: vectorHits.map((h) => h.chunk_id),
     keyword: keywordHits.map((h) => h.chunk_id)

@@ -66,6 +66,8 @@ export interface VectorStore {
   categories(): string[]
   getDocument(id: string): DocumentDetail | undefined
   getChunk(id: string): ChunkRecord | undefined
+  /** Every passage, in index order. */
+  listChunks(): ChunkRecord[]
   /** The lower-cased words the policies use. */
   vocabulary(): ReadonlySet<string>
   /** Stored vectors of answer-unit texts (see lib/answer/answer-units), undefined where the index has none. */
@@ -219,7 +221,9 @@ function prepareStatements (db: Database.Database) {
       ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?')
       : null,
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
-      FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`)
+      FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`),
+    chunks: db.prepare<[], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
+      FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY c.rowid`)
   }
 }
 
@@ -265,6 +269,7 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
     categories: () => [...categories],
     getDocument: (id) => sql.document.get(id),
     getChunk: (id) => sql.chunk.get(id),
+    listChunks: () => sql.chunks.all(),
     vocabulary () {
       vocabulary ??= vocabularyOf(sql.markdown.all().map((row) => row.markdown))
       return vocabulary

@@ -154,6 +154,7 @@ function guarded (store: VectorStore, onDamage: (store: VectorStore, code: strin
     categories: guard(store.categories),
     getDocument: guard(store.getDocument),
     getChunk: guard(store.getChunk),
+    listChunks: guard(store.listChunks),
     vocabulary: guard(store.vocabulary),
     unitVectors: guard(store.unitVectors),
     close: () => { store.close() }

@@ -2,6 +2,8 @@ import fp from 'fastify-plugin'
 import { checkCategory } from '../../lib/search/categories.js'
 import { EmbedderUnavailableError, IndexUnavailableError, ModelMismatchError } from '../../lib/errors.js'
 import { counter, histogram, stateGauge } from '../../lib/ops/metric.js'
+import { passageUnitTexts } from '../../lib/answer/extractive.js'
+import { PassageUnitIndex } from '../../lib/search/passage-units.js'
 import { retrieve, type Retrieval, type RetrieveRequest, type SearchMode } from '../../lib/search/retrieval.js'
 import { workplaceSynonyms } from '../../lib/search/synonyms.js'
 import type { VectorStore } from '../../lib/search/vector-store.js'
@@ -59,7 +61,12 @@ export default fp(async function retriever (fastify) {
       }
       const run = async (as: SearchMode): Promise<Retrieval> =>
         retrieve(
-          { store, synonyms, embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array },
+          {
+            store,
+            synonyms,
+            passageUnits: as === 'hybrid' ? passageUnitsOf(store) : undefined,
+            embedQuery: async (text) => (await fastify.embedder.embed([text]))[0] as Float32Array
+          },
           { ...request, mode: as },
           { rrfK, keywordWeight, candidates }
         )
@@ -83,6 +90,26 @@ export default fp(async function retriever (fastify) {
     }
   })
 }, { name: 'retriever', dependencies: ['config', 'embedder', 'policy-index'] })
+
+/** Above this many answer units the passage vectors rank alone: the unit vectors would cost too much memory. */
+const MAX_INDEXED_UNITS = 4096
+const unitIndexes = new WeakMap<VectorStore, PassageUnitIndex | undefined>()
+
+/** The store's passages with their unit vectors, built on the first hybrid search against that store. */
+function passageUnitsOf (store: VectorStore): PassageUnitIndex | undefined {
+  if (unitIndexes.has(store)) return unitIndexes.get(store)
+  const chunks = store.listChunks()
+  const texts = chunks.map((chunk) => passageUnitTexts(chunk.text, chunk.heading))
+  const total = texts.reduce((sum, unitTexts) => sum + unitTexts.length, 0)
+  const index = total > MAX_INDEXED_UNITS
+    ? undefined
+    : new PassageUnitIndex(chunks.map((chunk, i) => ({
+      chunk,
+      vectors: store.unitVectors(texts[i] ?? []).filter((vector): vector is Float32Array => vector !== undefined)
+    })))
+  unitIndexes.set(store, index)
+  return index
+}
 
 function refusalFor (storeStatus: string): Error {
   if (storeStatus === 'model_mismatch') return new ModelMismatchError()

@@ -79,6 +79,9 @@ t.test('meta, documents and chunks read back', async (t) => {
   )
   t.equal(detail?.markdown.slice(chunk?.start, chunk?.end), chunk?.text, 'chunk offsets slice the stored markdown')
   t.equal(store.getChunk('remote-work#99'), undefined)
+  const all = store.listChunks()
+  t.same(all.find((c) => c.chunk_id === 'remote-work#1'), chunk, 'listChunks gives each passage as getChunk does')
+  t.equal(all.filter((c) => c.document_id === 'remote-work').length, 3)
 })
 
 t.test('vector search: cosine similarity, best first, filters still return k', async (t) => {

@@ -1,0 +1,59 @@
+import type { ChunkRecord, SearchFilters } from './vector-store.js'
+
+/** A passage and the vectors of its answer units (its sentences, list items and table rows). */
+export interface PassageWithUnits {
+  chunk: Pick<ChunkRecord, 'chunk_id' | 'document_id' | 'category'>
+  vectors: readonly Float32Array[]
+}
+
+/**
+ * The best cosine similarity between a query and any answer unit of each passage. A passage's own
+ * vector blurs its sentences together; the one sentence that answers a question is closer to it than
+ * the passage's average is, so the hybrid ranking reads both (see blendedVectorScores).
+ */
+export class PassageUnitIndex {
+  readonly #passages: readonly PassageWithUnits[]
+
+  constructor (passages: readonly PassageWithUnits[]) {
+    this.#passages = passages.filter((p) => p.vectors.length > 0)
+  }
+
+  /** chunk id → the best unit similarity, for the passages the filters allow. Vectors are unit length. */
+  bestSimilarities (query: Float32Array, filters: SearchFilters = {}): Map<string, number> {
+    const best = new Map<string, number>()
+    for (const { chunk, vectors } of this.#passages) {
+      if (filters.category !== undefined && chunk.category !== filters.category) continue
+      if (filters.document_id !== undefined && chunk.document_id !== filters.document_id) continue
+      let top = -Infinity
+      for (const vector of vectors) top = Math.max(top, dot(query, vector))
+      best.set(chunk.chunk_id, top)
+    }
+    return best
+  }
+}
+
+function dot (a: Float32Array, b: Float32Array): number {
+  const n = Math.min(a.length, b.length)
+  let sum = 0
+  for (let i = 0; i < n; i++) sum += (a[i] as number) * (b[i] as number)
+  return sum
+}
+
+/** Weight of the best unit's similarity against the passage's own (chosen on half the dev questions). */
+export const UNIT_WEIGHT = 0.7
+
+/**
+ * Each passage's vector score: (1 - UNIT_WEIGHT) × its own similarity + UNIT_WEIGHT × its best unit's.
+ * A passage missing from one of the two maps takes that map's lowest value, so a partial list never
+ * ranks a passage above one it was compared with.
+ */
+export function blendedVectorScores (passage: ReadonlyMap<string, number>, unit: ReadonlyMap<string, number>): Map<string, number> {
+  const floor = (m: ReadonlyMap<string, number>): number => (m.size === 0 ? 0 : Math.min(...m.values()))
+  const passageFloor = floor(passage)
+  const unitFloor = floor(unit)
+  const blended = new Map<string, number>()
+  for (const id of new Set([...passage.keys(), ...unit.keys()])) {
+    blended.set(id, (1 - UNIT_WEIGHT) * (passage.get(id) ?? passageFloor) + UNIT_WEIGHT * (unit.get(id) ?? unitFloor))
+  }
+  return blended
+}
