@@ -20,9 +20,10 @@ import configPlugin from './plugins/config.js'
 import externalPlugins from './plugins/external/index.js'
 import routes from './routes/index.js'
 
-// Required, not imported: an ESM import of node:http evaluates its lazy exports, which loads Node's
-// bundled undici (a measurable share of start-up) for one table of reason phrases.
-const { STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof import('node:http')
+// node:http is required when a first error is answered, not imported: an ESM import evaluates its lazy
+// exports, which loads Node's bundled undici (a measurable share of start-up) for one table of reason
+// phrases, and a V8 start-up snapshot (tools/build-snapshot.ts) cannot hold node:http at all.
+const require = createRequire(import.meta.url)
 
 export interface AppOptions {
   config: AppConfig
@@ -111,5 +112,6 @@ function loggerOptions (config: AppConfig, stream?: DestinationStream): FastifyS
 }
 
 function httpReason (status: number): string {
+  const { STATUS_CODES } = require('node:http') as typeof import('node:http')
   return STATUS_CODES[status] ?? 'Error'
 }
