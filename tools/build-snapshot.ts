@@ -56,7 +56,10 @@ module.exports = new Proxy({}, {
   get: (_, key) => Object.hasOwn(tables, key) ? tables[key] : load()[key],
   has: (_, key) => key in load(),
   ownKeys: () => Reflect.ownKeys(load()),
-  getOwnPropertyDescriptor: (_, key) => { const d = Reflect.getOwnPropertyDescriptor(load(), key); return d && { ...d, configurable: true } }
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Reflect.getOwnPropertyDescriptor(load(), key)
+    return d && { ...d, configurable: true }
+  }
 })`
 }
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../../lib/paths.js'
-import { ServerProcess } from '../../tools/bench-util.js'
+import { freePort, ServerProcess, waitFor200 } from '../../tools/bench-util.js'
 import { launcher, SERVER_ENV, SERVER_LAUNCHER, SERVER_NODE_ARGS } from '../../tools/server-command.js'
 
 t.test('npm start, the Dockerfile and the benchmarks start the server the same way', async (t) => {
@@ -49,6 +49,14 @@ t.test('bin/start.sh starts from the snapshot this Node built, and from dist/ser
   const url = await other.ready()
   t.equal((await other.waitForLog((l) => l.msg === 'ready')).snapshot, false, 'fell back to dist/server.js')
   t.equal((await fetch(`${url}/health`)).status, 200, 'and answers')
+  await other.stop()
+
+  // pino-pretty's worker thread would crash a process started from a snapshot.
+  const port = await freePort()
+  const pretty = ServerProcess.start({ entry: 'dist', port, env: { LOG_PRETTY: 'true' } })
+  t.teardown(() => pretty.stop('SIGKILL'))
+  await waitFor200(`http://127.0.0.1:${port}/health`, pretty.spawnedAt, { server: pretty, intervalMs: 20 })
+  t.equal(pretty.logs.length, 0, 'LOG_PRETTY: it answers /health (from dist/server.js) and logs in pino-pretty\'s format, not JSON')
 })
 
 t.test('SIGTERM to `npm start` stops the server gracefully; SIGHUP to the pid it logs reloads the index (npm forwards only SIGINT and ' +
