@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { createRequire } from 'node:module'
+import { hostname } from 'node:os'
 import type { DestinationStream } from 'pino'
 import { fastifyTrustProxy, parseTrustProxy } from './lib/ops/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
@@ -105,7 +106,13 @@ export const REDACTED_PATHS = [
 ]
 
 function loggerOptions (config: AppConfig, stream?: DestinationStream): FastifyServerOptions['logger'] {
-  const base = { level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } }
+  // pid and hostname read now, not pino's defaults: those are read as pino is loaded, which for the start-up
+  // snapshot (server-snapshot.ts) happens at build time, in another process and maybe on another host.
+  const base = {
+    level: config.LOG_LEVEL,
+    base: { pid: process.pid, hostname: hostname() },
+    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }
+  }
   if (stream) return { ...base, stream }
   if (config.LOG_PRETTY) return { ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } }
   return base

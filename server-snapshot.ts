@@ -1,4 +1,7 @@
 import v8 from 'node:v8'
+// Fastify loads pino when it creates its logger; loaded here, it is in the snapshot (app.ts gives it this
+// process's pid and host: pino reads its defaults as it is loaded).
+import 'pino'
 import { buildApp } from './app.js'
 import { loadConfig } from './lib/config.js'
 import { serve } from './serve.js'

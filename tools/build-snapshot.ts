@@ -21,10 +21,12 @@ const BLOB = join(SNAPSHOT_DIR, 'server.blob')
 
 /**
  * Left in node_modules and required when first used at run time: native addons and the packages that
- * import them (a snapshot holds no native state; better-sqlite3 is bundled, below), packages that read files of their own next to their
- * code (swagger-ui's assets, pino's transport worker), and undici (the LLM client's, loaded on demand).
+ * import them (a snapshot holds no native state; better-sqlite3 is bundled, below), packages that read
+ * files of their own next to their code (swagger-ui's assets; pino-pretty, which pino's transport worker
+ * loads by name: with LOG_PRETTY bin/start.sh starts without the snapshot), and undici (the LLM
+ * client's, loaded on demand).
  */
-const EXTERNAL = ['onnxruntime-node', 'tokenizers', 'undici', '@fastify/swagger', '@fastify/swagger-ui', 'pino-pretty', 'thread-stream']
+const EXTERNAL = ['onnxruntime-node', 'tokenizers', 'undici', '@fastify/swagger', '@fastify/swagger-ui', 'pino-pretty']
 
 /**
  * better-sqlite3's JavaScript goes into the snapshot; its addon and sqlite-vec's extension load when the
