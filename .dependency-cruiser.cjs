@@ -5,7 +5,7 @@ const { devDependencies } = require('./package.json')
 const escape = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 const devPackages = `(^|/)node_modules/(${Object.keys(devDependencies).map(escape).join('|')})/`
 // What runs in the server: its entry, and what @fastify/autoload loads (no static import leads there).
-const SERVER = '^(server|app)\\.ts$|^(plugins|routes|schemas)/'
+const SERVER = '^(server|server-snapshot|serve|app)\\.ts$|^(plugins|routes|schemas)/'
 const npm = (...names) => `(^|/)node_modules/(${names.map(escape).join('|')})/`
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -23,14 +23,14 @@ COPY --from=build --chown=node:node /app/models ./models
 COPY --from=build --chown=node:node /app/index-data ./index-data
 COPY --from=build --chown=node:node /app/public ./public
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/bin ./bin
 # /app itself belongs to root: the compile cache needs a folder the server's user may write in, at build time only.
 RUN install -d -o node -g node .cache
 USER node
 # Bytecode for every module the server loads at start, written now by starting it once, because nothing is
-# written at run time.
+# written at run time. Used only if the start-up snapshot (dist/snapshot, built with the same node:24 image by
+# `npm run build`) does not match this stage's Node and bin/start.sh falls back to dist/server.js.
 RUN node dist/tools/warm-compile-cache.js
 EXPOSE 8080
-# --expose-gc lets the memory monitor collect before shedding; small semi-spaces and a 128 MB old space
-# keep the V8 heap near what is in use (about 60 MB less RSS under load than V8's defaults on a large
-# host). --optimize-for-size would save 2-4 MB more but slows every request and doubles /health's p99.
-CMD ["node", "--expose-gc", "--max-semi-space-size=2", "--max-old-space-size=128", "dist/server.js"]
+# bin/start.sh execs node (flags explained there) on the start-up snapshot, or on dist/server.js.
+CMD ["bin/start.sh"]

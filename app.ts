@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { createRequire } from 'node:module'
+import { hostname } from 'node:os'
 import type { DestinationStream } from 'pino'
 import { fastifyTrustProxy, parseTrustProxy } from './lib/ops/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
@@ -20,9 +21,10 @@ import configPlugin from './plugins/config.js'
 import externalPlugins from './plugins/external/index.js'
 import routes from './routes/index.js'
 
-// Required, not imported: an ESM import of node:http evaluates its lazy exports, which loads Node's
-// bundled undici (a measurable share of start-up) for one table of reason phrases.
-const { STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof import('node:http')
+// node:http is required when a first error is answered, not imported: an ESM import evaluates its lazy
+// exports, which loads Node's bundled undici (a measurable share of start-up) for one table of reason
+// phrases, and a V8 start-up snapshot (tools/build-snapshot.ts) cannot hold node:http at all.
+const require = createRequire(import.meta.url)
 
 export interface AppOptions {
   config: AppConfig
@@ -104,12 +106,19 @@ export const REDACTED_PATHS = [
 ]
 
 function loggerOptions (config: AppConfig, stream?: DestinationStream): FastifyServerOptions['logger'] {
-  const base = { level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } }
+  // pid and hostname read now, not pino's defaults: those are read as pino is loaded, which for the start-up
+  // snapshot (server-snapshot.ts) happens at build time, in another process and maybe on another host.
+  const base = {
+    level: config.LOG_LEVEL,
+    base: { pid: process.pid, hostname: hostname() },
+    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }
+  }
   if (stream) return { ...base, stream }
   if (config.LOG_PRETTY) return { ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } }
   return base
 }
 
 function httpReason (status: number): string {
+  const { STATUS_CODES } = require('node:http') as typeof import('node:http')
   return STATUS_CODES[status] ?? 'Error'
 }

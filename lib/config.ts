@@ -208,6 +208,13 @@ export class ConfigError extends Error {
 }
 
 /**
+ * The schema env-schema gets, one object for every call: ajv caches what it compiles by schema object, so
+ * the validator is compiled once per process (into the start-up snapshot, when the server starts from one).
+ * A copy: env-schema sets additionalProperties false on it (pickKnown passes only known keys anyway).
+ */
+const envSchemaInput = { ...ConfigSchema }
+
+/**
  * Validates the given environment (and overrides) into a typed config; reads nothing else, so tests
  * that pass `{}` are not affected by exported variables. Throws one line naming the offending variable.
  */
@@ -215,8 +222,8 @@ export function loadConfig (overrides: Partial<AppConfig> = {}, env: NodeJS.Proc
   const data = { ...pickKnown(env), ...overrides }
   let config: AppConfig
   try {
-    // env-schema merges process.env unless told not to, and sets additionalProperties false on the schema it gets.
-    config = envSchema<AppConfig>({ schema: { ...ConfigSchema }, data, env: false, dotenv: false })
+    // env-schema merges process.env unless told not to.
+    config = envSchema<AppConfig>({ schema: envSchemaInput, data, env: false, dotenv: false })
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${describe(err, data)}`)
   }

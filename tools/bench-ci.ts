@@ -7,7 +7,7 @@
  */
 import autocannon from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { SERVER_ENTRY, SERVER_ENV, SERVER_NODE_ARGS } from './server-command.js'
+import { launcher, SERVER_ENTRY, SERVER_ENV } from './server-command.js'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus } from 'node:os'
@@ -119,12 +119,14 @@ class Server {
   static start (port: number): Server {
     const entry = join(repoRoot, SERVER_ENTRY)
     if (!existsSync(entry)) throw new SetupError(`${entry} not found: run \`npm run build\` first`)
-    const child = spawn(process.execPath, [...SERVER_NODE_ARGS.slice(0, -1), entry], {
+    const start = launcher()
+    const child = spawn(start.command, [], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         ...SERVER_ENV,
+        ...start.env,
         PORT: String(port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',

@@ -11,12 +11,12 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { repoRoot } from '../lib/paths.js'
-import { SERVER_ENTRY, SERVER_ENV, SERVER_NODE_ARGS } from './server-command.js'
+import { launcher, SERVER_ENTRY, SERVER_ENV } from './server-command.js'
 
 export type LogLine = Record<string, unknown> & { msg?: string }
 
 export interface ServerStartOptions {
-  /** `dist`: the compiled server exactly as `npm start` and the Docker image run it; `source`: server.ts through tsx (tests). */
+  /** `dist`: the compiled server as `npm start` and the Docker image run it (bin/start.sh); `source`: server.ts through tsx (tests). */
   entry: 'dist' | 'source'
   env?: Record<string, string>
   /** 0 (default) lets the OS choose; the port is then read from Fastify's "Server listening at" line. */
@@ -51,12 +51,14 @@ export class ServerProcess {
   static start (opts: ServerStartOptions): ServerProcess {
     const dist = opts.entry === 'dist'
     if (dist) distEntry()
-    const args = dist ? [...SERVER_NODE_ARGS] : ['--import', 'tsx', join(repoRoot, 'server.ts')]
-    const [command, commandArgs] = opts.viaNpmStart === true ? ['npm', ['start', '--silent']] : [process.execPath, args]
+    const start = launcher()
+    const [command, commandArgs]: [string, string[]] = opts.viaNpmStart === true
+      ? ['npm', ['start', '--silent']]
+      : dist ? [start.command, []] : [process.execPath, ['--import', 'tsx', join(repoRoot, 'server.ts')]]
     const child = spawn(command, commandArgs, {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...baseEnv(), ...(dist ? SERVER_ENV : {}), PORT: String(opts.port ?? 0), ...opts.env }
+      env: { ...baseEnv(), ...(dist ? { ...SERVER_ENV, ...start.env } : {}), PORT: String(opts.port ?? 0), ...opts.env }
     })
     return new ServerProcess(child)
   }

@@ -2,15 +2,31 @@
  * How production starts the server (package.json "start", the Dockerfile's CMD and ENV), for the
  * benchmarks and tests that spawn it: they measure what runs, not a variant.
  */
+import { delimiter, dirname, join } from 'node:path'
+import { repoRoot } from '../lib/paths.js'
+
 /**
- * The compiled server. A bundle of it (esbuild) started with about 30 % less CPU but raised the peak
- * RSS of test/e2e/llm-flood.test.ts by 15-30 MB on Node 22 and 24, over its budget (see the issue-18 report).
+ * The launcher: node from the start-up snapshot (dist/snapshot, tools/build-snapshot.ts) when this Node
+ * built it, else node on the compiled server. A bundle (esbuild) without the snapshot started with about
+ * 30 % less CPU but raised the peak RSS of test/e2e/llm-flood.test.ts by 15-30 MB (see the issue-18 report).
  */
+export const SERVER_LAUNCHER = 'bin/start.sh'
+
+/** The compiled server, started when there is no snapshot for this Node. */
 export const SERVER_ENTRY = 'dist/server.js'
 
+/** node's arguments either way (bin/start.sh passes the same, before the blob or the entry). */
 export const SERVER_NODE_ARGS: readonly string[] = ['--expose-gc', '--max-semi-space-size=2', '--max-old-space-size=128', SERVER_ENTRY]
 
 export const SERVER_ENV: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
   MALLOC_MMAP_THRESHOLD_: '131072'
+}
+
+/** The launcher and the PATH under which its `node` is the one running this process. */
+export function launcher (env: NodeJS.ProcessEnv = process.env): { command: string, env: Record<string, string> } {
+  return {
+    command: join(repoRoot, SERVER_LAUNCHER),
+    env: { PATH: `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}` }
+  }
 }
