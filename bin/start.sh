@@ -9,9 +9,8 @@
 app="$(cd "$(dirname "$0")/.." && pwd -P)"
 stamp="$(node --version) $(uname -sm) $app"
 if [ "${1:-}" = --stamp ]; then echo "$stamp"; exit 0; fi
-# --expose-gc lets the memory monitor collect before shedding; small semi-spaces and a 128 MB old space keep
-# the V8 heap near what is in use (about 60 MB less RSS under load than V8's defaults on a large host).
-set -- --expose-gc --max-semi-space-size=2 --max-old-space-size=128
+# The same flags as tools/server-command.ts SERVER_NODE_ARGS, which says why each (a test compares them).
+set -- --expose-gc --no-maglev --max-semi-space-size=1 --max-old-space-size=128
 snapshot="${SNAPSHOT_DIR-$app/dist/snapshot}"
 # pino-pretty runs in a worker thread, and a worker crashes Node 22-24 in a process started from a snapshot.
 case "${LOG_PRETTY:-false}" in false|0|'') ;; *) snapshot= ;; esac

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
 import { repoRoot } from '../lib/paths.js'
+import { countsSince, shedReason } from './lib/shed-reason.js'
 import { citationProblems, percentile } from './lib/smoke-checks.js'
 
 const SEARCH_BODY = { query: 'how many vacation days do I get', mode: 'hybrid' }
@@ -66,6 +67,8 @@ interface ScenarioResult {
   rss_max_mb?: number
   /** Non-2xx statuses and connection errors, e.g. {"503": 12}. */
   failed_by?: Record<string, number>
+  /** Requests the server shed, by under-pressure's reason, e.g. {"eventLoopDelay": 12}. */
+  shed_by?: Record<string, number>
 }
 
 interface Baseline {
@@ -104,11 +107,18 @@ async function freePort (): Promise<number> {
 
 class Server {
   readonly output: string[] = []
+  /** Requests shed so far, by reason: a 503 from memory pressure and one from a busy event loop call for different fixes. */
+  readonly shed: Record<string, number> = {}
   private exited: number | null | undefined
   private constructor (readonly child: ChildProcess, readonly baseUrl: string) {
     child.on('exit', (code) => { this.exited = code })
     const keep = (chunk: Buffer): void => {
-      this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+      const lines = chunk.toString('utf8').split('\n').filter(Boolean)
+      for (const line of lines) {
+        const reason = shedReason(line)
+        if (reason !== undefined) this.shed[reason] = (this.shed[reason] ?? 0) + 1
+      }
+      this.output.push(...lines)
       this.output.splice(0, Math.max(0, this.output.length - 40))
     }
     child.stdout?.on('data', keep)
@@ -340,7 +350,11 @@ function table (results: ScenarioResult[], baseline: Baseline | undefined): stri
 /** Errors, RSS over budget, and (unless a baseline is being written) p50 regressions. */
 function judge (results: ScenarioResult[], rssSteady: number, rssPeak: number, baseline: Baseline | undefined): string[] {
   const failures: string[] = []
-  for (const r of results) if (r.errors > 0) failures.push(`${r.name}: ${r.errors} errors ${JSON.stringify(r.failed_by)}`)
+  for (const r of results) {
+    if (r.errors === 0) continue
+    const shed = r.shed_by === undefined ? '' : ` shed by ${JSON.stringify(r.shed_by)}`
+    failures.push(`${r.name}: ${r.errors} errors ${JSON.stringify(r.failed_by)}${shed}`)
+  }
   if (rssSteady > budgetRss) failures.push(`steady RSS ${rssSteady.toFixed(1)} MB > budget ${budgetRss} MB`)
   if (rssPeak > budgetPeakRss) failures.push(`peak RSS ${rssPeak.toFixed(1)} MB > budget ${budgetPeakRss} MB`)
   for (const r of results) {
@@ -371,9 +385,13 @@ async function main (): Promise<number> {
     let rssSteady = 0
     for (const scenario of SCENARIOS) {
       let result: ScenarioResult | undefined
+      const shedBefore = { ...server.shed }
       const maxRss = await sampler.during(async () => { result = await runScenario(server.baseUrl, scenario) })
       if (scenario.steady) rssSteady = Math.max(rssSteady, maxRss)
-      if (result) results.push({ ...result, rss_max_mb: round(maxRss) })
+      // The log lines of the last responses may still be in the pipe.
+      await sleep(200)
+      const shedBy = countsSince(shedBefore, server.shed)
+      if (result) results.push({ ...result, rss_max_mb: round(maxRss), ...(Object.keys(shedBy).length > 0 ? { shed_by: shedBy } : {}) })
     }
     const rssPeak = sampler.peak
 

@@ -80,3 +80,19 @@ t.test('SIGTERM to `npm start` stops the server gracefully; SIGHUP to the pid it
   t.ok(exit.code === 0 || exit.signal === 'SIGTERM', `npm ended with the server (${JSON.stringify(exit)})`)
   t.throws(() => process.kill(serverPid, 0), { code: 'ESRCH' }, 'no node process is left answering')
 })
+
+t.test('the running server has those flags and that environment, started by npm start or as the benchmarks start it', async (t) => {
+  for (const viaNpmStart of [true, false]) {
+    const server = ServerProcess.start({ entry: 'dist', viaNpmStart })
+    t.teardown(() => server.stop('SIGKILL'))
+    await server.ready()
+    const pid = Number((await server.waitForLog((l) => l.msg === 'ready')).pid)
+    const how = viaNpmStart ? 'npm start' : 'benchmarks'
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    const flags = argv.filter((a) => a.startsWith('--') && a !== '--snapshot-blob')
+    t.same(flags, SERVER_NODE_ARGS.filter((a) => a.startsWith('--')), `${how}: node's flags (from the snapshot or not)`)
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+    for (const [k, v] of Object.entries(SERVER_ENV)) t.ok(environ.includes(`${k}=${v}`), `${how}: ${k}=${v}`)
+    await server.stop()
+  }
+})
