@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
+import { repoRoot as root } from '../lib/paths.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const workflowsDir = join(root, '.github', 'workflows')
 const validator = join(root, 'node_modules', '@action-validator', 'cli', 'cli.mjs')
 

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
+import { repoRoot as root } from '../../lib/paths.js'
 import { build } from '../helper.js'
 
 // No promtool here: the rules are checked for structure, balanced brackets and known metric names.
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 const METRICS = new Set([
   'process_resident_memory_bytes',

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import t from 'tap'
+import { repoRoot } from '../../lib/paths.js'
 import { browserCandidates, browserVerdict, findBrowser, INSTALL_COMMAND, runningInCi, type BrowserLookup } from '../helpers/browser.js'
 
 const base = mkdtempSync(join(tmpdir(), 'browser-lookup-'))
@@ -88,7 +89,7 @@ t.test('CI is recognised the way CI services set it', async (t) => {
 })
 
 t.test('a browser test file without a browser: exit 0 and "not run" outside CI, exit 1 with the same message under CI=true', async (t) => {
-  const fixture = join(import.meta.dirname, '..', 'fixtures', 'browser-missing.ts')
+  const fixture = join(repoRoot, 'test', 'fixtures', 'browser-missing.ts')
   const run = (ci: string) => spawnSync(process.execPath, ['--import=tsx', fixture], {
     encoding: 'utf8',
     env: { ...process.env, CI: ci, BROWSER_LOOKUP_ROOT: emptyMachine().root }
@@ -109,7 +110,7 @@ t.test('a browser test file without a browser: exit 0 and "not run" outside CI, 
   writeFileSync(join(results, 'ci.tap'), ci.stdout)
   const count = spawnSync(
     process.execPath,
-    ['--import=tsx', join(import.meta.dirname, '..', '..', 'tools', 'count-results.ts'), results],
+    ['--import=tsx', join(repoRoot, 'tools', 'count-results.ts'), results],
     { encoding: 'utf8' }
   )
   t.equal(count.stdout, '0 passed, 1 failed, 1 skipped\n')

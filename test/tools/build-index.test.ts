@@ -16,7 +16,7 @@ t.teardown(async () => {
   await embedder.close()
   rmSync(dir, { recursive: true, force: true })
 })
-const fixtures = join(import.meta.dirname, '..', 'fixtures', 'policies')
+const fixtures = join(repoRoot, 'test', 'fixtures', 'policies')
 
 interface Run { code: number, stderr: string }
 async function cli (args: string[]): Promise<Run> {

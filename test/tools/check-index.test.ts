@@ -27,7 +27,7 @@ t.teardown(async () => {
   await uncached.close()
   rmSync(dir, { recursive: true, force: true })
 })
-const fixtures = join(import.meta.dirname, '..', 'fixtures', 'policies')
+const fixtures = join(repoRoot, 'test', 'fixtures', 'policies')
 const baseline = join(dir, 'baseline.sqlite')
 await buildIndex({ corpusDir: fixtures, outPath: baseline, embedder })
 

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import type { AppConfig } from '../../lib/config.js'
+import { repoRoot as root } from '../../lib/paths.js'
 import {
   CHAT_QUESTIONS,
   citationProblems,
@@ -17,7 +17,6 @@ import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 import { build } from '../helper.js'
 import { smokeCli } from '../../tools/smoke.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const run = promisify(execFile)
 
 

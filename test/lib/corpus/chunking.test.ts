@@ -10,8 +10,9 @@ import {
   type ChunkerParams
 } from '../../../lib/corpus/chunking.js'
 import { readCorpus } from '../../../lib/corpus/policy-files.js'
+import { repoRoot } from '../../../lib/paths.js'
 
-const fixtures = await readCorpus(join(import.meta.dirname, '..', '..', 'fixtures', 'policies'))
+const fixtures = await readCorpus(join(repoRoot, 'test', 'fixtures', 'policies'))
 const fixture = (id: string): { id: string, title: string, markdown: string } => {
   const doc = fixtures.documents.find((d) => d.id === id)
   if (doc === undefined) throw new Error(`no fixture ${id}`)

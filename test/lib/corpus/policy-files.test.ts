@@ -5,8 +5,9 @@ import t, { type Test } from 'tap'
 import { CorpusError, CorpusReadError, parseDocument, readCorpus } from '../../../lib/corpus/policy-files.js'
 import { parseCategoryList, parseCorpusConfig } from '../../../lib/corpus/config.js'
 import { headerFields, idFromFileName, parseDate } from '../../../lib/corpus/fields.js'
+import { repoRoot } from '../../../lib/paths.js'
 
-const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'policies')
+const fixtures = join(repoRoot, 'test', 'fixtures', 'policies')
 
 const valid = `---
 id: sample-policy

@@ -1,9 +1,11 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { evaluateQuestion, FIXTURE_CATEGORIES, matchesExpectation, parseFixtures, scoreFixtures } from '../../../lib/guardrails/evaluate.js'
 import { GUARDRAILS_LEVELS } from '../../../lib/guardrails/types.js'
+import { repoRoot } from '../../../lib/paths.js'
 
-const cases = parseFixtures(readFileSync(new URL('../../fixtures/guardrails.jsonl', import.meta.url), 'utf8'))
+const cases = parseFixtures(readFileSync(join(repoRoot, 'test', 'fixtures', 'guardrails.jsonl'), 'utf8'))
 
 t.test('the labelled set is large and covers every category', async (t) => {
   t.ok(cases.length >= 150, `${cases.length} cases`)

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { createEmbedder, modelFingerprint } from '../../../lib/embedding/embedder.js'
 import { SCHEMA_VERSION } from '../../../lib/search/index-schema.js'
-import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
+import { defaultIndexPath, defaultModelDir, repoRoot } from '../../../lib/paths.js'
 import {
   checkModel, IndexCorruptError, IndexNotFoundError, IndexSchemaError, openVectorStore,
   VectorStoreError, type VectorStore
@@ -21,7 +21,7 @@ t.teardown(async () => {
   await embedder.close()
   rmSync(dir, { recursive: true, force: true })
 })
-await buildIndex({ corpusDir: join(import.meta.dirname, '..', '..', 'fixtures', 'policies'), outPath: indexPath, embedder })
+await buildIndex({ corpusDir: join(repoRoot, 'test', 'fixtures', 'policies'), outPath: indexPath, embedder })
 const fingerprint = modelFingerprint(embedder.card)
 
 function open (t: Test, path = indexPath, expectedFingerprint = fingerprint): VectorStore {

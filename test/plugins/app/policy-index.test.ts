@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { AppConfig } from '../../../lib/config.js'
 import { createEmbedder, type Embedder } from '../../../lib/embedding/embedder.js'
-import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
+import { defaultIndexPath, defaultModelDir, repoRoot } from '../../../lib/paths.js'
 import { ModelMismatchError } from '../../../lib/errors.js'
 import policyIndexPlugin, { type PolicyIndexPluginOptions } from '../../../plugins/app/policy-index.js'
 import { buildIndex } from '../../../lib/corpus/build-index.js'
@@ -19,7 +19,7 @@ t.teardown(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 const fixtureIndex = join(dir, 'fixtures.sqlite')
-await buildIndex({ corpusDir: join(import.meta.dirname, '..', '..', 'fixtures', 'policies'), outPath: fixtureIndex, embedder })
+await buildIndex({ corpusDir: join(repoRoot, 'test', 'fixtures', 'policies'), outPath: fixtureIndex, embedder })
 
 interface Setup {
   config?: Partial<AppConfig>

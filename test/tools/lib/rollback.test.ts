@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import t from 'tap'
+import { repoRoot as root } from '../../../lib/paths.js'
 import {
   imageOfVersion,
   parseReleases,
@@ -12,7 +12,6 @@ import {
   type RollbackDecision
 } from '../../../tools/lib/rollback.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const fixture = (name: string): string => join(root, 'test', 'fixtures', name)
 const load = (name: string) => parseReleases(readFileSync(fixture(name), 'utf8'))
 
