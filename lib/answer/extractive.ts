@@ -45,6 +45,8 @@ export interface ExtractiveOptions {
   sameDocumentBoost: number
   /** Weight of a synonym's words (index-data/synonyms.json) against the question's own words. */
   synonymWeight: number
+  /** For an instruction, a best unit that states no action gives way to the action that follows it. */
+  leadWithAction: boolean
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
@@ -57,7 +59,8 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   nextStepCutoff: 0.6,
   maxSpanUnits: 3,
   synonymWeight: 0.5,
-  sameDocumentBoost: 0.1
+  sameDocumentBoost: 0.1,
+  leadWithAction: true
 })
 
 export interface ScoredUnit extends AnswerUnit {
@@ -186,14 +189,20 @@ function scoreUnits (
   }).sort((a, b) => b.score - a.score || a.passage - b.passage || a.index - b.index)
 }
 
+const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december'
 const NUMBER_WITH_UNIT = new RegExp([
   String.raw`\$\s?\d`,
   String.raw`\d\s?%`,
   String.raw`\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?` +
     String.raw`(?:days?|weeks?|months?|years?|hours?|minutes?|times?|km|per cent|percent|nights?|shifts?|sessions?|` +
     String.raw`people|employees|characters?)\b`,
-  String.raw`\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b`,
-  String.raw`\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b`
+  // A date: "may" alone is the modal verb, so a month counts next to a day or a year ("1 May", "May 2026").
+  String.raw`\b\d{1,2}(?:st|nd|rd|th)?\s+(?:${MONTHS})\b|\b(?:${MONTHS})\s+\d`,
+  String.raw`\b(?:january|february|april|june|july|august|september|october|november|december)\b`,
+  String.raw`\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b`,
+  // How often: "every year", "once a month", "quarterly".
+  String.raw`\b(?:every|each|once a|twice a)\s+(?:other\s+|\d+\s+)?(?:day|week|month|quarter|year)s?\b`,
+  String.raw`\b(?:daily|weekly|fortnightly|monthly|quarterly|annually|yearly)\b`
 ].join('|'), 'i')
 const IMPERATIVE = new RegExp(
   String.raw`^(?:(?:[\w\s,'-]{0,60}?,\s*)?(?:please\s+)?)` +
@@ -281,6 +290,9 @@ function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: Quest
     if (!continues && !nextStep && next.score < top.score * opts.neighbourCutoff) break
     to++
   }
+  // "Costs are reimbursed after ... Submit the transcript in Ledgerly within 60 days": the step is the answer.
+  if (opts.leadWithAction && kind.instruction && from === at && to > at && kindFit(top.text, kind) <= 0 &&
+    !needsBefore(block[at + 1])) from++
   return block.slice(from, to + 1)
 }
 
