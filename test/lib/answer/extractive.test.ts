@@ -148,7 +148,8 @@ t.test('answers with one span from the passage that answers, attributed and cite
   )
   const sickDays = await wordsOnlyAsk('How many sick days do I get?',
     'Sick days may be taken in half-day units. Employees receive 10 paid days of sick leave a year.')
-  t.match(sickDays?.answer, /: Employees receive 10 paid days of sick leave a year \[1\]\.$/, '"may" is a modal verb, not the month: it is no figure')
+  t.match(sickDays?.answer, /: Employees receive 10 paid days of sick leave a year \[1\]\.$/,
+    '"may" is a modal verb, not the month: it is no figure')
   const often = await wordsOnlyAsk('How often is the training repeated?',
     'The training is repeated by all staff. Managers repeat the training every year.')
   t.match(often?.answer, /: Managers repeat the training every year/, '"every year" answers "how often"')
