@@ -47,6 +47,8 @@ export interface ExtractiveOptions {
   synonymWeight: number
   /** For an instruction, a best unit that states no action gives way to the action that follows it. */
   leadWithAction: boolean
+  /** Weight of the words of the turn a follow-up leans on, against the follow-up's own words (1: the same). */
+  contextWeight: number
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
@@ -60,7 +62,8 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   maxSpanUnits: 3,
   synonymWeight: 0.5,
   sameDocumentBoost: 0.1,
-  leadWithAction: true
+  leadWithAction: true,
+  contextWeight: 0.5
 })
 
 export interface ScoredUnit extends AnswerUnit {
@@ -135,7 +138,8 @@ export async function answerExtractively (
   const partSpans = kind.parts.map((part, i) => {
     const partKind = kinds[i] ?? kind
     const text = `${context} ${kind.parts.length === 1 ? question : part}`
-    return scoreUnits(candidates, idf, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase)
+    const own = kind.parts.length === 1 ? question : part
+    return scoreUnits(candidates, idf, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase, own)
   })
   const best = partSpans[0]?.[0]
   if (best === undefined || best.evidence < opts.minScore) return null
@@ -167,14 +171,18 @@ function scoreUnits (
   question: string,
   kind: QuestionKind,
   opts: ExtractiveOptions,
-  known?: (phrase: string) => boolean
+  known?: (phrase: string) => boolean,
+  own: string = question
 ): ScoredUnit[] {
   const questionTerms = contentTerms(question)
+  const ownTerms = contentTerms(own)
+  const contextTerms = new Set([...questionTerms].filter((t) => !ownTerms.has(t)))
   const expansions = workplaceSynonyms().expansions(question, known).join(' ')
   const synonymTerms = new Set([...contentTerms(expansions)].filter((t) => !questionTerms.has(t)))
   const weight = questionVector === null ? 0 : opts.similarityWeight
   const raw = candidates.map((c) =>
-    weightedShared(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
+    weightedShared(questionTerms, c.terms, idf) - (1 - opts.contextWeight) * weightedShared(contextTerms, c.terms, idf) +
+    opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
   const top = Math.max(1e-9, ...raw)
   const questionWeight = Math.max(1e-9, totalWeight(questionTerms, idf))
   return candidates.map((c, i) => {

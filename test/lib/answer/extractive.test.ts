@@ -161,6 +161,16 @@ t.test('answers with one span from the passage that answers, attributed and cite
   t.match((await wordsOnlyAsk('How do I get reimbursed for a course?', steps, { leadWithAction: false }))?.answer,
     /: Costs are reimbursed/, 'without that preference the best-matching sentence leads')
 
+  const followUpAnswer = async (contextWeight: number) => answerExtractively(
+    { question: 'and for part-time staff?', context: 'How much annual leave do full-time staff get?', questionVector: null },
+    [{ n: 1, heading: 'Leave > Amount', document_id: 'p', document_title: 'Leave', text:
+      'Full-time staff get 25 days of annual leave. Part-time staff get leave in proportion to their hours.' }],
+    embed,
+    { contextWeight, neighbourCutoff: 2 }
+  )
+  t.match((await followUpAnswer(0.25))?.answer, /: Part-time staff get leave/, "a follow-up's own words count more than the turn before")
+  t.match((await followUpAnswer(1))?.answer, /: Full-time staff get 25 days/, 'counted alike, the earlier turn outweighs them')
+
   t.equal(await ask('zzzz qqqq', { minScore: 0.9 }), null, 'below the confidence floor there is no answer')
   t.equal(await answerExtractively({ question: 'x', questionVector: null }, [], embed), null, 'no passages, no answer')
   const wordsOnly = await answerExtractively({ question: 'How long must passwords be?', questionVector: null }, passages, embed)
