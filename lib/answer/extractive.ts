@@ -55,7 +55,7 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   minScore: 0.2,
   similarityWeight: 0.55,
   kindBoost: 0.18,
-  rankWeight: 0.08,
+  rankWeight: 0.12,
   neighbourCutoff: 0.9,
   continuationCutoff: 0,
   nextStepCutoff: 0.6,
