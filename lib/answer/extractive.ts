@@ -45,19 +45,25 @@ export interface ExtractiveOptions {
   sameDocumentBoost: number
   /** Weight of a synonym's words (index-data/synonyms.json) against the question's own words. */
   synonymWeight: number
+  /** For an instruction, a best unit that states no action gives way to the action that follows it. */
+  leadWithAction: boolean
+  /** Weight of the words of the turn a follow-up leans on, against the follow-up's own words (1: the same). */
+  contextWeight: number
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   minScore: 0.2,
   similarityWeight: 0.55,
   kindBoost: 0.18,
-  rankWeight: 0.08,
+  rankWeight: 0.12,
   neighbourCutoff: 0.9,
   continuationCutoff: 0,
   nextStepCutoff: 0.6,
   maxSpanUnits: 3,
   synonymWeight: 0.5,
-  sameDocumentBoost: 0.1
+  sameDocumentBoost: 0.1,
+  leadWithAction: true,
+  contextWeight: 0.5
 })
 
 export interface ScoredUnit extends AnswerUnit {
@@ -132,7 +138,8 @@ export async function answerExtractively (
   const partSpans = kind.parts.map((part, i) => {
     const partKind = kinds[i] ?? kind
     const text = `${context} ${kind.parts.length === 1 ? question : part}`
-    return scoreUnits(candidates, idf, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase)
+    const own = kind.parts.length === 1 ? question : part
+    return scoreUnits(candidates, idf, vectors, partVectors[i] ?? questionVector, text, partKind, opts, input.knownPhrase, own)
   })
   const best = partSpans[0]?.[0]
   if (best === undefined || best.evidence < opts.minScore) return null
@@ -164,14 +171,18 @@ function scoreUnits (
   question: string,
   kind: QuestionKind,
   opts: ExtractiveOptions,
-  known?: (phrase: string) => boolean
+  known?: (phrase: string) => boolean,
+  own: string = question
 ): ScoredUnit[] {
   const questionTerms = contentTerms(question)
+  const ownTerms = contentTerms(own)
+  const contextTerms = new Set([...questionTerms].filter((t) => !ownTerms.has(t)))
   const expansions = workplaceSynonyms().expansions(question, known).join(' ')
   const synonymTerms = new Set([...contentTerms(expansions)].filter((t) => !questionTerms.has(t)))
   const weight = questionVector === null ? 0 : opts.similarityWeight
   const raw = candidates.map((c) =>
-    weightedShared(questionTerms, c.terms, idf) + opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
+    weightedShared(questionTerms, c.terms, idf) - (1 - opts.contextWeight) * weightedShared(contextTerms, c.terms, idf) +
+    opts.synonymWeight * weightedShared(synonymTerms, c.terms, idf))
   const top = Math.max(1e-9, ...raw)
   const questionWeight = Math.max(1e-9, totalWeight(questionTerms, idf))
   return candidates.map((c, i) => {
@@ -186,14 +197,20 @@ function scoreUnits (
   }).sort((a, b) => b.score - a.score || a.passage - b.passage || a.index - b.index)
 }
 
+const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december'
 const NUMBER_WITH_UNIT = new RegExp([
   String.raw`\$\s?\d`,
   String.raw`\d\s?%`,
   String.raw`\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?` +
     String.raw`(?:days?|weeks?|months?|years?|hours?|minutes?|times?|km|per cent|percent|nights?|shifts?|sessions?|` +
     String.raw`people|employees|characters?)\b`,
-  String.raw`\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b`,
-  String.raw`\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b`
+  // A date: "may" alone is the modal verb, so a month counts next to a day or a year ("1 May", "May 2026").
+  String.raw`\b\d{1,2}(?:st|nd|rd|th)?\s+(?:${MONTHS})\b|\b(?:${MONTHS})\s+\d`,
+  String.raw`\b(?:january|february|april|june|july|august|september|october|november|december)\b`,
+  String.raw`\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b`,
+  // How often: "every year", "once a month", "quarterly".
+  String.raw`\b(?:every|each|once a|twice a)\s+(?:other\s+|\d+\s+)?(?:day|week|month|quarter|year)s?\b`,
+  String.raw`\b(?:daily|weekly|fortnightly|monthly|quarterly|annually|yearly)\b`
 ].join('|'), 'i')
 const IMPERATIVE = new RegExp(
   String.raw`^(?:(?:[\w\s,'-]{0,60}?,\s*)?(?:please\s+)?)` +
@@ -281,6 +298,9 @@ function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: Quest
     if (!continues && !nextStep && next.score < top.score * opts.neighbourCutoff) break
     to++
   }
+  // "Costs are reimbursed after ... Submit the transcript in Ledgerly within 60 days": the step is the answer.
+  if (opts.leadWithAction && kind.instruction && from === at && to > at && kindFit(top.text, kind) <= 0 &&
+    !needsBefore(block[at + 1])) from++
   return block.slice(from, to + 1)
 }
 

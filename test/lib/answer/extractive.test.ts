@@ -140,6 +140,37 @@ t.test('answers with one span from the passage that answers, attributed and cite
   t.notMatch(password?.answer, /\[1\]/, "a bracketed number in the policy's text is not a citation")
   t.match(password?.answer, /\[3\]\.$/)
 
+  const wordsOnlyAsk = async (question: string, text: string, options = {}) => answerExtractively(
+    { question, questionVector: null },
+    [{ n: 1, heading: 'Policy > Section', document_id: 'p', document_title: 'Some', text }],
+    embed,
+    options
+  )
+  const sickDays = await wordsOnlyAsk('How many sick days do I get?',
+    'Sick days may be taken in half-day units. Employees receive 10 paid days of sick leave a year.')
+  t.match(sickDays?.answer, /: Employees receive 10 paid days of sick leave a year \[1\]\.$/,
+    '"may" is a modal verb, not the month: it is no figure')
+  const often = await wordsOnlyAsk('How often is the training repeated?',
+    'The training is repeated by all staff. Managers repeat the training every year.')
+  t.match(often?.answer, /: Managers repeat the training every year/, '"every year" answers "how often"')
+  const steps = 'Costs are reimbursed after each course is completed with a grade of B or better. ' +
+    'Submit the transcript for the course in Ledgerly within 60 days.'
+  const reimbursed = await wordsOnlyAsk('How do I get reimbursed for a course?', steps)
+  t.match(reimbursed?.answer, /: Submit the transcript for the course in Ledgerly within 60 days \[1\]\.$/,
+    'an instruction opens with the step, not with the sentence that only states the rule')
+  t.match((await wordsOnlyAsk('How do I get reimbursed for a course?', steps, { leadWithAction: false }))?.answer,
+    /: Costs are reimbursed/, 'without that preference the best-matching sentence leads')
+
+  const followUpAnswer = async (contextWeight: number) => answerExtractively(
+    { question: 'and for part-time staff?', context: 'How much annual leave do full-time staff get?', questionVector: null },
+    [{ n: 1, heading: 'Leave > Amount', document_id: 'p', document_title: 'Leave', text:
+      'Full-time staff get 25 days of annual leave. Part-time staff get leave in proportion to their hours.' }],
+    embed,
+    { contextWeight, neighbourCutoff: 2 }
+  )
+  t.match((await followUpAnswer(0.25))?.answer, /: Part-time staff get leave/, "a follow-up's own words count more than the turn before")
+  t.match((await followUpAnswer(1))?.answer, /: Full-time staff get 25 days/, 'counted alike, the earlier turn outweighs them')
+
   t.equal(await ask('zzzz qqqq', { minScore: 0.9 }), null, 'below the confidence floor there is no answer')
   t.equal(await answerExtractively({ question: 'x', questionVector: null }, [], embed), null, 'no passages, no answer')
   const wordsOnly = await answerExtractively({ question: 'How long must passwords be?', questionVector: null }, passages, embed)
