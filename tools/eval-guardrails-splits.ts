@@ -30,7 +30,10 @@ export type SplitName = 'dev' | 'test'
 
 // Rows with a `split` field go to that split (eval/questions.jsonl has both); the rest to the split that lists their file.
 export const SPLITS: Record<SplitName, string[]> = {
-  dev: ['test/fixtures/guardrails.jsonl', 'test/fixtures/guardrails-dev.jsonl', 'test/fixtures/guardrails-dev-extra.jsonl', 'eval/questions.jsonl'],
+  dev: [
+    'test/fixtures/guardrails.jsonl', 'test/fixtures/guardrails-dev.jsonl', 'test/fixtures/guardrails-dev-extra.jsonl',
+    'eval/questions.jsonl'
+  ],
   test: ['test/fixtures/guardrails-test.jsonl', 'eval/questions.jsonl']
 }
 

@@ -129,7 +129,11 @@ export function parseIntentModel (value: unknown): IntentModel {
     if (typeof t !== 'number' || !(t > 0 && t <= 1)) throw new Error(`intent model: threshold for ${label} must be in (0, 1]`)
   }
   return {
-    embeddingModel: m.embeddingModel, dimensions, weights: m.weights, centroid: m.centroid, thresholds: thresholds as Record<RefusingIntent, number>
+    embeddingModel: m.embeddingModel,
+    dimensions,
+    weights: m.weights,
+    centroid: m.centroid,
+    thresholds: thresholds as Record<RefusingIntent, number>
   }
 }
 

@@ -241,7 +241,8 @@ const STREET_WORD = `(?:${['street', 'st', 'avenue', 'ave', 'road', 'rd', 'boule
   'mews', 'walk', 'hill'].map((w) => `[${w.charAt(0).toUpperCase()}${w.charAt(0)}]${w.slice(1)}`).join('|')})\\.?`
 const STREET_NAME = String.raw`(?:[A-Z][\p{L}'.-]*\s+){1,4}`
 const NUMBER_FIRST = String.raw`\b\d{1,5}[A-Za-z]?,?\s+${STREET_NAME}${STREET_WORD}(?:\s+(?:N|S|E|W|NE|NW|SE|SW))?\b`
-const STREET_FIRST = String.raw`\b\d{1,5},?\s+(?:Rue|Via|Calle|Avenida|Avenue|Boulevard|Piazza|Plaza|Rua)\s+(?:[\p{L}'-]+\s+){0,3}?[A-Z][\p{L}'-]+`
+const STREET_FIRST = String.raw`\b\d{1,5},?\s+(?:Rue|Via|Calle|Avenida|Avenue|Boulevard|Piazza|Plaza|Rua)\s+` +
+  String.raw`(?:[\p{L}'-]+\s+){0,3}?[A-Z][\p{L}'-]+`
 const NUMBER_LAST = String.raw`\b[A-Z][\p{L}-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|straat|laan|gade|vej|gatan)\s+\d{1,4}[a-z]?\b`
 const POSTAL_CODE = String.raw`(?:\b[A-Z]{2}\s+\d{5}(?:-\d{4})?|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d` +
   String.raw`|\b\d{4,5}\s+[A-Z][\p{L}-]+)\b`
@@ -249,7 +250,11 @@ const STREET_ADDRESS = new RegExp(
   `(?:${NUMBER_FIRST}|${STREET_FIRST}|${NUMBER_LAST})(?:(?:,?\\s+[A-Z][\\p{L}.'-]*){0,3},?\\s*(${POSTAL_CODE}))?`,
   'gu'
 )
-const ADDRESS_CONTEXT = /\b(?:live|living|lives|moved|moving|address|addr|reside|residence|home\s+is|ship\s+(?:it\s+)?to|send\s+(?:it\s+)?to)\b[^.?!]{0,20}$/i
+const ADDRESS_CONTEXT = new RegExp(
+  String.raw`\b(?:live|living|lives|moved|moving|address|addr|reside|residence|home\s+is|ship\s+(?:it\s+)?to` +
+  String.raw`|send\s+(?:it\s+)?to)\b[^.?!]{0,20}$`,
+  'i'
+)
 
 function detectAddress (text: string): PiiMatch[] {
   const found: PiiMatch[] = []

@@ -36,9 +36,10 @@ t.test('PII in questions and history never reaches the logs, at any log level', 
   }
 })
 
-t.test('a follow-up is judged with the turn it leans on: asking how a concern about the CEO is handled is no request for his data', async (t) => {
+t.test('a follow-up is judged with the turn it leans on: how a concern about the CEO is handled is no request for his data', async (t) => {
   const app = await build(t)
-  const ask = async (question: string, history: Array<{ role: string, content: string }> = []): Promise<{ mode: string, reason?: string }> =>
+  type Turn = { role: string, content: string }
+  const ask = async (question: string, history: Turn[] = []): Promise<{ mode: string, reason?: string }> =>
     (await app.inject({ method: 'POST', url: '/chat', payload: { question, history } })).json()
   const history = [
     { role: 'user', content: 'What protections do whistleblowers get?' },

@@ -549,7 +549,7 @@ t.test('Canadian SINs: Luhn-checked, grouped or named; UK NI numbers; passport n
   }
 })
 
-t.test('named national ids in the shapes people quote: a SIN starting with 0, the specimen NI number, passports a few words on', async (t) => {
+t.test('named national ids as people quote them: a SIN starting with 0, the specimen NI number, passports a few words on', async (t) => {
   t.same(redactPii('My SIN is 046 454 286, for payroll').text, 'My SIN is [SIN], for payroll', 'Luhn-valid and named')
   t.notOk(redactPii('keep 046 454 286 on file').kinds.includes('sin'), 'unnamed, a SIN never starts with 0')
   t.same(redactPii('my SIN is 046 454 287').kinds.includes('sin'), false, 'named but failing Luhn: not a SIN')
@@ -558,7 +558,9 @@ t.test('named national ids in the shapes people quote: a SIN starting with 0, th
   t.same(redactPii('code QQ123456C here').kinds, [], 'unnamed, an invalid prefix stays')
   t.same(redactPii('My UK passport, number 533380006, expires soon').text, 'My UK passport, number [PASSPORT], expires soon')
   t.same(redactPii('passport no. X1234567').text, 'passport no. [PASSPORT]')
-  for (const miss of ['Is passport renewal in 2025 covered?', 'passport fees went up in 2024s', 'my passport expires in 2027, can I travel?']) {
+  for (const miss of [
+    'Is passport renewal in 2025 covered?', 'passport fees went up in 2024s', 'my passport expires in 2027, can I travel?'
+  ]) {
     t.same(redactPii(miss).kinds, [], miss)
   }
 })
