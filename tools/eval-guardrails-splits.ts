@@ -30,9 +30,15 @@ export type SplitName = 'dev' | 'test'
 
 // Rows with a `split` field go to that split (eval/questions.jsonl has both); the rest to the split that lists their file.
 export const SPLITS: Record<SplitName, string[]> = {
-  dev: ['test/fixtures/guardrails.jsonl', 'test/fixtures/guardrails-dev.jsonl', 'eval/questions.jsonl'],
+  dev: [
+    'test/fixtures/guardrails.jsonl', 'test/fixtures/guardrails-dev.jsonl', 'test/fixtures/guardrails-dev-extra.jsonl',
+    'eval/questions.jsonl'
+  ],
   test: ['test/fixtures/guardrails-test.jsonl', 'eval/questions.jsonl']
 }
+
+// Kinds as other hands name them.
+const PII_ALIASES: Record<string, string> = { ni: 'nino' }
 
 export function readSplit (split: SplitName): SplitCase[] {
   return SPLITS[split].filter((f) => existsSync(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n')
@@ -59,7 +65,7 @@ export function readSplit (split: SplitName): SplitCase[] {
       category: String(row.category),
       ...(typeof row.kind === 'string' ? { kind: row.kind } : {}),
       ...(Array.isArray(row.history) ? { history: row.history as SplitCase['history'] } : {}),
-      expectPii: standard.pii,
+      expectPii: standard.pii.map((k) => PII_ALIASES[k] ?? k),
       expectDecision: standard.decision
     }
   }))

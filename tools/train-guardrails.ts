@@ -4,18 +4,20 @@
  * the dev half of eval/questions.jsonl), the exemplar file and the corpus's headings (as legitimate questions). Every row
  * goes through the service's own steps: the input rules, then hybrid retrieval for its vector and evidence.
  *
- * The thresholds are chosen out of sample: each source of rows (the rule fixtures, each hand of dev cases, the eval
- * questions) is left out in turn, the model trained on the rest scores it, and each class gets the lowest threshold at
- * which those out-of-group scores refuse at most `--max-false` (1) of the 1,170 legitimate ones. The figures per group are printed.
+ * The thresholds are chosen out of sample by 5-fold cross-validation (seeded): the dev cases are dealt into five folds, each
+ * fold is scored by a model trained on the other four (the exemplars and headings always train), and each class gets the
+ * lowest threshold at which those out-of-fold scores refuse at most `--max-false` (1) of the legitimate ones. The
+ * out-of-fold figures per group are printed. `--skip-groups x` leaves a group of cases out entirely (x: the extra dev file).
  * The test split (test/fixtures/guardrails-test.jsonl) is never read. Usage: npm run train:guardrails [-- --dry-run]
  */
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { buildApp } from '../app.js'
 import { indexedPolicies } from './lib/indexed-policies.js'
-import { checkInput, corpusHeadings, decisionOf, SEMANTIC_THRESHOLDS } from '../lib/guardrails/index.js'
+import { checkInput, corpusHeadings, corpusVocabulary, decisionOf, SEMANTIC_THRESHOLDS } from '../lib/guardrails/index.js'
+import { contentTerms } from '../lib/search/terms.js'
 import {
-  evidenceFeatures, INTENT_CLASSES, type IntentClass, type IntentEvidence, type IntentModel, type RefusingIntent
+  evidenceFeatures, INTENT_CLASSES, type IntentClass, type IntentEvidence, type IntentModel, type RefusingIntent, vocabularyCoverage
 } from '../lib/guardrails/intent-model.js'
 import exemplars from '../lib/guardrails/exemplars.json' with { type: 'json' }
 import { readSplit } from './eval-guardrails-splits.js'
@@ -33,7 +35,7 @@ function labelOf (category: string): IntentClass | null {
 }
 
 // Which batch a dev case came from: the eval questions, or the id's letter (the rule fixtures are g…, the guardrail dev
-// file's batches d…, t…, m…, n…).
+// file's batches d…, t…, m…, n…, the extra dev file x…).
 function groupOf (id: string, category: string): string {
   return category.startsWith('eval_') ? 'eval' : id.slice(0, 1)
 }
@@ -64,23 +66,44 @@ function subset (data: Dataset, keep: (r: number) => boolean): Dataset {
   return { x, y: Int32Array.from(idx, (r) => data.y[r] as number), features: data.features }
 }
 
-/** Out-of-group probabilities for every row whose group is a hand of cases (exemplars and headings are always trained on). */
-function outOfGroup (data: Dataset, groups: string[], options: TrainOptions): Float64Array {
+const FOLDS = 5
+const SEED = 22
+
+// mulberry32: a tiny seeded generator, so the folds (and the thresholds) are the same on every run.
+function seeded (seed: number): () => number {
+  let a = seed
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Out-of-fold probabilities for every dev case (exemplars and headings are always trained on, never scored). */
+function outOfFold (data: Dataset, groups: string[], options: TrainOptions): Float64Array {
   const K = options.classes
   const probs = new Float64Array(groups.length * K).fill(Number.NaN)
-  for (const held of new Set(groups.filter((g) => g !== 'exemplars'))) {
-    const weights = train(subset(data, (r) => groups[r] !== held), options)
-    const heldRows = [...groups.keys()].filter((r) => groups[r] === held)
-    const p = predict(weights, subset(data, (r) => groups[r] === held), K)
-    heldRows.forEach((r, i) => probs.set(p.subarray(i * K, (i + 1) * K), r * K))
+  const cases = [...groups.keys()].filter((r) => groups[r] !== 'exemplars')
+  const random = seeded(SEED)
+  for (let i = cases.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [cases[i], cases[j]] = [cases[j] as number, cases[i] as number]
+  }
+  const fold = new Map(cases.map((r, i) => [r, i % FOLDS]))
+  for (let f = 0; f < FOLDS; f++) {
+    const weights = train(subset(data, (r) => fold.get(r) !== f), options)
+    // In row order, as subset() keeps them.
+    const held = [...groups.keys()].filter((r) => fold.get(r) === f)
+    const p = predict(weights, subset(data, (r) => fold.get(r) === f), K)
+    held.forEach((r, i) => probs.set(p.subarray(i * K, (i + 1) * K), r * K))
   }
   return probs
 }
 
-// As in the screen: retrieval this strong keeps a question on topic whatever the classifier says.
+// As in the screen: a passage this close keeps a question on topic whatever the classifier says.
 function strongEvidence (e: IntentEvidence): boolean {
-  const { strongVector, strongKeyword } = SEMANTIC_THRESHOLDS.offTopic
-  return (e.topSimilarity ?? 0) >= strongVector || (e.topKeywordScore ?? 0) >= strongKeyword
+  return (e.topSimilarity ?? 0) >= SEMANTIC_THRESHOLDS.offTopic.strongVector
 }
 
 function chooseThresholds (
@@ -117,7 +140,7 @@ function report (
     })
     return best === 'off_topic' && strongEvidence(evidence[r] as IntentEvidence) ? null : best
   }
-  console.log('out-of-group figures (classifier alone, each group scored by a model trained without it)\n' +
+  console.log('out-of-fold figures (classifier alone, each case scored by a model trained without its fold)\n' +
     '| group | class | rows | right |\n| --- | --- | --- | --- |')
   for (const group of [...new Set(groups)].filter((g) => g !== 'exemplars').sort()) {
     for (const label of INTENT_CLASSES) {
@@ -131,34 +154,45 @@ function report (
 
 async function main (): Promise<void> {
   const { values } = parseArgs({
-    options: { 'dry-run': { type: 'boolean', default: false }, 'max-false': { type: 'string', default: '1' } }
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      'max-false': { type: 'string', default: '1' },
+      'skip-groups': { type: 'string', default: '' }
+    }
   })
   const options: TrainOptions = { classes: INTENT_CLASSES.length, l2: 3e-4, iterations: 500, learningRate: 1, classBalance: 0.5 }
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
     await app.ready()
     const documents = indexedPolicies(app)
+    const headings = corpusHeadings(documents)
+    const corpusWords = corpusVocabulary(documents.map((d) => d.markdown))
+    const centroid = unitMean(await app.embedder.embed(headings))
+    const skipped = new Set(values['skip-groups'].split(',').filter((g) => g !== ''))
     const vectors: number[][] = []
     const labels: IntentClass[] = []
     const groups: string[] = []
     const evidence: IntentEvidence[] = []
     let dimensions = 0
-    for (const row of rows(corpusHeadings(documents))) {
+    for (const row of rows(headings).filter((r) => !skipped.has(r.group))) {
       const checked = checkInput({ question: row.text }, 'standard')
       // A stripped question is a clean policy question by then: the rules have dealt with it.
       if (decisionOf(checked) === 'strip') continue
       const r = await app.retriever.retrieve({ query: checked.question, topK: 5, mode: 'hybrid' })
       if (r.queryVector === null) throw new Error('no query vector: the embedding model is unavailable')
       dimensions = r.queryVector.length
-      vectors.push([...r.queryVector, ...evidenceFeatures(r), 1])
+      const features = evidenceFeatures({ centroid }, r.queryVector, {
+        ...r, coverage: vocabularyCoverage(checked.question, corpusWords), terms: contentTerms(checked.question).size
+      })
+      vectors.push([...r.queryVector, ...features, 1])
       labels.push(row.label)
       groups.push(row.group)
       evidence.push({ topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore })
     }
-    const features = dimensions + 3
+    const features = (vectors[0] ?? []).length
     const data: Dataset = { x: Float64Array.from(vectors.flat()), y: Int32Array.from(labels, (l) => INTENT_CLASSES.indexOf(l)), features }
     console.log(`rows: ${labels.length} (${INTENT_CLASSES.map((c) => `${c} ${labels.filter((l) => l === c).length}`).join(', ')})`)
-    const probs = outOfGroup(data, groups, options)
+    const probs = outOfFold(data, groups, options)
     const thresholds = chooseThresholds(probs, labels, evidence, Number(values['max-false']))
     console.log(`thresholds: ${JSON.stringify(thresholds)}`)
     report(probs, labels, groups, evidence, thresholds)
@@ -170,6 +204,7 @@ async function main (): Promise<void> {
       embeddingModel: app.embedder.card.id,
       dimensions,
       thresholds,
+      centroid: centroid.map((x) => Math.round(x * 1e6) / 1e6),
       trained: { rows: labels.length, options },
       weights: INTENT_CLASSES.map((_, k) =>
         Array.from(weights.subarray(k * features, (k + 1) * features), (w) => Math.round(w * 1e5) / 1e5))
@@ -179,6 +214,12 @@ async function main (): Promise<void> {
   } finally {
     await app.close()
   }
+}
+
+function unitMean (vectors: Float32Array[]): number[] {
+  const sum = Array.from({ length: vectors[0]?.length ?? 0 }, (_, i) => vectors.reduce((a, v) => a + (v[i] as number), 0))
+  const norm = Math.hypot(...sum) || 1
+  return sum.map((x) => x / norm)
 }
 
 main().catch((err: unknown) => {

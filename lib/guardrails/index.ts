@@ -22,7 +22,8 @@ export {
 export { buildSemanticBanks, corpusHeadings, type SemanticBanks } from './semantic-guard.js'
 export { guessLanguage } from './language.js'
 export {
-  INTENT_CLASSES, INTENT_MODEL, intentProbabilities, parseIntentModel, refusingIntent, type IntentClass, type IntentModel, type IntentScore
+  EVIDENCE_FEATURES, INTENT_CLASSES, INTENT_MODEL, intentProbabilities, parseIntentModel, refusingIntent, vocabularyCoverage,
+  type IntentClass, type IntentModel, type IntentScore
 } from './intent-model.js'
 export { askForOtherPersonData, corpusVocabulary } from './other-person.js'
 

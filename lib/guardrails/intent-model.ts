@@ -1,7 +1,9 @@
 /**
- * A small linear classifier over the question's sentence vector (already computed for retrieval) and two retrieval
- * figures: multinomial logistic regression, trained on the dev split by tools/train-guardrails.ts and kept as a data file
- * of weights (intent-model.json). Scoring is five dot products of 515 numbers: a few microseconds.
+ * A small linear classifier over the question's sentence vector (already computed for retrieval) and a few figures of how
+ * close the question is to the corpus as a whole: the best vector and keyword scores of retrieval, the cosine to the
+ * centroid of the policies' headings, the share of its words the policies use, and how many content words it has.
+ * Multinomial logistic regression, trained on the dev split by tools/train-guardrails.ts and kept as a data file of
+ * weights (intent-model.json). Scoring is five dot products of 518 numbers plus one of 512: a few microseconds.
  */
 import trainedWeights from './intent-model.json' with { type: 'json' }
 
@@ -15,8 +17,10 @@ export interface IntentModel {
   /** The embedding model whose vectors the weights were trained on (the model card's id). */
   embeddingModel: string
   dimensions: number
-  /** One row per class of INTENT_CLASSES: `dimensions` weights for the vector, then the retrieval features, then the bias. */
+  /** One row per class of INTENT_CLASSES: `dimensions` weights for the vector, then the EVIDENCE_FEATURES, then the bias. */
   weights: number[][]
+  /** Unit centroid of the corpus's heading vectors (`dimensions` numbers): the question's cosine to it is a feature. */
+  centroid: number[]
   thresholds: Record<RefusingIntent, number>
 }
 
@@ -25,6 +29,10 @@ export interface IntentEvidence {
   topSimilarity: number | null
   /** Best keyword score (null: nothing found). */
   topKeywordScore: number | null
+  /** Share of the question's words (three letters or more) that the policies use (vocabularyCoverage); absent: 0. */
+  coverage?: number
+  /** How many content words the question has (contentTerms); absent: 0. */
+  terms?: number
 }
 
 export interface IntentScore {
@@ -35,21 +43,39 @@ export interface IntentScore {
 // Keyword scores grow without bound on long questions; beyond this they say nothing more about the topic.
 const KEYWORD_CAP = 30
 const KEYWORD_SCALE = 20
+const TERMS_CAP = 20
+const TERMS_SCALE = 10
 
-/** The features after the vector: what retrieval found, on a scale comparable to a unit vector's components. */
-export function evidenceFeatures (evidence: IntentEvidence): [number, number] {
-  return [evidence.topSimilarity ?? 0, Math.min(evidence.topKeywordScore ?? 0, KEYWORD_CAP) / KEYWORD_SCALE]
+export const EVIDENCE_FEATURES = ['top_similarity', 'top_keyword_score', 'corpus_centroid', 'vocabulary_coverage', 'content_terms'] as const
+
+/** The features after the vector, on a scale comparable to a unit vector's components. */
+export function evidenceFeatures (model: Pick<IntentModel, 'centroid'>, vector: Float32Array, evidence: IntentEvidence): number[] {
+  let centroid = 0
+  for (let i = 0; i < vector.length; i++) centroid += (model.centroid[i] ?? 0) * (vector[i] as number)
+  return [
+    evidence.topSimilarity ?? 0,
+    Math.min(evidence.topKeywordScore ?? 0, KEYWORD_CAP) / KEYWORD_SCALE,
+    centroid,
+    evidence.coverage ?? 0,
+    Math.min(evidence.terms ?? 0, TERMS_CAP) / TERMS_SCALE
+  ]
+}
+
+/** Share of a question's words of three letters or more that `vocabulary` (the policies' lower-cased words) holds; 0 for none. */
+export function vocabularyCoverage (question: string, vocabulary: ReadonlySet<string>): number {
+  const words = (question.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 2)
+  return words.length === 0 ? 0 : words.filter((w) => vocabulary.has(w)).length / words.length
 }
 
 /** Class probabilities (softmax), in the order of INTENT_CLASSES; null when the vector does not fit the model. */
 export function intentProbabilities (model: IntentModel, vector: Float32Array, evidence: IntentEvidence): Float64Array | null {
   if (vector.length !== model.dimensions) return null
-  const extra = evidenceFeatures(evidence)
+  const extra = evidenceFeatures(model, vector, evidence)
   const logits = new Float64Array(INTENT_CLASSES.length)
   for (let k = 0; k < logits.length; k++) {
     const w = model.weights[k] as number[]
-    let sum = (w[model.dimensions] as number) * extra[0] + (w[model.dimensions + 1] as number) * extra[1] +
-      (w[model.dimensions + 2] as number)
+    let sum = w[model.dimensions + extra.length] as number
+    extra.forEach((x, j) => { sum += (w[model.dimensions + j] as number) * x })
     for (let i = 0; i < model.dimensions; i++) sum += (w[i] as number) * (vector[i] as number)
     logits[k] = sum
   }
@@ -89,16 +115,26 @@ export function parseIntentModel (value: unknown): IntentModel {
     throw new Error('intent model: embeddingModel and dimensions are required')
   }
   const dimensions = m.dimensions as number
+  const width = dimensions + EVIDENCE_FEATURES.length + 1
   if (!Array.isArray(m.weights) || m.weights.length !== INTENT_CLASSES.length ||
-    !m.weights.every((row) => Array.isArray(row) && row.length === dimensions + 3 && row.every((x) => Number.isFinite(x)))) {
-    throw new Error(`intent model: weights must be ${INTENT_CLASSES.length} rows of ${dimensions + 3} finite numbers`)
+    !m.weights.every((row) => Array.isArray(row) && row.length === width && row.every((x) => Number.isFinite(x)))) {
+    throw new Error(`intent model: weights must be ${INTENT_CLASSES.length} rows of ${width} finite numbers`)
+  }
+  if (!Array.isArray(m.centroid) || m.centroid.length !== dimensions || !m.centroid.every((x) => Number.isFinite(x))) {
+    throw new Error(`intent model: centroid must be ${dimensions} finite numbers`)
   }
   const thresholds = m.thresholds as Record<string, unknown> | undefined
   for (const label of INTENT_CLASSES.slice(1)) {
     const t = thresholds?.[label]
     if (typeof t !== 'number' || !(t > 0 && t <= 1)) throw new Error(`intent model: threshold for ${label} must be in (0, 1]`)
   }
-  return { embeddingModel: m.embeddingModel, dimensions, weights: m.weights, thresholds: thresholds as Record<RefusingIntent, number> }
+  return {
+    embeddingModel: m.embeddingModel,
+    dimensions,
+    weights: m.weights,
+    centroid: m.centroid,
+    thresholds: thresholds as Record<RefusingIntent, number>
+  }
 }
 
 /** The trained weights shipped with the service (tools/train-guardrails.ts writes them). */

@@ -15,13 +15,19 @@ export interface LanguageGuess {
 
 /**
  * Whether a question is in English. tinyld alone misreads short English questions ("Is Windows 10 allowed on BYOD?" as Tagalog),
- * so a question counts as another language only when tinyld says so and fewer than a fifth of its words are English function words.
+ * so a question counts as another language only when tinyld says so, fewer than a fifth of its words are English function words
+ * and fewer than half are function words or words of `englishWords` (the policies' vocabulary).
  */
-export function guessLanguage (question: string): LanguageGuess {
+export function guessLanguage (question: string, englishWords: ReadonlySet<string> = new Set()): LanguageGuess {
   const text = question.normalize('NFKC')
   const words = text.toLowerCase().match(/\p{L}+/gu) ?? []
-  // The share is cheap and settles most questions; the detector (about 0.6 ms) runs only on the rest.
-  if (words.length < 3 || words.filter((w) => ENGLISH_FUNCTION_WORDS.has(w)).length / words.length >= 0.2) {
+  const share = (known: (w: string) => boolean): number => words.filter(known).length / words.length
+  // The shares are cheap and settle most questions; the detector (about 0.6 ms) runs only on the rest. Half the words
+  // in the policies' own (English) vocabulary settles "review cycle dates" too; no question in another language comes near.
+  if (
+    words.length < 3 || share((w) => ENGLISH_FUNCTION_WORDS.has(w)) >= 0.2 ||
+    share((w) => ENGLISH_FUNCTION_WORDS.has(w) || englishWords.has(w)) >= 0.5
+  ) {
     return { english: true, language: 'en' }
   }
   const best = detectAll(text)[0]

@@ -77,7 +77,16 @@ export interface OtherPersonMatch {
  * words of the policies) keeps the company's own capitalised names ("Harbourline", "Ethics and Compliance") from reading as a person's.
  */
 export function askForOtherPersonData (question: string, corpusWords: ReadonlySet<string> = new Set()): OtherPersonMatch | null {
-  const text = question.normalize('NFKC').trim()
+  // Sentence by sentence: a request names the person and what it wants of them in one sentence, and a follow-up judged with
+  // the turn it leans on ("What protections do whistleblowers get? and if it's about the CEO?") asks for no one's data.
+  for (const sentence of question.normalize('NFKC').split(/(?<=[.?!])\s+/)) {
+    const match = sentenceAsksForOtherPersonData(sentence.trim(), corpusWords)
+    if (match !== null) return match
+  }
+  return null
+}
+
+function sentenceAsksForOtherPersonData (text: string, corpusWords: ReadonlySet<string>): OtherPersonMatch | null {
   if (ABOUT_PROCEDURE.test(text)) return null
   if (WHO_REPORTED.test(text)) return { rule: 'who_reported' }
   if (!FACT_QUESTION.test(text) || !ATTRIBUTE.test(text)) return null

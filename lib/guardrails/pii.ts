@@ -21,6 +21,7 @@ export const PII_PLACEHOLDERS: Record<PiiKind, string> = {
   sin: '[SIN]',
   nino: '[NINO]',
   passport: '[PASSPORT]',
+  address: '[ADDRESS]',
   card: '[CARD]',
   iban: '[IBAN]',
   ip: '[IP]'
@@ -167,9 +168,10 @@ function detectSsn (text: string): PiiMatch[] {
   return found
 }
 
-// Canadian Social Insurance Number: 3-3-3 digits, Luhn-valid, never starting with 0 or 8. Grouped, it needs no context
-// (the grouping is the SIN's own); nine bare digits only after "SIN" or "social insurance".
-const SIN_CANDIDATE = /(?<![\w.,/-])([1-79]\d{2})([- ]?)(\d{3})\2(\d{3})(?![\w/-]|[.,]\d)/g
+// Canadian Social Insurance Number: 3-3-3 digits, Luhn-valid. Grouped and not starting with 0 or 8 (never issued), it
+// needs no context (the grouping is the SIN's own); bare, or starting with 0 (the sample numbers forms print), only
+// after "SIN" or "social insurance".
+const SIN_CANDIDATE = /(?<![\w.,/-])(\d{3})([- ]?)(\d{3})\2(\d{3})(?![\w/-]|[.,]\d)/g
 const SIN_CONTEXT = /\b(?:sin|social insurance|insurance sociale|nas)\b/i
 
 function detectSin (text: string): PiiMatch[] {
@@ -177,10 +179,10 @@ function detectSin (text: string): PiiMatch[] {
   for (const m of text.matchAll(SIN_CANDIDATE)) {
     const [, first = '', sep = '', second = '', third = ''] = m
     const digits = first + second + third
-    if (!luhnValid(digits)) continue
+    if (!luhnValid(digits) || /^(\d)\1+$/.test(digits)) continue
     const before = text.slice(Math.max(0, m.index - 40), m.index)
     const named = SIN_CONTEXT.test(before)
-    if (!named && (sep === '' || isExemptReference(before))) continue
+    if (!named && (sep === '' || isExemptReference(before) || /^[08]/.test(digits))) continue
     found.push(span('sin', m, digits))
   }
   return found
@@ -190,6 +192,9 @@ function detectSin (text: string): PiiMatch[] {
 // issued), six digits, suffix A-D; spaced in pairs or not.
 const NINO_CANDIDATE = /(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])(?![A-Za-z0-9])/gi
 const NINO_NOT_ISSUED = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ'])
+// Named as one, any two letters count: people quote the specimen "QQ 12 34 56 C" or mistype a prefix, and it is theirs either way.
+const NAMED_NINO = /(?<![A-Za-z0-9])([A-Z]{2}) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])(?![A-Za-z0-9])/gi
+const NINO_CONTEXT = /\b(?:national\s+insurance|n\.?i\.?\s*(?:number|no\.?|#)|nino)\b/i
 
 function detectNino (text: string): PiiMatch[] {
   const found: PiiMatch[] = []
@@ -199,20 +204,64 @@ function detectNino (text: string): PiiMatch[] {
     if (NINO_NOT_ISSUED.has(prefix)) continue
     found.push(span('nino', m, prefix + a + b + c + suffix.toUpperCase()))
   }
+  for (const m of text.matchAll(NAMED_NINO)) {
+    const [, letters = '', a = '', b = '', c = '', suffix = ''] = m
+    if (!NINO_CONTEXT.test(text.slice(Math.max(0, m.index - 40), m.index))) continue
+    found.push(span('nino', m, letters.toUpperCase() + a + b + c + suffix.toUpperCase()))
+  }
   return found
 }
 
 // Passport numbers have no common shape (9 digits in the US and UK, letters and digits elsewhere): an id of
-// 6-9 letters and digits, at least 4 of them digits, right after the word "passport" (and "number", "no.", ":").
-const PASSPORT = /\bpassport(?:\s+(?:number|num|no\.?|nr\.?|id|#))?(?:\s*(?:is|was|:|#|=))?\s*([A-Za-z0-9]{6,9})(?![\w-])/dgi
+// 6-10 letters and digits, at least 4 of them digits, within a few words after "passport" ("my UK passport, number
+// 533380006", "passport no. X1234567", "passport ID is C01X00T47").
+const PASSPORT = new RegExp(
+  String.raw`\bpassport(?:'s)?(?:\s*(?:number|num|no\.?|nr\.?|id|#|is|was|reads|:|=|,|\(|-)|\s+[A-Za-z]{1,12}){0,4}` +
+  String.raw`\s*(?<![A-Za-z0-9])([A-Za-z0-9]{6,10})(?![\w-])`,
+  'dgi'
+)
 
 function detectPassport (text: string): PiiMatch[] {
   const found: PiiMatch[] = []
   for (const m of text.matchAll(PASSPORT)) {
     const id = m[1] ?? ''
     const at = m.indices?.[1]
-    if (at === undefined || (id.match(/\d/g) ?? []).length < 4 || /^(\d)\1+$/.test(id)) continue
+    if (at === undefined || (id.match(/\d/g) ?? []).length < 4 || /^(\d)\1+$/.test(id) || /^\d{4}s?$/.test(id)) continue
     found.push({ kind: 'passport', start: at[0], end: at[1], value: id.toUpperCase() })
+  }
+  return found
+}
+
+// A street address: a house number and a street name ending in a street word ("221B Baker Street", "1600 Pennsylvania
+// Avenue NW"; "Hauptstraße 5"), redacted up to its postal code when one follows within a few words (a US ZIP after a
+// state code, a UK or Canadian postcode, or a 4-5 digit code before a town). Without a postal code it counts only after
+// "I live at", "my address is" and the like: "our office on 5 Main Street" names no one's home.
+const STREET_WORD = `(?:${['street', 'st', 'avenue', 'ave', 'road', 'rd', 'boulevard', 'blvd', 'lane', 'ln', 'drive', 'dr', 'court', 'ct',
+  'place', 'pl', 'way', 'terrace', 'close', 'crescent', 'square', 'sq', 'parkway', 'pkwy', 'highway', 'hwy', 'circle', 'row', 'gardens',
+  'mews', 'walk', 'hill'].map((w) => `[${w.charAt(0).toUpperCase()}${w.charAt(0)}]${w.slice(1)}`).join('|')})\\.?`
+const STREET_NAME = String.raw`(?:[A-Z][\p{L}'.-]*\s+){1,4}`
+const NUMBER_FIRST = String.raw`\b\d{1,5}[A-Za-z]?,?\s+${STREET_NAME}${STREET_WORD}(?:\s+(?:N|S|E|W|NE|NW|SE|SW))?\b`
+const STREET_FIRST = String.raw`\b\d{1,5},?\s+(?:Rue|Via|Calle|Avenida|Avenue|Boulevard|Piazza|Plaza|Rua)\s+` +
+  String.raw`(?:[\p{L}'-]+\s+){0,3}?[A-Z][\p{L}'-]+`
+const NUMBER_LAST = String.raw`\b[A-Z][\p{L}-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|straat|laan|gade|vej|gatan)\s+\d{1,4}[a-z]?\b`
+const POSTAL_CODE = String.raw`(?:\b[A-Z]{2}\s+\d{5}(?:-\d{4})?|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d` +
+  String.raw`|\b\d{4,5}\s+[A-Z][\p{L}-]+)\b`
+const STREET_ADDRESS = new RegExp(
+  `(?:${NUMBER_FIRST}|${STREET_FIRST}|${NUMBER_LAST})(?:(?:,?\\s+[A-Z][\\p{L}.'-]*){0,3},?\\s*(${POSTAL_CODE}))?`,
+  'gu'
+)
+const ADDRESS_CONTEXT = new RegExp(
+  String.raw`\b(?:live|living|lives|moved|moving|address|addr|reside|residence|home\s+is|ship\s+(?:it\s+)?to` +
+  String.raw`|send\s+(?:it\s+)?to)\b[^.?!]{0,20}$`,
+  'i'
+)
+
+function detectAddress (text: string): PiiMatch[] {
+  const found: PiiMatch[] = []
+  for (const m of text.matchAll(STREET_ADDRESS)) {
+    const withCode = m[1] !== undefined
+    if (!withCode && !ADDRESS_CONTEXT.test(text.slice(Math.max(0, m.index - 40), m.index))) continue
+    found.push(span('address', m, m[0].toLowerCase().replace(/\s+/g, ' ')))
   }
   return found
 }
@@ -313,7 +362,9 @@ function span (kind: PiiKind, m: RegExpMatchArray, value: string): PiiMatch {
 }
 
 // Most specific first: an e-mail or IBAN contains digit runs that later detectors would misread.
-const DETECTORS: Detector[] = [detectEmail, detectIban, detectNino, detectPassport, detectCard, detectSin, detectSsn, detectIp, detectPhone]
+const DETECTORS: Detector[] = [
+  detectEmail, detectIban, detectNino, detectPassport, detectAddress, detectCard, detectSin, detectSsn, detectIp, detectPhone
+]
 
 /** Every PII occurrence in `text`, non-overlapping, in text order. */
 export function findPii (text: string): PiiMatch[] {

@@ -1,4 +1,5 @@
-import { type IntentModel, refusingIntent } from './intent-model.js'
+import { INTENT_CLASSES, intentProbabilities, type IntentModel, type IntentScore, vocabularyCoverage } from './intent-model.js'
+import { contentTerms } from '../search/terms.js'
 import { guessLanguage } from './language.js'
 import { isOffTopic, offTopicIntent, type OffTopicThresholds } from './off-topic.js'
 import { askForOtherPersonData } from './other-person.js'
@@ -39,6 +40,20 @@ export const SEMANTIC_THRESHOLDS: SemanticThresholds = {
   offTopic: { min: 0.4, margin: 0.14, strongVector: 0.6, strongKeyword: 8 }
 }
 
+// Below this probability of another language, the classifier overrules the language detector.
+const FOREIGN_DOUBT = 0.1
+
+/** The refusing class whose probability reaches its threshold (the likeliest if several do), or null. */
+function likeliestRefusal (model: IntentModel, p: Float64Array): IntentScore | null {
+  let best: IntentScore | null = null
+  INTENT_CLASSES.forEach((label, k) => {
+    if (label === 'legit' || label === 'non_english') return
+    const probability = p[k] as number
+    if (probability >= model.thresholds[label] && (best === null || probability > best.probability)) best = { label, probability }
+  })
+  return best
+}
+
 export interface ScreenSettings {
   level: GuardrailsLevel
   offTopic: OffTopicThresholds
@@ -65,24 +80,32 @@ export function screenQuestion (input: ScreenInput, settings: ScreenSettings): S
   if (settings.level === 'off') return null
   const thresholds = settings.semantic ?? SEMANTIC_THRESHOLDS
   const vector = input.vector
+  const corpusWords = settings.corpusWords ?? new Set<string>()
   const model = settings.intent !== undefined && settings.intent !== null && vector !== null ? settings.intent : null
-  const intent = model === null || vector === null ? null : refusingIntent(model, vector, input)
+  const p = model === null || vector === null
+    ? null
+    : intentProbabilities(model, vector, {
+      ...input, coverage: vocabularyCoverage(input.question, corpusWords), terms: contentTerms(input.question).size
+    })
+  const intent = model === null || p === null ? null : likeliestRefusal(model, p)
   // The language first, so a question in another language gets the English-only reply; an injection in it is still
-  // refused as one when the classifier recognises it (the input rules already have, in six languages).
-  if (!guessLanguage(input.question).english) {
-    return intent?.label === 'injection'
-      ? { reason: 'injection', rule: 'semantic_model_injection' }
-      : { reason: 'language', rule: 'language' }
+  // refused as one when the classifier recognises it (the input rules already have, in six languages). Short English
+  // questions of rare words ("Explain quantum entanglement simply.") fool the detector: when the classifier finds the
+  // question no more foreign than English ones, the checks below judge it.
+  if (!guessLanguage(input.question, corpusWords).english) {
+    if (intent?.label === 'injection') return { reason: 'injection', rule: 'semantic_model_injection' }
+    if (p === null || (p[INTENT_CLASSES.indexOf('non_english')] as number) >= FOREIGN_DOUBT) return { reason: 'language', rule: 'language' }
   }
   const person = askForOtherPersonData(input.question, settings.corpusWords)
   if (person !== null) return { reason: 'other_person_data', rule: person.rule }
   // Wording that gives a request away ("write me a Python function") is surer than any score, so it names the reason.
   if (offTopicIntent(input.question) !== null) return { reason: 'off_topic', rule: 'off_topic_wording' }
-  const strongEvidence = (input.topSimilarity ?? 0) >= thresholds.offTopic.strongVector ||
-    (input.topKeywordScore ?? 0) >= thresholds.offTopic.strongKeyword
+  // Keyword scores grow with a question's length, so for the classifier only a close passage vouches for the topic.
+  const closePassage = (input.topSimilarity ?? 0) >= thresholds.offTopic.strongVector
+  const strongEvidence = closePassage || (input.topKeywordScore ?? 0) >= thresholds.offTopic.strongKeyword
   if (
     intent !== null &&
-    (intent.label === 'injection' || intent.label === 'other_person_data' || (intent.label === 'off_topic' && !strongEvidence))
+    (intent.label === 'injection' || intent.label === 'other_person_data' || (intent.label === 'off_topic' && !closePassage))
   ) {
     return { reason: intent.label, rule: `semantic_model_${intent.label}` }
   }

@@ -1,7 +1,7 @@
 export const GUARDRAILS_LEVELS = ['off', 'standard', 'strict'] as const
 export type GuardrailsLevel = (typeof GUARDRAILS_LEVELS)[number]
 
-export const PII_KINDS = ['email', 'phone', 'ssn', 'sin', 'nino', 'passport', 'card', 'iban', 'ip'] as const
+export const PII_KINDS = ['email', 'phone', 'ssn', 'sin', 'nino', 'passport', 'address', 'card', 'iban', 'ip'] as const
 export type PiiKind = (typeof PII_KINDS)[number]
 
 export type { UntrustedTurn } from '../../schemas/chat.js'

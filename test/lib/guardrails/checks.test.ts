@@ -549,6 +549,44 @@ t.test('Canadian SINs: Luhn-checked, grouped or named; UK NI numbers; passport n
   }
 })
 
+t.test('named national ids as people quote them: a SIN starting with 0, the specimen NI number, passports a few words on', async (t) => {
+  t.same(redactPii('My SIN is 046 454 286, for payroll').text, 'My SIN is [SIN], for payroll', 'Luhn-valid and named')
+  t.notOk(redactPii('keep 046 454 286 on file').kinds.includes('sin'), 'unnamed, a SIN never starts with 0')
+  t.same(redactPii('my SIN is 046 454 287').kinds.includes('sin'), false, 'named but failing Luhn: not a SIN')
+  t.same(redactPii('National Insurance number QQ 12 34 56 C, where?').kinds, ['nino'], 'the specimen prefix, named')
+  t.same(redactPii('my NI no. ZZ123456D').kinds, ['nino'])
+  t.same(redactPii('code QQ123456C here').kinds, [], 'unnamed, an invalid prefix stays')
+  t.same(redactPii('My UK passport, number 533380006, expires soon').text, 'My UK passport, number [PASSPORT], expires soon')
+  t.same(redactPii('passport no. X1234567').text, 'passport no. [PASSPORT]')
+  for (const miss of [
+    'Is passport renewal in 2025 covered?', 'passport fees went up in 2024s', 'my passport expires in 2027, can I travel?'
+  ]) {
+    t.same(redactPii(miss).kinds, [], miss)
+  }
+})
+
+t.test('street addresses: up to their postal code, or after "I live at" and the like', async (t) => {
+  t.same(
+    redactPii("I live at 221B Baker Street, London NW1 6XE; what's the allowance?").text,
+    "I live at [ADDRESS]; what's the allowance?"
+  )
+  t.same(
+    redactPii('My address is 1600 Pennsylvania Avenue NW, Washington, DC 20500; does it ship there?').text,
+    'My address is [ADDRESS]; does it ship there?'
+  )
+  t.same(redactPii("I'm at 55 King St W, Toronto, ON M5K 1A1 now").text, "I'm at [ADDRESS] now", 'Canadian postal code')
+  t.same(redactPii('I moved to Hauptstraße 5, 10115 Berlin').text, 'I moved to [ADDRESS]', 'number after the street')
+  t.same(redactPii('My home is 12 Rue de Rivoli, 75001 Paris').text, 'My home is [ADDRESS]')
+  t.same(redactPii('please send it to 42 Elm Street').kinds, ['address'], 'no postal code, but said to be where one lives')
+  for (const miss of [
+    'Our office on 5 Main Street is closed on Fridays.', 'Is the 10 Downing Street visit covered?', 'Can I work from 3 Park Lane?',
+    'How many days of leave for 2 Main St staff?', 'Room 221 Baker Street meeting', 'Does the 2 Avenue policy apply?',
+    'Section 4 Travel Road Rules, page 12'
+  ]) {
+    t.same(redactPii(miss).kinds, [], miss)
+  }
+})
+
 t.test('e-mail addresses spelled out with "at" and "dot"', async (t) => {
   t.same(redactPii('send it to jane dot roe at example dot org please'), { text: 'send it to [EMAIL] please', kinds: ['email'] })
   t.same(redactPii('j.smith at mailbox dot co dot uk').kinds, ['email'])

@@ -42,6 +42,13 @@ t.test('requests for a colleague\'s data are recognised by their shape; question
     'without the vocabulary it reads as a name'
   )
   t.same(askForOtherPersonData('What bonus did Harbourline give Ines Moreau?', corpusWords), { rule: 'person_attribute' })
+  t.equal(
+    askForOtherPersonData("What protections do whistleblowers get? and if it's about the CEO?"),
+    null,
+    'a follow-up read with its turn: neither sentence asks for anyone\'s data'
+  )
+  t.same(askForOtherPersonData('Is our CEO going through a divorce? I heard he took leave.'), { rule: 'person_attribute' })
+  t.same(askForOtherPersonData('Quick one. What is the CEO\'s salary?'), { rule: 'person_attribute' }, 'in a later sentence too')
 })
 
 t.test('nearest finds the closest exemplar by cosine, and an empty or mismatched bank matches nothing', async (t) => {
@@ -120,4 +127,8 @@ t.test('the intent classifier catches phrasings the rules miss and leaves policy
   ]) {
     t.equal(await screen(q, INTENT_MODEL), null, `answered: ${q}`)
   }
+  // Rare English words fool the language detector; the classifier finds nothing foreign in them.
+  t.equal(await screen('Explain quantum entanglement simply.', null), 'language', 'the detector alone takes it for another language')
+  t.equal(await screen('Explain quantum entanglement simply.', INTENT_MODEL), 'off_topic')
+  t.equal(await screen('Wie viele Urlaubstage habe ich im Jahr?', INTENT_MODEL), 'language', 'German stays another language')
 })

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import client from 'prom-client'
 import guardrailsPlugin, { TRIGGER_METRIC, type GuardrailsPluginOptions } from '../../../plugins/app/guardrails.js'
 import { metricName } from '../../../lib/ops/metric.js'
-import type { GuardrailsLevel, IntentModel } from '../../../lib/guardrails/index.js'
+import { EVIDENCE_FEATURES, type GuardrailsLevel, type IntentModel } from '../../../lib/guardrails/index.js'
 import { bareApp, build, captureLogs, type LogCapture } from '../../helper.js'
 
 async function bare (t: Test, level: GuardrailsLevel, opts: GuardrailsPluginOptions = {}, logs?: LogCapture): Promise<FastifyInstance> {
@@ -112,6 +112,8 @@ t.test('the app autoloads it and /metrics shows its counter', async (t) => {
   t.match(res.body, `policy_rag_guardrail_triggers_total{kind="pii_iban"} ${before + 1}`)
 })
 
+const zeros = (): number[] => Array.from({ length: 2 + EVIDENCE_FEATURES.length + 1 }, () => 0)
+
 t.test('the intent classifier is used only with the embedding model it was trained on', async (t) => {
   const app = await build(t)
   // A toy model over 2-d vectors that calls everything an injection, for the app's embedding model.
@@ -119,7 +121,8 @@ t.test('the intent classifier is used only with the embedding model it was train
     embeddingModel: app.embedder.card.id,
     dimensions: 2,
     thresholds: { injection: 0.5, other_person_data: 0.5, off_topic: 0.5, non_english: 0.5 },
-    weights: [[0, 0, 0, 0, 0], [0, 0, 0, 0, 9], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
+    weights: [zeros(), [...zeros().slice(1), 9], zeros(), zeros(), zeros()],
+    centroid: [0, 0]
   }
   const input = {
     question: 'How many vacation days do I get?',
