@@ -1,3 +1,4 @@
+import { dot } from '../embedding/l2.js'
 import type { ChunkRecord, SearchFilters } from './vector-store.js'
 
 /** A passage and the vectors of its answer units (its sentences, list items and table rows). */
@@ -30,13 +31,6 @@ export class PassageUnitIndex {
     }
     return best
   }
-}
-
-function dot (a: Float32Array, b: Float32Array): number {
-  const n = Math.min(a.length, b.length)
-  let sum = 0
-  for (let i = 0; i < n; i++) sum += (a[i] as number) * (b[i] as number)
-  return sum
 }
 
 /** Weight of the best unit's similarity against the passage's own (chosen on half the dev questions). */
