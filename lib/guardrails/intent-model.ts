@@ -97,13 +97,20 @@ export function softmax (logits: Float64Array): Float64Array {
 /** The refusing class whose probability reaches its threshold (the likeliest if several do), or null. */
 export function refusingIntent (model: IntentModel, vector: Float32Array, evidence: IntentEvidence): IntentScore | null {
   const p = intentProbabilities(model, vector, evidence)
-  if (p === null) return null
+  return p === null ? null : likeliestRefusal(model, p)
+}
+
+/** The class among `among` whose probability in `p` reaches its threshold (the likeliest if several do), or null. */
+export function likeliestRefusal (
+  model: IntentModel,
+  p: Float64Array,
+  among: readonly RefusingIntent[] = INTENT_CLASSES.filter((label): label is RefusingIntent => label !== 'legit')
+): IntentScore | null {
   let best: IntentScore | null = null
-  INTENT_CLASSES.forEach((label, k) => {
-    if (label === 'legit') return
-    const probability = p[k] as number
+  for (const label of among) {
+    const probability = p[INTENT_CLASSES.indexOf(label)] as number
     if (probability >= model.thresholds[label] && (best === null || probability > best.probability)) best = { label, probability }
-  })
+  }
   return best
 }
 

@@ -1,4 +1,4 @@
-import { INTENT_CLASSES, intentProbabilities, type IntentModel, type IntentScore, vocabularyCoverage } from './intent-model.js'
+import { INTENT_CLASSES, intentProbabilities, likeliestRefusal, type IntentModel, vocabularyCoverage } from './intent-model.js'
 import { contentTerms } from '../search/terms.js'
 import { guessLanguage } from './language.js'
 import { isOffTopic, offTopicIntent, type OffTopicThresholds } from './off-topic.js'
@@ -43,17 +43,6 @@ export const SEMANTIC_THRESHOLDS: SemanticThresholds = {
 // Below this probability of another language, the classifier overrules the language detector.
 const FOREIGN_DOUBT = 0.1
 
-/** The refusing class whose probability reaches its threshold (the likeliest if several do), or null. */
-function likeliestRefusal (model: IntentModel, p: Float64Array): IntentScore | null {
-  let best: IntentScore | null = null
-  INTENT_CLASSES.forEach((label, k) => {
-    if (label === 'legit' || label === 'non_english') return
-    const probability = p[k] as number
-    if (probability >= model.thresholds[label] && (best === null || probability > best.probability)) best = { label, probability }
-  })
-  return best
-}
-
 export interface ScreenSettings {
   level: GuardrailsLevel
   offTopic: OffTopicThresholds
@@ -87,7 +76,7 @@ export function screenQuestion (input: ScreenInput, settings: ScreenSettings): S
     : intentProbabilities(model, vector, {
       ...input, coverage: vocabularyCoverage(input.question, corpusWords), terms: contentTerms(input.question).size
     })
-  const intent = model === null || p === null ? null : likeliestRefusal(model, p)
+  const intent = model === null || p === null ? null : likeliestRefusal(model, p, ['injection', 'other_person_data', 'off_topic'])
   // The language first, so a question in another language gets the English-only reply; an injection in it is still
   // refused as one when the classifier recognises it (the input rules already have, in six languages). Short English
   // questions of rare words ("Explain quantum entanglement simply.") fool the detector: when the classifier finds the
