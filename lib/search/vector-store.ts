@@ -116,7 +116,7 @@ export const BM25_WEIGHTS = { heading: 2, text: 1 } as const
 export const MAX_K = 1000
 
 /** Decoded unit vectors kept per store (about 2 KB each): the committed corpus has fewer than a thousand. */
-const MAX_CACHED_UNITS = 4096
+export const MAX_CACHED_UNITS = 4096
 
 export function checkModel (meta: IndexMeta, fingerprint: string): 'operational' | 'model_mismatch' {
   return meta.embedding_fingerprint === fingerprint ? 'operational' : 'model_mismatch'

@@ -6,7 +6,7 @@ import { passageUnitTexts } from '../../lib/answer/extractive.js'
 import { PassageUnitIndex } from '../../lib/search/passage-units.js'
 import { retrieve, type Retrieval, type RetrieveRequest, type SearchMode } from '../../lib/search/retrieval.js'
 import { workplaceSynonyms } from '../../lib/search/synonyms.js'
-import type { VectorStore } from '../../lib/search/vector-store.js'
+import { MAX_CACHED_UNITS, type VectorStore } from '../../lib/search/vector-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -91,8 +91,6 @@ export default fp(async function retriever (fastify) {
   })
 }, { name: 'retriever', dependencies: ['config', 'embedder', 'policy-index'] })
 
-/** Above this many answer units the passage vectors rank alone: the unit vectors would cost too much memory. */
-const MAX_INDEXED_UNITS = 4096
 const unitIndexes = new WeakMap<VectorStore, PassageUnitIndex | undefined>()
 
 /** The store's passages with their unit vectors, built on the first hybrid search against that store. */
@@ -101,7 +99,8 @@ function passageUnitsOf (store: VectorStore): PassageUnitIndex | undefined {
   const chunks = store.listChunks()
   const texts = chunks.map((chunk) => passageUnitTexts(chunk.text, chunk.heading))
   const total = texts.reduce((sum, unitTexts) => sum + unitTexts.length, 0)
-  const index = total > MAX_INDEXED_UNITS
+  // Above what the store keeps decoded, the passage vectors rank alone: the unit vectors would cost too much memory.
+  const index = total > MAX_CACHED_UNITS
     ? undefined
     : new PassageUnitIndex(chunks.map((chunk, i) => ({
       chunk,
