@@ -213,7 +213,7 @@ const NUMBER_WITH_UNIT = new RegExp([
   String.raw`\b(?:daily|weekly|fortnightly|monthly|quarterly|annually|yearly)\b`
 ].join('|'), 'i')
 const IMPERATIVE = new RegExp(
-  String.raw`^(?:(?:[\w\s,'-]{0,60}?,\s*)?(?:please\s+)?)` +
+  String.raw`^(?:(?:[\w\s,'-]{0,60}?,\s*)?(?:please\s+)?(?:(?:also|then|next|first|finally|always|immediately|and)\s+)?)` +
   String.raw`(?:tell|report|send|contact|call|email|e-mail|notify|inform|record|submit|request|ask|complete|raise|log|book|` +
   String.raw`file|use|speak|talk|keep|return|bring|leave|go|follow|lock|change|reset|forward|delete|escalate|apply|register|` +
   String.raw`attach|upload|enrol|enroll|sign|agree|discuss|make|get|check|write|fill|phone|message|reach out)\b`,
@@ -268,6 +268,8 @@ const CONTINUES = new RegExp(
   String.raw`delete|lock|change|request)\s+(?:it|them|this|these|those)\b)`,
   'i'
 )
+/** A step added to the one before it ("Also report a theft to the police."). */
+const ADDS_STEP = /^(?:also|additionally|in addition|as well)\b/i
 /** A phrase that refers to something said just before ("within that time", "above that value", "such a request"). */
 const POINTS_BACK = new RegExp(
   String.raw`\b(?:within|after|before|by|at|above|below|over|under|beyond|in|for|during|of) (?:that|this|these|those|such) ` +
@@ -294,7 +296,8 @@ function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: Quest
     const continues = CONTINUES.test(next.text) && (NUMBER_WITH_UNIT.test(next.text) || CONTACT.test(next.text)) &&
       next.score >= top.score * opts.continuationCutoff && to === at
     // An instruction goes on with its next step or contact ("Report a theft to the police as well.").
-    const nextStep = kind.instruction && kindFit(next.text, kind) > 0 && next.score >= top.score * opts.nextStepCutoff
+    const nextStep = kind.instruction && kindFit(next.text, kind) > 0 &&
+      (next.score >= top.score * opts.nextStepCutoff || ADDS_STEP.test(next.text))
     if (!continues && !nextStep && next.score < top.score * opts.neighbourCutoff) break
     to++
   }

@@ -24,7 +24,9 @@ const YES_NO_INSIDE = new RegExp(
   'i'
 )
 const INSTRUCTION = new RegExp([
-  String.raw`\bwhat (?:do|should|must|can) (?:i|we|you|employees?|staff|managers?) do\b`,
+  String.raw`\bwhat (?:do|should|must|can|would) (?:i|we|you|employees?|staff|managers?) (?:need to |have to |ought to )?do\b`,
+  String.raw`\bwhat (?:needs|has) to (?:be done|happen)\b`,
+  String.raw`\bwhat (?:are|is) (?:my|our|the) next steps?\b`,
   String.raw`\bwho (?:do|should|must|can) (?:i|we|you)\b`,
   String.raw`\bwho (?:to|is responsible|handles|approves|decides)\b`,
   String.raw`\bwhom\b`,

@@ -46,6 +46,9 @@ t.test('questionKind: yes/no, instruction, quantity only for real quantity quest
   t.match(questionKind('Can I carry unused PTO into next year?'), { yesNo: true, quantity: false })
   t.match(questionKind('Who do I tell if my laptop is stolen?'), { instruction: true })
   t.match(questionKind('I lost my badge, what should I do?'), { instruction: true })
+  t.match(questionKind('My phone was stolen. What do I need to do?'), { instruction: true })
+  t.match(questionKind('What needs to be done before my last day?'), { instruction: true })
+  t.match(questionKind('What do I need to know about parking?'), { instruction: false })
   t.match(questionKind('How long is parental leave?'), { quantity: true })
   t.match(questionKind('When do carried-over days expire?'), { quantity: true })
   t.match(questionKind('What happens when the fire alarm goes off?'), { quantity: false }, 'a "when" clause is not a quantity question')
@@ -160,6 +163,10 @@ t.test('answers with one span from the passage that answers, attributed and cite
     'an instruction opens with the step, not with the sentence that only states the rule')
   t.match((await wordsOnlyAsk('How do I get reimbursed for a course?', steps, { leadWithAction: false }))?.answer,
     /: Costs are reimbursed/, 'without that preference the best-matching sentence leads')
+
+  const theft = await wordsOnlyAsk('My phone was stolen. What do I need to do?',
+    'If a phone is stolen, report it to the IT Service Desk within 1 hour. Also report a theft to the police.')
+  t.match(theft?.answer, /within 1 hour\. Also report a theft to the police \[1\]\.$/, 'a step added with "Also" joins the step before it')
 
   const followUpAnswer = async (contextWeight: number) => answerExtractively(
     { question: 'and for part-time staff?', context: 'How much annual leave do full-time staff get?', questionVector: null },
