@@ -2,7 +2,9 @@
  * Follow-up questions lean on the conversation: "and for part-timers?" after "How many vacation
  * days do I get?" has nothing to search for on its own. When a question is short, opens like a
  * continuation or points back with a pronoun, retrieval (and the extractive answerer's reading of
- * the question) also uses the previous user turn.
+ * the question) also uses the previous user turn, and retrieval the start of the reply to it, which
+ * often names what "it" is ("A performance improvement plan may be used" before "How often would
+ * I meet my manager during it?").
  */
 import { contentTerms } from '../search/terms.js'
 
@@ -28,7 +30,18 @@ export function contextTurn (question: string, history: readonly ConversationTur
 /** The turn a question leans on (or null), and the text retrieval searches for: the question preceded by that turn. */
 export function followUp (question: string, history: readonly ConversationTurn[]): { context: string | null, query: string } {
   const context = contextTurn(question, history)
-  return { context, query: context === null ? question : `${context} ${question}` }
+  if (context === null) return { context, query: question }
+  return { context, query: [context, replyLead(history), question].filter((t) => t !== '').join(' ') }
+}
+
+const REPLY_CHARS = 300
+
+/** The start of the assistant's last reply, without its citation marks: a long reply would drown the question. */
+function replyLead (history: readonly ConversationTurn[]): string {
+  const last = history[history.length - 1]
+  if (last?.role !== 'assistant') return ''
+  const text = last.content.replace(/\s*\[\d+\]/g, '').replace(/\s+/g, ' ').trim()
+  return text.length <= REPLY_CHARS ? text : text.slice(0, text.lastIndexOf(' ', REPLY_CHARS)).trim()
 }
 
 export function retrievalQuery (question: string, history: readonly ConversationTurn[]): string {

@@ -69,7 +69,12 @@ t.test('follow-ups lean on the previous user turn only when they need it', async
   t.equal(contextTurn('What about it in my first year?', history), 'How many vacation days do I get?')
   t.equal(contextTurn('How do I report a phishing email to the security team?', history), null, 'a standalone question stands alone')
   t.equal(retrievalQuery('and for part-timers?', []), 'and for part-timers?', 'no history, nothing to lean on')
-  t.equal(retrievalQuery('and for part-timers?', history), 'How many vacation days do I get? and for part-timers?')
+  t.equal(retrievalQuery('and for part-timers?', history), 'How many vacation days do I get? 21 days. and for part-timers?',
+    'retrieval also reads the reply, without its citation marks')
+  const longReply = [{ role: 'user', content: 'What is a PIP?' }, { role: 'assistant', content: `A plan. ${'word '.repeat(200)}` }]
+  t.ok(retrievalQuery('How long is it?', longReply).length < 400, 'only the start of a long reply is read')
+  t.equal(retrievalQuery('and abroad?', [...history, { role: 'user', content: 'And sick days?' }]), 'And sick days? and abroad?',
+    'a reply counts only when it is the last turn')
 })
 
 t.test('answers with one span from the passage that answers, attributed and cited', async (t) => {
