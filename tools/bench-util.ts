@@ -7,16 +7,20 @@ import autocannon from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { repoRoot } from '../lib/paths.js'
 import { launcher, SERVER_ENTRY, SERVER_ENV } from './server-command.js'
 
 export type LogLine = Record<string, unknown> & { msg?: string }
 
 export interface ServerStartOptions {
-  /** `dist`: the compiled server as `npm start` and the Docker image run it (bin/start.sh); `source`: server.ts through tsx (tests). */
+  /**
+   * `dist`: the compiled server as `npm start` and the Docker image run it (bin/start.sh); `source` (tests): this checkout's
+   * server.ts as the caller runs its own code: compiled beside this file (`npm test` runs dist-test/), else through tsx.
+   */
   entry: 'dist' | 'source'
   env?: Record<string, string>
   /** 0 (default) lets the OS choose; the port is then read from Fastify's "Server listening at" line. */
@@ -54,7 +58,7 @@ export class ServerProcess {
     const start = launcher()
     const [command, commandArgs]: [string, string[]] = opts.viaNpmStart === true
       ? ['npm', ['start', '--silent']]
-      : dist ? [start.command, []] : [process.execPath, ['--import', 'tsx', join(repoRoot, 'server.ts')]]
+      : dist ? [start.command, []] : [process.execPath, sourceEntry()]
     const child = spawn(command, commandArgs, {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,6 +144,12 @@ export class ServerProcess {
     clearTimeout(timer)
     this.listeners.delete(wake)
   }
+}
+
+/** server.ts compiled beside this module when it runs compiled (tsx costs about a second of CPU per start), else tsx. */
+function sourceEntry (): string[] {
+  const here = fileURLToPath(import.meta.url)
+  return here.endsWith('.js') ? [join(dirname(here), '..', 'server.js')] : ['--import', 'tsx', join(repoRoot, 'server.ts')]
 }
 
 /** Throws a clear message when the server has not been compiled. */

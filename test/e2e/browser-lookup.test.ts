@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import t from 'tap'
-import { repoRoot } from '../../lib/paths.js'
+import { programArgs } from '../helpers/program.js'
 import { browserCandidates, browserVerdict, findBrowser, INSTALL_COMMAND, runningInCi, type BrowserLookup } from '../helpers/browser.js'
 
 const base = mkdtempSync(join(tmpdir(), 'browser-lookup-'))
@@ -89,8 +89,7 @@ t.test('CI is recognised the way CI services set it', async (t) => {
 })
 
 t.test('a browser test file without a browser: exit 0 and "not run" outside CI, exit 1 with the same message under CI=true', async (t) => {
-  const fixture = join(repoRoot, 'test', 'fixtures', 'browser-missing.ts')
-  const run = (ci: string) => spawnSync(process.execPath, ['--import=tsx', fixture], {
+  const run = (ci: string) => spawnSync(process.execPath, programArgs('test/fixtures/browser-missing'), {
     encoding: 'utf8',
     env: { ...process.env, CI: ci, BROWSER_LOOKUP_ROOT: emptyMachine().root }
   })
@@ -110,7 +109,7 @@ t.test('a browser test file without a browser: exit 0 and "not run" outside CI, 
   writeFileSync(join(results, 'ci.tap'), ci.stdout)
   const count = spawnSync(
     process.execPath,
-    ['--import=tsx', join(repoRoot, 'tools', 'count-results.ts'), results],
+    [...programArgs('tools/count-results'), results],
     { encoding: 'utf8' }
   )
   t.equal(count.stdout, '0 passed, 1 failed, 1 skipped\n')

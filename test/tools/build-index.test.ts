@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { programArgs } from '../helpers/program.js'
 import { createEmbedder } from '../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../../lib/paths.js'
 import { openVectorStore } from '../../lib/search/vector-store.js'
@@ -21,7 +22,7 @@ const fixtures = join(repoRoot, 'test', 'fixtures', 'policies')
 interface Run { code: number, stderr: string }
 async function cli (args: string[]): Promise<Run> {
   const run = promisify(execFile)
-  return await run(process.execPath, ['--import=tsx', join(repoRoot, 'tools', 'build-index.ts'), ...args], { cwd: repoRoot })
+  return await run(process.execPath, [...programArgs('tools/build-index'), ...args], { cwd: repoRoot })
     .then(({ stderr }) => ({ code: 0, stderr }), (e: { code: number, stderr: string }) => ({ code: e.code, stderr: e.stderr }))
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { programArgs } from '../helpers/program.js'
 import { CHUNKER_PARAMS } from '../../lib/corpus/chunking.js'
 import { createEmbedder, type Embedder } from '../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../../lib/paths.js'
@@ -87,7 +88,7 @@ t.test('an edited corpus is reported as stale because the corpus changed', async
     const run = promisify(execFile)
     const err = await run(
       process.execPath,
-      ['--import=tsx', join(repoRoot, 'tools', 'check-index.ts'), '--index', baseline, '--corpus', editedFixtures],
+      [...programArgs('tools/check-index'), '--index', baseline, '--corpus', editedFixtures],
       { cwd: repoRoot }
     )
       .then(() => undefined, (e: unknown) => e as { code: number, stderr: string })

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
+import { programArgs } from '../helpers/program.js'
 import type { AppConfig } from '../../lib/config.js'
 import { repoRoot as root } from '../../lib/paths.js'
 import {
@@ -32,7 +33,7 @@ async function serve (t: Test, config: Partial<AppConfig> = {}): Promise<string>
 /** The CLI as the deploy workflow runs it; resolves with its exit code and output, never rejects. */
 async function cli (args: string[], env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import=tsx', join(root, 'tools', 'smoke.ts'), ...args], {
+    const { stdout, stderr } = await run(process.execPath, [...programArgs('tools/smoke'), ...args], {
       cwd: root,
       env: { ...process.env, SMOKE_API_KEY: '', SMOKE_BASE_URL: '', ...env }
     })

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { programArgs } from '../../helpers/program.js'
 import { repoRoot as root } from '../../../lib/paths.js'
 import {
   imageOfVersion,
@@ -106,10 +107,9 @@ t.test('input that is not releases JSON fails with one clear line', async (t) =>
 })
 
 t.test('the CLI prints only the image on stdout, and exits non-zero without a target', async (t) => {
-  const cli = join(root, 'tools', 'rollback-target.ts')
   const run = (args: string[], input?: string) => spawnSync(
     process.execPath,
-    ['--import=tsx', cli, ...args],
+    [...programArgs('tools/rollback-target'), ...args],
     { cwd: root, encoding: 'utf8', input }
   )
 
