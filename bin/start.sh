@@ -10,7 +10,7 @@ app="$(cd "$(dirname "$0")/.." && pwd -P)"
 stamp="$(node --version) $(uname -sm) $app"
 if [ "${1:-}" = --stamp ]; then echo "$stamp"; exit 0; fi
 # The same flags as tools/server-command.ts SERVER_NODE_ARGS, which says why each (a test compares them).
-set -- --expose-gc --no-maglev --max-semi-space-size=1 --max-old-space-size=128
+set -- --expose-gc --no-maglev --max-semi-space-size=1 --max-old-space-size=128 --optimize-for-size
 snapshot="${SNAPSHOT_DIR-$app/dist/snapshot}"
 # pino-pretty runs in a worker thread, and a worker crashes Node 22-24 in a process started from a snapshot.
 case "${LOG_PRETTY:-false}" in false|0|'') ;; *) snapshot= ;; esac

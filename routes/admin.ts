@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parseApiKeys } from '../lib/ops/api-keys.js'
 import { ReloadResultSchema } from '../schemas/admin.js'
-import { ref } from '../schemas/shared.js'
+import { operation } from '../schemas/operations.js'
+import { responses } from '../schemas/shared.js'
 
 // What a caller is told; paths and SQLite's own output stay in the log.
 const SHORT_REASONS: Record<string, string> = {
@@ -21,17 +22,12 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/admin/reload', {
     config: { auth: 'key' },
-    schema: {
-      tags: ['operations'],
-      operationId: 'reloadIndex',
-      summary: 'Reopen the index file',
-      description: 'Reopens VECTOR_STORE_PATH after a new index file was renamed over it, as SIGHUP does. The new file is validated ' +
-        'first: a broken one is rejected with 409 and the index already open keeps serving. Exists only when API_KEYS is set.',
-      response: {
-        200: ref(ReloadResultSchema, { description: 'The new file was opened and now serves' }),
-        409: ref(ReloadResultSchema, { description: 'The new file was rejected; the index already open keeps serving' })
-      }
-    }
+    schema: operation('reloadIndex', {
+      response: responses(ReloadResultSchema, {
+        200: 'The new file was opened and now serves',
+        409: 'The new file was rejected; the index already open keeps serving'
+      })
+    })
   }, async (request, reply) => {
     const result = fastify.policyIndex.reload()
     request.log[result.ok ? 'info' : 'warn'](

@@ -4,34 +4,25 @@ import { InvalidInputError } from '../lib/errors.js'
 import { lazySseBody } from '../lib/answer/sse-body.js'
 import { ClientStalledError, SseWriter, tokenize } from '../lib/answer/sse-event.js'
 import { ChatEventSchema, ChatRequestSchema, ChatResponseSchema } from '../schemas/chat.js'
-import { errorResponse, ref } from '../schemas/shared.js'
+import { ANSWER_ROUTE_CONFIG, operation } from '../schemas/operations.js'
+import { errorResponse, jsonOrEventStream, ref, UnexpectedFailure } from '../schemas/shared.js'
 
 const chat: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/chat', {
-    config: { shedUnderPressure: true, auth: 'key' },
-    schema: {
-      tags: ['answers'],
-      operationId: 'askQuestion',
-      summary: 'Ask a question',
-      description: 'An answer from the policies with [n] citations: written by the LLM, quoted from the passages (no LLM, or it ' +
-        'failed), or refused by the guardrails (HTTP 200 with a helpful answer). ' +
-        'JSON by default. With "stream": true or Accept: text/event-stream, Server-Sent Events: `token` events ({"text"}) as the ' +
-        'answer is written, then `done` with the whole response object below (its `answer` is authoritative: it is the checked answer, ' +
-        'and it replaces the streamed text if an LLM answer had to fall back), or `error` ({"message"}) if it fails midway.',
+    config: ANSWER_ROUTE_CONFIG,
+    schema: operation('askQuestion', {
       body: ChatRequestSchema,
       response: {
-        200: {
-          description: 'The answer as JSON, or as Server-Sent Events with "stream": true or Accept: text/event-stream',
-          content: {
-            'application/json': { schema: ref(ChatResponseSchema) },
-            'text/event-stream': { schema: ref(ChatEventSchema) }
-          }
-        },
+        200: jsonOrEventStream(
+          'The answer as JSON, or as Server-Sent Events with "stream": true or Accept: text/event-stream',
+          ref(ChatResponseSchema),
+          ref(ChatEventSchema)
+        ),
         400: errorResponse('The question is missing, empty, too long or not text; the message says which'),
-        500: errorResponse('An unexpected failure (logged); the message says nothing more'),
+        500: UnexpectedFailure,
         503: errorResponse('Overloaded or the index is unavailable: retry after Retry-After seconds')
       }
-    }
+    })
   }, async (request, reply) => {
     const { question, history, top_k: topK, stream } = request.body
     const problem = fastify.answerer.textProblem(question, history)

@@ -3,6 +3,7 @@ import { DocumentNotFoundError, IndexUnavailableError } from '../lib/errors.js'
 import { isPastReview } from '../lib/corpus/policy-review.js'
 import type { DocumentSummary, VectorStore } from '../lib/search/vector-store.js'
 import { DocumentDetailSchema, DocumentListSchema, DocumentParamsSchema } from '../schemas/documents.js'
+import { operation } from '../schemas/operations.js'
 import { errorResponse, ref } from '../schemas/shared.js'
 
 const INDEX_UNAVAILABLE = 'The policy index is unavailable (see /health)'
@@ -18,17 +19,9 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/documents', {
     config: { auth: 'key' },
-    schema: {
-      tags: ['corpus'],
-      operationId: 'listDocuments',
-      summary: 'List the policy documents',
-      description: 'Every policy document in the index (id, title, category, effective date, version, chunk count), and the categories ' +
-        'they belong to: the values search\'s `category` filter accepts.',
-      response: {
-        200: ref(DocumentListSchema, { description: 'The documents, by id' }),
-        503: errorResponse(INDEX_UNAVAILABLE)
-      }
-    }
+    schema: operation('listDocuments', {
+      response: { 200: ref(DocumentListSchema, { description: 'The documents, by id' }), 503: errorResponse(INDEX_UNAVAILABLE) }
+    })
   }, async () => {
     const current = store()
     const now = new Date()
@@ -37,18 +30,14 @@ const documents: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/documents/:id', {
     config: { auth: 'key' },
-    schema: {
-      tags: ['corpus'],
-      operationId: 'getDocument',
-      summary: 'Get one policy document',
-      description: 'The document\'s fields and its text as Markdown; 404 for an id GET /documents does not list.',
+    schema: operation('getDocument', {
       params: DocumentParamsSchema,
       response: {
         200: ref(DocumentDetailSchema, { description: 'The document and its text' }),
         404: errorResponse('No document has this id'),
         503: errorResponse(INDEX_UNAVAILABLE)
       }
-    }
+    })
   }, async (request) => {
     const document = store().getDocument(request.params.id)
     if (document === undefined) throw new DocumentNotFoundError(request.params.id)

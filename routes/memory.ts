@@ -2,18 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { statSync } from 'node:fs'
 import { toMb } from '../lib/ops/memory.js'
 import { MemorySchema } from '../schemas/memory.js'
-import { ref } from '../schemas/shared.js'
+import { operation } from '../schemas/operations.js'
+import { responses } from '../schemas/shared.js'
 
 const memory: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/memory', {
-    schema: {
-      tags: ['operations'],
-      operationId: 'getMemory',
-      summary: 'Memory figures',
-      description: 'The memory monitor\'s figures: RSS, heap, the memory limit and where it comes from (cgroup, config or default), ' +
-        'utilisation, and the sizes of the model and the index.',
-      response: { 200: ref(MemorySchema, { description: 'RSS, heap, the limit and its source' }) }
-    }
+    schema: operation('getMemory', { response: responses(MemorySchema, { 200: 'RSS, heap, the limit and its source' }) })
   }, async () => {
     const m = fastify.memoryMonitor.snapshot()
     return {

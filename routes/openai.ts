@@ -8,14 +8,16 @@ import {
   chunkBuilder, completionContent, contentPieces, MODEL_ID, openAIError, remainingContent, toCompletion, toConversation, validationParam,
   type CompletionMeta, type Conversation, type VersionOf
 } from '../lib/answer/openai-compat.js'
+import { lazySseBody } from '../lib/answer/sse-body.js'
+import { sseData } from '../lib/answer/sse-event.js'
+import type { VectorStore } from '../lib/search/vector-store.js'
 import {
   ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelParamsSchema, ModelSchema, named,
   OPENAI_SCHEMAS,
   openAIErrorResponses
 } from '../schemas/openai.js'
-import { lazySseBody } from '../lib/answer/sse-body.js'
-import { sseData } from '../lib/answer/sse-event.js'
-import type { VectorStore } from '../lib/search/vector-store.js'
+import { ANSWER_ROUTE_CONFIG, operation } from '../schemas/operations.js'
+import { jsonOrEventStream } from '../schemas/shared.js'
 
 /** Every route here is under /v1, with its own error and not-found handlers (OpenAI's error shape). */
 export const autoPrefix = '/v1'
@@ -45,56 +47,34 @@ const openai: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/models', {
     config: { auth: 'key' },
-    schema: {
-      tags: ['answers'],
-      operationId: 'listModels',
-      summary: 'OpenAI-compatible: the one model this service answers as, policy-rag',
-      description: 'OpenAI\'s model list, with the one model this service answers as: policy-rag.',
+    schema: operation('listModels', {
       security,
       response: { 200: { ...named(ModelListSchema), description: 'The models: policy-rag' }, ...openAIErrorResponses }
-    }
+    })
   }, async () => ({ object: 'list' as const, data: [model] }))
 
   fastify.get('/models/:model', {
     config: { auth: 'key' },
-    schema: {
-      tags: ['answers'],
-      operationId: 'retrieveModel',
-      summary: 'OpenAI-compatible: one model; 404 for any id but policy-rag',
-      description: 'OpenAI\'s model object for policy-rag; any other id is a 404 in OpenAI\'s error shape.',
+    schema: operation('retrieveModel', {
       security,
       params: ModelParamsSchema,
       response: { 200: { ...named(ModelSchema), description: 'The model' }, ...openAIErrorResponses }
-    }
+    })
   }, async (request) => {
     if (request.params.model !== MODEL_ID) throw withParam(new ModelNotFoundError(request.params.model), 'model')
     return model
   })
 
   fastify.post('/chat/completions', {
-    config: { shedUnderPressure: true, auth: 'key' },
-    schema: {
-      tags: ['answers'],
-      operationId: 'createChatCompletion',
-      summary: 'OpenAI-compatible chat completion: the last user message answered from the policies, as /chat answers it',
-      description: 'The last user message is the question and earlier user and assistant messages the history (the last 10). ' +
-        'System and developer messages are ignored, never obeyed. The content carries the [n] citation markers and a "Sources:" list; ' +
-        'the extra `citations`, `mode` and `reason` fields carry them as data. With "stream": true the reply is Server-Sent Events: ' +
-        'chat.completion.chunk objects (`data:` lines) ending with `data: [DONE]`. max_tokens, temperature and user are accepted and ' +
-        'do not change the answer.',
+    config: ANSWER_ROUTE_CONFIG,
+    schema: operation('createChatCompletion', {
       security,
       body: named(ChatCompletionRequestSchema),
       response: {
-        200: {
-          description: 'The answer',
-          content: {
-            'application/json': { schema: named(ChatCompletionSchema) },
-            'text/event-stream': { schema: named(ChatCompletionChunkSchema) }
-          }
-        },
+        200: jsonOrEventStream('The answer', named(ChatCompletionSchema), named(ChatCompletionChunkSchema)),
         ...openAIErrorResponses
       }
-    }
+    })
   }, async (request, reply) => {
     const body = request.body
     if (body.model !== MODEL_ID) throw withParam(new ModelNotFoundError(body.model), 'model')

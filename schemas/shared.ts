@@ -1,4 +1,4 @@
-import { Type, type Static, type TObject, type TSchema } from 'typebox'
+import { Type, type Static, type TObject, type TSchema, type TUnsafe } from 'typebox'
 
 /**
  * A reference to a named schema (registered by plugins/app/schemas.ts with fastify.addSchema), typed
@@ -51,3 +51,17 @@ export const ErrorSchema = Type.Object({
 
 /** An error response with its own description (OpenAPI's response description). */
 export const errorResponse = (description: string) => ref(ErrorSchema, { description })
+
+/** The 5xx every answering route lists: its message never says what failed. */
+export const UnexpectedFailure = errorResponse('An unexpected failure (logged); the message says nothing more')
+
+/** One named schema for several statuses, each status with its own description. */
+export function responses<T extends TSchema, S extends number> (schema: T, descriptions: Record<S, string>) {
+  const entries = Object.entries<string>(descriptions).map(([status, description]) => [status, ref(schema, { description })])
+  return Object.fromEntries(entries) as Record<S, TUnsafe<Static<T>>>
+}
+
+/** A 200 that is JSON, or Server-Sent Events (each event one `schema` of `events`) when the client asks for a stream. */
+export function jsonOrEventStream<J extends TSchema, E extends TSchema> (description: string, json: J, events: E) {
+  return { description, content: { 'application/json': { schema: json }, 'text/event-stream': { schema: events } } }
+}

@@ -65,6 +65,22 @@ module.exports = new Proxy({}, {
 })`
 }
 
+/**
+ * Packages the server seldom needs, left out of the snapshot and required on their first call: tinyld builds
+ * about 1 MB of language tables as it is loaded, and lib/guardrails/language asks it only about a question
+ * that is not plainly English. Each function it exports becomes one that loads the package and calls its own
+ * (its other exports, data, are copied).
+ */
+const SELDOM_USED = ['tinyld/light']
+
+function lazyPackage (name: string): string {
+  const requireHere = createRequire(join(repoRoot, 'package.json'))
+  const exports = Object.entries(requireHere(name) as Record<string, unknown>).map(([key, value]) => typeof value === 'function'
+    ? `export const ${key} = (...args) => load().${key}(...args)`
+    : `export const ${key} = ${JSON.stringify(value)}`)
+  return `let real\nconst load = () => (real ??= require(${JSON.stringify(name)}))\n${exports.join('\n')}`
+}
+
 const deferred = (shims: Record<string, string>): Plugin => ({
   name: 'deferred-modules',
   setup (b) {
@@ -74,6 +90,10 @@ const deferred = (shims: Record<string, string>): Plugin => ({
     b.onResolve({ filter: /^(node:)?(http|https|http2|tls)$/ }, (a) =>
       a.namespace === 'lazy-builtin' ? { path: a.path, external: true } : { path: a.path.replace(/^node:/, ''), namespace: 'lazy-builtin' })
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({ contents: lazyBuiltin(a.path), loader: 'js' }))
+    const seldom = new RegExp(`^(${SELDOM_USED.join('|')})$`)
+    b.onResolve({ filter: seldom }, (a) =>
+      a.namespace === 'lazy-package' ? { path: a.path, external: true } : { path: a.path, namespace: 'lazy-package' })
+    b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (a) => ({ contents: lazyPackage(a.path), loader: 'js' }))
   }
 })
 

@@ -113,154 +113,69 @@ async function check (
   })
 }
 
-const chat = ['POST', '/chat'] as const
-const search = ['POST', '/search'] as const
+const chat: Case['op'] = ['POST', '/chat']
+const search: Case['op'] = ['POST', '/search']
+const oneDocument: Case['op'] = ['GET', '/documents/{id}']
+const reload: Case['op'] = ['POST', '/admin/reload']
+const completions: Case['op'] = ['POST', '/v1/chat/completions']
 const QUESTION = { question: 'Can I carry unused PTO into next year?' }
 const QUERY = { query: 'how many vacation days do I get' }
 const COMPLETION = { model: 'policy-rag', messages: [{ role: 'user', content: 'Can I carry unused PTO into next year?' }] }
+const typed = (type: string, payload: string): InjectOptions => ({ payload, headers: { 'content-type': type, ...auth } })
+
+/** A case whose request goes to the operation's method and path, unless `request` says otherwise (a URL with parameters). */
+function call (name: string, op: Case['op'], expect: number, request: InjectOptions = {}): Case {
+  return { name, op, expect, request: { method: op[0] as InjectOptions['method'], url: op[1], ...request } }
+}
 
 await check(t, 'with API keys: successes, 400, 401, 404, 409, 413, 415', { API_KEYS: KEY, BODY_LIMIT_BYTES: 2048 }, async () => [
-  { name: 'chat', op: [...chat], request: { method: 'POST', url: '/chat', ...json(QUESTION) }, expect: 200 },
-  { name: 'chat streamed', op: [...chat], request: { method: 'POST', url: '/chat', ...json({ ...QUESTION, stream: true }) }, expect: 200 },
-  {
-    name: 'chat via Accept',
-    op: [...chat],
-    request: { method: 'POST', url: '/chat', ...json(QUESTION, { accept: 'text/event-stream' }) },
-    expect: 200
-  },
-  {
-    name: 'chat refused',
-    op: [...chat],
-    request: { method: 'POST', url: '/chat', ...json({ question: 'What is the best pizza in town?' }) },
-    expect: 200
-  },
-  { name: 'chat without question', op: [...chat], request: { method: 'POST', url: '/chat', ...json({ top_k: 3 }) }, expect: 400 },
-  { name: 'chat without key', op: [...chat], request: { method: 'POST', url: '/chat', payload: QUESTION }, expect: 401 },
-  {
-    name: 'chat too large',
-    op: [...chat],
-    request: { method: 'POST', url: '/chat', ...json({ question: 'x'.repeat(4000) }) },
-    expect: 413
-  },
-  {
-    name: 'chat as text',
-    op: [...chat],
-    request: { method: 'POST', url: '/chat', payload: 'Can I carry PTO over?', headers: { 'content-type': 'text/plain', ...auth } },
-    expect: 415
-  },
-  { name: 'search', op: [...search], request: { method: 'POST', url: '/search', ...json(QUERY) }, expect: 200 },
-  {
-    name: 'search filtered',
-    op: [...search],
-    request: {
-      method: 'POST',
-      url: '/search',
-      ...json({ ...QUERY, mode: 'keyword', category: 'hr', document_id: 'pto-policy', top_k: 2 })
-    },
-    expect: 200
-  },
-  {
-    name: 'search unknown category',
-    op: [...search],
-    request: { method: 'POST', url: '/search', ...json({ ...QUERY, category: 'holidays' }) },
-    expect: 400
-  },
-  { name: 'search bad top_k', op: [...search], request: { method: 'POST', url: '/search', ...json({ ...QUERY, top_k: 99 }) }, expect: 400 },
-  {
-    name: 'search malformed JSON',
-    op: [...search],
-    request: { method: 'POST', url: '/search', payload: '{"query":', headers: { 'content-type': 'application/json', ...auth } },
-    expect: 400
-  },
-  {
-    name: 'search with a wrong key',
-    op: [...search],
-    request: { method: 'POST', url: '/search', ...json(QUERY, { authorization: 'Bearer nope' }) },
-    expect: 401
-  },
-  {
-    name: 'search too large',
-    op: [...search],
-    request: { method: 'POST', url: '/search', ...json({ query: 'x'.repeat(3000) }) },
-    expect: 413
-  },
-  {
-    name: 'search as form',
-    op: [...search],
-    request: {
-      method: 'POST',
-      url: '/search',
-      payload: 'query=pto',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth }
-    },
-    expect: 415
-  },
-  { name: 'documents', op: ['GET', '/documents'], request: { url: '/documents', headers: auth }, expect: 200 },
-  { name: 'documents without key', op: ['GET', '/documents'], request: { url: '/documents' }, expect: 401 },
-  { name: 'one document', op: ['GET', '/documents/{id}'], request: { url: '/documents/pto-policy', headers: auth }, expect: 200 },
-  { name: 'unknown document', op: ['GET', '/documents/{id}'], request: { url: '/documents/no-such-policy', headers: auth }, expect: 404 },
-  {
-    name: 'document id too long',
-    op: ['GET', '/documents/{id}'],
-    request: { url: `/documents/${'a'.repeat(101)}`, headers: auth },
-    expect: 414
-  },
-  {
-    name: 'document id badly encoded',
-    op: ['GET', '/documents/{id}'],
-    request: { url: '/documents/%E0%A4%A', headers: auth },
-    expect: 400
-  },
-  { name: 'one document without key', op: ['GET', '/documents/{id}'], request: { url: '/documents/pto-policy' }, expect: 401 },
-  { name: 'health', op: ['GET', '/health'], request: { url: '/health' }, expect: 200 },
-  { name: 'memory', op: ['GET', '/memory'], request: { url: '/memory' }, expect: 200 },
-  { name: 'metrics', op: ['GET', '/metrics'], request: { url: '/metrics' }, expect: 200 },
-  { name: 'stats', op: ['GET', '/stats'], request: { url: '/stats' }, expect: 200 },
-  { name: 'reload', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload', headers: auth }, expect: 200 },
-  { name: 'reload without key', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload' }, expect: 401 },
-  { name: 'v1 models', op: ['GET', '/v1/models'], request: { url: '/v1/models', headers: auth }, expect: 200 },
-  { name: 'v1 models without key', op: ['GET', '/v1/models'], request: { url: '/v1/models' }, expect: 401 },
-  { name: 'v1 model', op: ['GET', '/v1/models/{model}'], request: { url: '/v1/models/policy-rag', headers: auth }, expect: 200 },
-  { name: 'v1 unknown model', op: ['GET', '/v1/models/{model}'], request: { url: '/v1/models/gpt-4o', headers: auth }, expect: 404 },
-  {
-    name: 'v1 completion',
-    op: ['POST', '/v1/chat/completions'],
-    request: { method: 'POST', url: '/v1/chat/completions', ...json(COMPLETION) },
-    expect: 200
-  },
-  {
-    name: 'v1 completion streamed',
-    op: ['POST', '/v1/chat/completions'],
-    request: { method: 'POST', url: '/v1/chat/completions', ...json({ ...COMPLETION, stream: true }) },
-    expect: 200
-  },
-  {
-    name: 'v1 completion without messages',
-    op: ['POST', '/v1/chat/completions'],
-    request: { method: 'POST', url: '/v1/chat/completions', ...json({ model: 'policy-rag' }) },
-    expect: 400
-  },
-  {
-    name: 'v1 completion as text',
-    op: ['POST', '/v1/chat/completions'],
-    request: { method: 'POST', url: '/v1/chat/completions', payload: 'hello', headers: { 'content-type': 'text/plain', ...auth } },
-    expect: 415
-  },
-  {
-    name: 'reload with a body that is not JSON',
-    op: ['POST', '/admin/reload'],
-    request: { method: 'POST', url: '/admin/reload', payload: 'now', headers: { 'content-type': 'text/plain', ...auth } },
-    expect: 415
-  }
+  call('chat', chat, 200, json(QUESTION)),
+  call('chat streamed', chat, 200, json({ ...QUESTION, stream: true })),
+  call('chat via Accept', chat, 200, json(QUESTION, { accept: 'text/event-stream' })),
+  call('chat refused', chat, 200, json({ question: 'What is the best pizza in town?' })),
+  call('chat without question', chat, 400, json({ top_k: 3 })),
+  call('chat without key', chat, 401, { payload: QUESTION }),
+  call('chat too large', chat, 413, json({ question: 'x'.repeat(4000) })),
+  call('chat as text', chat, 415, typed('text/plain', 'Can I carry PTO over?')),
+  call('search', search, 200, json(QUERY)),
+  call('search filtered', search, 200, json({ ...QUERY, mode: 'keyword', category: 'hr', document_id: 'pto-policy', top_k: 2 })),
+  call('search unknown category', search, 400, json({ ...QUERY, category: 'holidays' })),
+  call('search bad top_k', search, 400, json({ ...QUERY, top_k: 99 })),
+  call('search malformed JSON', search, 400, typed('application/json', '{"query":')),
+  call('search with a wrong key', search, 401, json(QUERY, { authorization: 'Bearer nope' })),
+  call('search too large', search, 413, json({ query: 'x'.repeat(3000) })),
+  call('search as form', search, 415, typed('application/x-www-form-urlencoded', 'query=pto')),
+  call('documents', ['GET', '/documents'], 200, { headers: auth }),
+  call('documents without key', ['GET', '/documents'], 401),
+  call('one document', oneDocument, 200, { url: '/documents/pto-policy', headers: auth }),
+  call('unknown document', oneDocument, 404, { url: '/documents/no-such-policy', headers: auth }),
+  call('document id too long', oneDocument, 414, { url: `/documents/${'a'.repeat(101)}`, headers: auth }),
+  call('document id badly encoded', oneDocument, 400, { url: '/documents/%E0%A4%A', headers: auth }),
+  call('one document without key', oneDocument, 401, { url: '/documents/pto-policy' }),
+  call('health', ['GET', '/health'], 200),
+  call('memory', ['GET', '/memory'], 200),
+  call('metrics', ['GET', '/metrics'], 200),
+  call('stats', ['GET', '/stats'], 200),
+  call('reload', reload, 200, { headers: auth }),
+  call('reload without key', reload, 401),
+  call('v1 models', ['GET', '/v1/models'], 200, { headers: auth }),
+  call('v1 models without key', ['GET', '/v1/models'], 401),
+  call('v1 model', ['GET', '/v1/models/{model}'], 200, { url: '/v1/models/policy-rag', headers: auth }),
+  call('v1 unknown model', ['GET', '/v1/models/{model}'], 404, { url: '/v1/models/gpt-4o', headers: auth }),
+  call('v1 completion', completions, 200, json(COMPLETION)),
+  call('v1 completion streamed', completions, 200, json({ ...COMPLETION, stream: true })),
+  call('v1 completion without messages', completions, 400, json({ model: 'policy-rag' })),
+  call('v1 completion as text', completions, 415, typed('text/plain', 'hello')),
+  call('reload with a body that is not JSON', reload, 415, typed('text/plain', 'now'))
 ])
 
 await check(t, 'METRICS_REQUIRE_KEY: /metrics and /stats answer 401 without a key', {
   API_KEYS: KEY,
   METRICS_REQUIRE_KEY: true
 }, async () => [
-  { name: 'metrics without key', op: ['GET', '/metrics'], request: { url: '/metrics' }, expect: 401 },
-  { name: 'metrics with key', op: ['GET', '/metrics'], request: { url: '/metrics', headers: auth }, expect: 200 },
-  { name: 'stats without key', op: ['GET', '/stats'], request: { url: '/stats' }, expect: 401 }
+  call('metrics without key', ['GET', '/metrics'], 401),
+  call('metrics with key', ['GET', '/metrics'], 200, { headers: auth }),
+  call('stats without key', ['GET', '/stats'], 401)
 ])
 
 await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', {
@@ -271,29 +186,29 @@ await check(t, 'the rate limiter: 429 with Retry-After and X-RateLimit-*', {
   // Two buckets per client: fetching the document used up the light one; one search uses up the one for answers.
   await app.inject({ method: 'POST', url: '/search', ...json(QUERY) })
   const limited: Array<[Case['op'], InjectOptions]> = [
-    [[...chat], { method: 'POST', url: '/chat', ...json(QUESTION) }],
-    [[...search], { method: 'POST', url: '/search', ...json(QUERY) }],
-    [['GET', '/documents'], { url: '/documents', headers: auth }],
-    [['GET', '/documents/{id}'], { url: '/documents/pto-policy', headers: auth }],
-    [['GET', '/memory'], { url: '/memory' }],
-    [['GET', '/stats'], { url: '/stats' }],
-    [['POST', '/admin/reload'], { method: 'POST', url: '/admin/reload', headers: auth }],
-    [['GET', '/v1/models'], { url: '/v1/models', headers: auth }],
-    [['POST', '/v1/chat/completions'], { method: 'POST', url: '/v1/chat/completions', ...json(COMPLETION) }]
+    [chat, json(QUESTION)],
+    [search, json(QUERY)],
+    [['GET', '/documents'], { headers: auth }],
+    [oneDocument, { url: '/documents/pto-policy', headers: auth }],
+    [['GET', '/memory'], {}],
+    [['GET', '/stats'], {}],
+    [reload, { headers: auth }],
+    [['GET', '/v1/models'], { headers: auth }],
+    [completions, json(COMPLETION)]
   ]
-  return limited.map(([op, request]) => ({ name: op.join(' '), op, request, expect: 429 }))
+  return limited.map(([op, request]) => call(op.join(' '), op, 429, request))
 })
 
 await check(t, 'no index: 503 from the corpus, search, chat and health; a reload that fails is a 409', {
   API_KEYS: KEY,
   VECTOR_STORE_PATH: join('/nonexistent', 'policies.sqlite')
 }, async () => [
-  { name: 'documents', op: ['GET', '/documents'], request: { url: '/documents', headers: auth }, expect: 503 },
-  { name: 'one document', op: ['GET', '/documents/{id}'], request: { url: '/documents/pto-policy', headers: auth }, expect: 503 },
-  { name: 'search', op: [...search], request: { method: 'POST', url: '/search', ...json(QUERY) }, expect: 503 },
-  { name: 'chat', op: [...chat], request: { method: 'POST', url: '/chat', ...json(QUESTION) }, expect: 503 },
-  { name: 'health', op: ['GET', '/health'], request: { url: '/health' }, expect: 503 },
-  { name: 'reload', op: ['POST', '/admin/reload'], request: { method: 'POST', url: '/admin/reload', headers: auth }, expect: 409 }
+  call('documents', ['GET', '/documents'], 503, { headers: auth }),
+  call('one document', oneDocument, 503, { url: '/documents/pto-policy', headers: auth }),
+  call('search', search, 503, json(QUERY)),
+  call('chat', chat, 503, json(QUESTION)),
+  call('health', ['GET', '/health'], 503),
+  call('reload', reload, 409, { headers: auth })
 ])
 
 await check(t, 'under memory pressure: search and chat shed with 503 and Retry-After', {
@@ -303,9 +218,9 @@ await check(t, 'under memory pressure: search and chat shed with 503 and Retry-A
 }, async () => {
   await sleep(60)
   return [
-    { name: 'search', op: [...search], request: { method: 'POST', url: '/search', ...json(QUERY) }, expect: 503 },
-    { name: 'chat', op: [...chat], request: { method: 'POST', url: '/chat', ...json(QUESTION) }, expect: 503 },
-    { name: 'health', op: ['GET', '/health'], request: { url: '/health' }, expect: 200 }
+    call('search', search, 503, json(QUERY)),
+    call('chat', chat, 503, json(QUESTION)),
+    call('health', ['GET', '/health'], 200)
   ]
 })
 

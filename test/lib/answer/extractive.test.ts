@@ -1,27 +1,15 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import { answerUnits } from '../../../lib/answer/answer-units.js'
 import { createEmbedder } from '../../../lib/embedding/embedder.js'
 import { answerExtractively } from '../../../lib/answer/extractive.js'
 import { contextTurn, retrievalQuery } from '../../../lib/answer/follow-up.js'
-import { defaultModelDir } from '../../../lib/paths.js'
+import { defaultModelDir, repoRoot } from '../../../lib/paths.js'
 import { questionKind } from '../../../lib/answer/question-kind.js'
 
 t.test('answerUnits: sentences, list items under their lead-in, table rows with their header', async (t) => {
-  const md = [
-    '## Carry-over',
-    'Up to 5 unused days carry over. They expire on 31 March if unused.',
-    '',
-    'Each employee has a budget of $1,500. It can be used for:',
-    '- courses;',
-    '- **conference** fees.',
-    '',
-    '| Claim total | Approver |',
-    '| --- | --- |',
-    '| Up to $2,500 | Direct manager |',
-    '',
-    '**Illness during PTO.** Days of illness are restored to the balance.',
-    'Too short.'
-  ].join('\n')
+  const md = readFileSync(join(repoRoot, 'test', 'fixtures', 'answer-units.md'), 'utf8')
   const units = answerUnits(md, 'Paid Time Off > Intro')
   t.same(units.map((u) => u.text), [
     'Up to 5 unused days carry over.',
