@@ -175,7 +175,9 @@ async function main (): Promise<void> {
       iterations: { type: 'string', default: '500' }
     }
   })
-  const options: TrainOptions = { classes: INTENT_CLASSES.length, l2: 3e-4, iterations: Number(values.iterations), learningRate: 1, classBalance: 0.5 }
+  const options: TrainOptions = {
+    classes: INTENT_CLASSES.length, l2: 3e-4, iterations: Number(values.iterations), learningRate: 1, classBalance: 0.5
+  }
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
     await app.ready()

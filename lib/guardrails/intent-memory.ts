@@ -102,7 +102,9 @@ export function parseMemory (value: unknown, dimensions: number): IntentMemory {
     throw new Error('intent model: memory needs projection, vectors and groups')
   }
   const raw = Buffer.from(m.projection, 'base64')
-  if (raw.length !== components * dimensions * 4) throw new Error(`intent model: memory.projection must be ${components}×${dimensions} float32`)
+  if (raw.length !== components * dimensions * 4) {
+    throw new Error(`intent model: memory.projection must be ${components}×${dimensions} float32`)
+  }
   const projection = new Float32Array(components * dimensions)
   for (let i = 0; i < projection.length; i++) projection[i] = raw.readFloatLE(i * 4)
   const bytes = Buffer.from(m.vectors, 'base64')

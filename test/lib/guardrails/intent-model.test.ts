@@ -123,8 +123,9 @@ t.test('the memory gives the closest sentence of each group and the contrasts be
 t.test('a model with a memory scores by it, and a malformed memory is rejected', async (t) => {
   const model = toyModel()
   const width = 2 + EVIDENCE_FEATURES.length + MEMORY_FEATURES.length + 1
+  const at = (feature: string): number => 2 + EVIDENCE_FEATURES.length + MEMORY_FEATURES.indexOf(feature as never)
   const memoryWeight = (feature: string, bias = 0): number[] =>
-    [...Array.from({ length: width - 1 }, (_, j) => (j === 2 + EVIDENCE_FEATURES.length + MEMORY_FEATURES.indexOf(feature as never) ? 20 : 0)), bias]
+    [...Array.from({ length: width - 1 }, (_, j) => (j === at(feature) ? 20 : 0)), bias]
   const withMemory = parseIntentModel({
     ...model,
     memory: toyMemory(),

@@ -12,7 +12,8 @@ t.test('finds the directions of most variance, in order, as orthonormal rows', a
   const axes = principalAxes(points, 2)
   const row = (k: number): number[] => Array.from(axes.subarray(k * 3, k * 3 + 3))
   const [first, second] = [row(0), row(1)] as [number[], number[]]
-  t.ok(Math.abs(Math.abs(first[0] as number) - Math.SQRT1_2) < 1e-3 && Math.abs((first[0] as number) - (first[1] as number)) < 1e-3, 'first: (1, 1, 0)/√2')
+  const [x, y] = first as [number, number]
+  t.ok(Math.abs(Math.abs(x) - Math.SQRT1_2) < 1e-3 && Math.abs(x - y) < 1e-3, 'first: (1, 1, 0)/√2')
   t.ok(Math.abs(Math.abs(second[2] as number) - 1) < 1e-3, 'second: z')
   t.ok(Math.abs(first.reduce((s, x, i) => s + x * (second[i] as number), 0)) < 1e-6, 'orthogonal')
   t.throws(() => principalAxes(points, 4), /dimensions/)
