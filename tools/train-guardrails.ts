@@ -243,6 +243,7 @@ async function main (): Promise<void> {
       thresholds,
       centroid: centroid.map((x) => Math.round(x * 1e6) / 1e6),
       memory: memory.stored,
+      corpus: documents.map((d) => d.title),
       trained: { rows: labels.length, options },
       weights: INTENT_CLASSES.map((_, k) =>
         Array.from(weights.subarray(k * features, (k + 1) * features), (w) => Math.round(w * 1e5) / 1e5))

@@ -29,6 +29,8 @@ export interface IntentModel {
   thresholds: Record<RefusingIntent, number>
   /** The training sentences' projected vectors; absent: the classifier sees the vector and the evidence only. */
   memory?: IntentMemory
+  /** Titles of the policies it was trained on; absent: any. */
+  corpus?: string[]
 }
 
 export interface IntentEvidence {
@@ -140,6 +142,10 @@ export function parseIntentModel (value: unknown): IntentModel {
   if (!Array.isArray(m.centroid) || m.centroid.length !== dimensions || !m.centroid.every((x) => Number.isFinite(x))) {
     throw new Error(`intent model: centroid must be ${dimensions} finite numbers`)
   }
+  const corpus = m.corpus
+  if (corpus !== undefined && !(Array.isArray(corpus) && corpus.every((t) => typeof t === 'string'))) {
+    throw new Error('intent model: corpus must be a list of policy titles')
+  }
   const thresholds = m.thresholds as Record<string, unknown> | undefined
   for (const label of INTENT_CLASSES.slice(1)) {
     const t = thresholds?.[label]
@@ -151,7 +157,8 @@ export function parseIntentModel (value: unknown): IntentModel {
     weights: m.weights,
     centroid: m.centroid,
     thresholds: thresholds as Record<RefusingIntent, number>,
-    ...(memory === undefined ? {} : { memory })
+    ...(memory === undefined ? {} : { memory }),
+    ...(corpus === undefined ? {} : { corpus })
   }
 }
 
