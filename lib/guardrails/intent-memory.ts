@@ -20,8 +20,8 @@ export interface IntentMemory {
   /** The projection's rows: `components` unit axes of the embedding's `dimensions`. */
   components: number
   projection: Float32Array
-  /** `rows × components`, each row of unit length. */
-  vectors: Float32Array
+  /** `rows × components`, each row of unit length times 127, rounded (int8): scanned as they are, no float copy. */
+  vectors: Int8Array
   /** Each row's index in MEMORY_GROUPS. */
   groups: Uint8Array
 }
@@ -82,7 +82,7 @@ export function memoryFeatures (
       s3 += (vectors[o + i + 3] as number) * (query[i + 3] as number)
     }
     for (; i < k; i++) s0 += (vectors[o + i] as number) * (query[i] as number)
-    const s = s0 + s1 + s2 + s3
+    const s = (s0 + s1 + s2 + s3) / INT8_SCALE
     const g = groups[row] as number
     if (s > (best[g] as number)) best[g] = s
   }
@@ -105,21 +105,20 @@ export function parseMemory (value: unknown, dimensions: number): IntentMemory {
   if (raw.length !== components * dimensions * 4) {
     throw new Error(`intent model: memory.projection must be ${components}×${dimensions} float32`)
   }
-  const projection = new Float32Array(components * dimensions)
-  for (let i = 0; i < projection.length; i++) projection[i] = raw.readFloatLE(i * 4)
+  // A copy, so the floats start on a 4-byte boundary (a decoded Buffer may not); little-endian, as every supported platform.
+  const projection = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length))
   const bytes = Buffer.from(m.vectors, 'base64')
   const rows = m.groups.length
   if (bytes.length !== rows * components) throw new Error(`intent model: memory.vectors must be ${rows}×${components} int8`)
   if (!m.groups.every((g) => Number.isInteger(g) && g >= 0 && g < MEMORY_GROUPS.length)) {
     throw new Error(`intent model: memory.groups must be indexes of ${MEMORY_GROUPS.join(', ')}`)
   }
-  const vectors = new Float32Array(rows * components)
-  for (let i = 0; i < vectors.length; i++) vectors[i] = bytes.readInt8(i) / INT8_SCALE
+  const vectors = new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
   return { components, projection, vectors, groups: Uint8Array.from(m.groups) }
 }
 
 /** The stored form of a memory whose rows are already projected unit vectors. */
-export function storeMemory (memory: IntentMemory): StoredMemory {
+export function storeMemory (memory: Omit<IntentMemory, 'vectors'> & { vectors: Float32Array }): StoredMemory {
   const projection = Buffer.alloc(memory.projection.length * 4)
   memory.projection.forEach((x, i) => projection.writeFloatLE(x, i * 4))
   const vectors = Buffer.alloc(memory.vectors.length)
