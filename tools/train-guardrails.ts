@@ -8,6 +8,8 @@
  * fold is scored by a model trained on the other four (the exemplars and headings always train), and each class gets the
  * lowest threshold at which those out-of-fold scores refuse at most `--max-false` (1) of the legitimate ones. The
  * out-of-fold figures per group are printed. `--skip-groups x` leaves a group of cases out entirely (x: the extra dev file).
+ * The classifier's memory (lib/guardrails/intent-memory.ts) holds every row's vector projected on `--components` (64) of
+ * their principal axes; in cross-validation a held-out fold's sentences are out of it, and no sentence meets itself.
  * The test split (test/fixtures/guardrails-test.jsonl) is never read. Usage: npm run train:guardrails [-- --dry-run]
  */
 import { writeFileSync } from 'node:fs'
@@ -22,12 +24,18 @@ import {
 import exemplars from '../lib/guardrails/exemplars.json' with { type: 'json' }
 import { readSplit } from './eval-guardrails-splits.js'
 import { type Dataset, predict, train, type TrainOptions } from './lib/softmax-regression.js'
+import { principalAxes } from './lib/principal-axes.js'
+import {
+  type IntentMemory, MEMORY_FEATURES, MEMORY_GROUPS, memoryFeatures, parseMemory, project, type StoredMemory, storeMemory
+} from '../lib/guardrails/intent-memory.js'
 
 const OUTPUT = 'lib/guardrails/intent-model.json'
+// Axes of the memory's projection: enough to keep each sentence's neighbours, few enough to scan in a few tenths of a ms.
+const MEMORY_COMPONENTS = 64
 const THRESHOLD_GRID = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
 const LEGIT_CATEGORIES = new Set(['legit', 'pii', 'pii_near_miss', 'eval_answerable'])
 
-interface Row { text: string, label: IntentClass, group: string }
+interface Row { text: string, label: IntentClass, group: string, heading?: true }
 
 function labelOf (category: string): IntentClass | null {
   if (LEGIT_CATEGORIES.has(category)) return 'legit'
@@ -55,7 +63,8 @@ function rows (headings: string[]): Row[] {
   for (const text of Object.values(file.injection).flat()) out.push({ text, label: 'injection', group: 'exemplars' })
   for (const text of file.other_person_data) out.push({ text, label: 'other_person_data', group: 'exemplars' })
   for (const text of Object.values(file.off_topic).flat()) out.push({ text, label: 'off_topic', group: 'exemplars' })
-  for (const text of [...file.legit, ...headings]) out.push({ text, label: 'legit', group: 'exemplars' })
+  for (const text of file.legit) out.push({ text, label: 'legit', group: 'exemplars' })
+  for (const text of headings) out.push({ text, label: 'legit', group: 'exemplars', heading: true })
   return out
 }
 
@@ -80,8 +89,11 @@ function seeded (seed: number): () => number {
   }
 }
 
-/** Out-of-fold probabilities for every dev case (exemplars and headings are always trained on, never scored). */
-function outOfFold (data: Dataset, groups: string[], options: TrainOptions): Float64Array {
+/**
+ * Out-of-fold probabilities for every dev case (exemplars and headings are always trained on, never scored). `dataFor(f)`
+ * gives the rows' features with fold f's sentences out of the memory.
+ */
+function outOfFold (dataFor: (inFold: (r: number) => boolean) => Dataset, groups: string[], options: TrainOptions): Float64Array {
   const K = options.classes
   const probs = new Float64Array(groups.length * K).fill(Number.NaN)
   const cases = [...groups.keys()].filter((r) => groups[r] !== 'exemplars')
@@ -92,6 +104,7 @@ function outOfFold (data: Dataset, groups: string[], options: TrainOptions): Flo
   }
   const fold = new Map(cases.map((r, i) => [r, i % FOLDS]))
   for (let f = 0; f < FOLDS; f++) {
+    const data = dataFor((r) => fold.get(r) === f)
     const weights = train(subset(data, (r) => fold.get(r) !== f), options)
     // In row order, as subset() keeps them.
     const held = [...groups.keys()].filter((r) => fold.get(r) === f)
@@ -157,10 +170,14 @@ async function main (): Promise<void> {
     options: {
       'dry-run': { type: 'boolean', default: false },
       'max-false': { type: 'string', default: '1' },
-      'skip-groups': { type: 'string', default: '' }
+      'skip-groups': { type: 'string', default: '' },
+      components: { type: 'string', default: String(MEMORY_COMPONENTS) },
+      iterations: { type: 'string', default: '500' }
     }
   })
-  const options: TrainOptions = { classes: INTENT_CLASSES.length, l2: 3e-4, iterations: 500, learningRate: 1, classBalance: 0.5 }
+  const options: TrainOptions = {
+    classes: INTENT_CLASSES.length, l2: 3e-4, iterations: Number(values.iterations), learningRate: 1, classBalance: 0.5
+  }
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
     await app.ready()
@@ -170,6 +187,8 @@ async function main (): Promise<void> {
     const centroid = unitMean(await app.embedder.embed(headings))
     const skipped = new Set(values['skip-groups'].split(',').filter((g) => g !== ''))
     const vectors: number[][] = []
+    const queryVectors: Float32Array[] = []
+    const headingRows = new Set<number>()
     const labels: IntentClass[] = []
     const groups: string[] = []
     const evidence: IntentEvidence[] = []
@@ -184,27 +203,47 @@ async function main (): Promise<void> {
       const features = evidenceFeatures({ centroid }, r.queryVector, {
         ...r, coverage: vocabularyCoverage(checked.question, corpusWords), terms: contentTerms(checked.question).size
       })
-      vectors.push([...r.queryVector, ...features, 1])
+      if (row.heading === true) headingRows.add(labels.length)
+      vectors.push([...r.queryVector, ...features])
+      queryVectors.push(r.queryVector)
       labels.push(row.label)
       groups.push(row.group)
       evidence.push({ topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore })
     }
-    const features = (vectors[0] ?? []).length
-    const data: Dataset = { x: Float64Array.from(vectors.flat()), y: Int32Array.from(labels, (l) => INTENT_CLASSES.indexOf(l)), features }
-    console.log(`rows: ${labels.length} (${INTENT_CLASSES.map((c) => `${c} ${labels.filter((l) => l === c).length}`).join(', ')})`)
-    const probs = outOfFold(data, groups, options)
+    const memory = buildMemory(queryVectors, labels, headingRows, Number(values.components))
+    const projected = queryVectors.map((v) => project(memory.memory.projection, memory.memory.components, v))
+    const y = Int32Array.from(labels, (l) => INTENT_CLASSES.indexOf(l))
+    const features = (vectors[0] ?? []).length + MEMORY_FEATURES.length + 1
+    // A sentence never meets itself in the memory, nor a held-out fold its own sentences.
+    const dataFor = (held: (r: number) => boolean): Dataset => ({
+      x: Float64Array.from(vectors.flatMap((base, r) => [
+        ...base,
+        ...memoryFeatures(memory.memory, projected[r] as Float32Array, (m) => {
+          const owner = memory.owners[m] as number
+          return owner === r || held(owner)
+        }),
+        1
+      ])),
+      y,
+      features
+    })
+    console.log(`rows: ${labels.length} (${INTENT_CLASSES.map((c) => `${c} ${labels.filter((l) => l === c).length}`).join(', ')}), ` +
+      `memory: ${memory.owners.length} rows of ${memory.memory.components} components`)
+    const probs = outOfFold(dataFor, groups, options)
     const thresholds = chooseThresholds(probs, labels, evidence, Number(values['max-false']))
     console.log(`thresholds: ${JSON.stringify(thresholds)}`)
     report(probs, labels, groups, evidence, thresholds)
     if (values['dry-run']) return
-    const weights = train(data, options)
-    const model: IntentModel & { about: string, trained: Record<string, unknown> } = {
+    const weights = train(dataFor(() => false), options)
+    const model: Omit<IntentModel, 'memory'> & { about: string, trained: Record<string, unknown>, memory: StoredMemory } = {
       about: 'Weights of the guardrails\' intent classifier (lib/guardrails/intent-model.ts), ' +
         'written by tools/train-guardrails.ts from the dev split only.',
       embeddingModel: app.embedder.card.id,
       dimensions,
       thresholds,
       centroid: centroid.map((x) => Math.round(x * 1e6) / 1e6),
+      memory: memory.stored,
+      corpus: documents.map((d) => d.title),
       trained: { rows: labels.length, options },
       weights: INTENT_CLASSES.map((_, k) =>
         Array.from(weights.subarray(k * features, (k + 1) * features), (w) => Math.round(w * 1e5) / 1e5))
@@ -214,6 +253,27 @@ async function main (): Promise<void> {
   } finally {
     await app.close()
   }
+}
+
+/**
+ * The memory of every row but the other languages' (too few to stand for them): headings as headings, the rest by class,
+ * projected on the rows' principal axes, and read back from its stored (int8) form so training sees what the service will.
+ */
+function buildMemory (
+  vectors: Float32Array[],
+  labels: IntentClass[],
+  headingRows: ReadonlySet<number>,
+  components: number
+): { memory: IntentMemory, stored: StoredMemory, owners: number[] } {
+  const owners = [...labels.keys()].filter((r) => labels[r] !== 'non_english')
+  const projection = principalAxes(vectors, components)
+  const rows = new Float32Array(owners.length * components)
+  owners.forEach((r, i) => rows.set(project(projection, components, vectors[r] as Float32Array), i * components))
+  const groups = Uint8Array.from(owners, (r) => headingRows.has(r)
+    ? MEMORY_GROUPS.indexOf('heading')
+    : MEMORY_GROUPS.indexOf(labels[r] as (typeof MEMORY_GROUPS)[number]))
+  const stored = storeMemory({ components, projection, vectors: rows, groups })
+  return { memory: parseMemory(stored, vectors[0]?.length ?? 0), stored, owners }
 }
 
 function unitMean (vectors: Float32Array[]): number[] {

@@ -2,10 +2,12 @@
  * A small linear classifier over the question's sentence vector (already computed for retrieval) and a few figures of how
  * close the question is to the corpus as a whole: the best vector and keyword scores of retrieval, the cosine to the
  * centroid of the policies' headings, the share of its words the policies use, and how many content words it has.
+ * With a memory (intent-memory.ts), also the question's similarity to the nearest training sentence of each kind.
  * Multinomial logistic regression, trained on the dev split by tools/train-guardrails.ts and kept as a data file of
- * weights (intent-model.json). Scoring is five dot products of 518 numbers plus one of 512: a few microseconds.
+ * weights (intent-model.json). Scoring is five dot products of about 530 numbers, one of 512 and the memory's scan.
  */
 import trainedWeights from './intent-model.json' with { type: 'json' }
+import { type IntentMemory, MEMORY_FEATURES, memoryFeatures, parseMemory, project } from './intent-memory.js'
 
 export const INTENT_CLASSES = ['legit', 'injection', 'other_person_data', 'off_topic', 'non_english'] as const
 export type IntentClass = (typeof INTENT_CLASSES)[number]
@@ -17,11 +19,18 @@ export interface IntentModel {
   /** The embedding model whose vectors the weights were trained on (the model card's id). */
   embeddingModel: string
   dimensions: number
-  /** One row per class of INTENT_CLASSES: `dimensions` weights for the vector, then the EVIDENCE_FEATURES, then the bias. */
+  /**
+   * One row per class of INTENT_CLASSES: `dimensions` weights for the vector, then the EVIDENCE_FEATURES, then (with a
+   * memory) the MEMORY_FEATURES, then the bias.
+   */
   weights: number[][]
   /** Unit centroid of the corpus's heading vectors (`dimensions` numbers): the question's cosine to it is a feature. */
   centroid: number[]
   thresholds: Record<RefusingIntent, number>
+  /** The training sentences' projected vectors; absent: the classifier sees the vector and the evidence only. */
+  memory?: IntentMemory
+  /** Titles of the policies it was trained on; absent: any. */
+  corpus?: string[]
 }
 
 export interface IntentEvidence {
@@ -70,7 +79,9 @@ export function vocabularyCoverage (question: string, vocabulary: ReadonlySet<st
 /** Class probabilities (softmax), in the order of INTENT_CLASSES; null when the vector does not fit the model. */
 export function intentProbabilities (model: IntentModel, vector: Float32Array, evidence: IntentEvidence): Float64Array | null {
   if (vector.length !== model.dimensions) return null
+  const memory = model.memory
   const extra = evidenceFeatures(model, vector, evidence)
+  if (memory !== undefined) extra.push(...memoryFeatures(memory, project(memory.projection, memory.components, vector)))
   const logits = new Float64Array(INTENT_CLASSES.length)
   for (let k = 0; k < logits.length; k++) {
     const w = model.weights[k] as number[]
@@ -122,13 +133,18 @@ export function parseIntentModel (value: unknown): IntentModel {
     throw new Error('intent model: embeddingModel and dimensions are required')
   }
   const dimensions = m.dimensions as number
-  const width = dimensions + EVIDENCE_FEATURES.length + 1
+  const memory = m.memory === undefined ? undefined : parseMemory(m.memory, dimensions)
+  const width = dimensions + EVIDENCE_FEATURES.length + (memory === undefined ? 0 : MEMORY_FEATURES.length) + 1
   if (!Array.isArray(m.weights) || m.weights.length !== INTENT_CLASSES.length ||
     !m.weights.every((row) => Array.isArray(row) && row.length === width && row.every((x) => Number.isFinite(x)))) {
     throw new Error(`intent model: weights must be ${INTENT_CLASSES.length} rows of ${width} finite numbers`)
   }
   if (!Array.isArray(m.centroid) || m.centroid.length !== dimensions || !m.centroid.every((x) => Number.isFinite(x))) {
     throw new Error(`intent model: centroid must be ${dimensions} finite numbers`)
+  }
+  const corpus = m.corpus
+  if (corpus !== undefined && !(Array.isArray(corpus) && corpus.every((t) => typeof t === 'string'))) {
+    throw new Error('intent model: corpus must be a list of policy titles')
   }
   const thresholds = m.thresholds as Record<string, unknown> | undefined
   for (const label of INTENT_CLASSES.slice(1)) {
@@ -140,7 +156,9 @@ export function parseIntentModel (value: unknown): IntentModel {
     dimensions,
     weights: m.weights,
     centroid: m.centroid,
-    thresholds: thresholds as Record<RefusingIntent, number>
+    thresholds: thresholds as Record<RefusingIntent, number>,
+    ...(memory === undefined ? {} : { memory }),
+    ...(corpus === undefined ? {} : { corpus })
   }
 }
 

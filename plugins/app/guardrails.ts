@@ -93,6 +93,22 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
   let intent: IntentModel | null | undefined
   const intentModel = (): IntentModel | null =>
     (intent ??= matchingIntentModel(fastify, opts.intentModel === undefined ? INTENT_MODEL : opts.intentModel))
+  // Its memory and corpus features also describe the policies it was trained on: with another corpus it would judge that
+  // corpus's questions ("Which fuel card do company cars use?") by the old one, so it stays off until retrained.
+  const knownCorpus = new WeakMap<object, boolean>()
+  const corpusIntentModel = (): IntentModel | null => {
+    const model = intentModel()
+    const store = fastify.hasDecorator('policyIndex') ? fastify.policyIndex.current : undefined
+    if (model === null || model.corpus === undefined || store === undefined) return model
+    let known = knownCorpus.get(store)
+    if (known === undefined) {
+      const titles = new Set(model.corpus)
+      known = store.listDocuments().every((d) => titles.has(d.title))
+      knownCorpus.set(store, known)
+      if (!known) fastify.log.warn('intent classifier off: it was trained on another set of policies (npm run train:guardrails)')
+    }
+    return known ? model : null
+  }
 
   const service: Guardrails = {
     level,
@@ -118,7 +134,7 @@ export default fp<GuardrailsPluginOptions>(async function guardrails (fastify, o
     },
     screen (input, context, offTopic) {
       const result = screenQuestion(input, {
-        level, banks: context.banks, intent: intentModel(), corpusWords: context.corpusWords, offTopic
+        level, banks: context.banks, intent: corpusIntentModel(), corpusWords: context.corpusWords, offTopic
       })
       if (result !== null) {
         count([

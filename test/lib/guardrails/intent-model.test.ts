@@ -11,6 +11,14 @@ import {
   softmax,
   vocabularyCoverage
 } from '../../../lib/guardrails/intent-model.js'
+import {
+  MEMORY_FEATURES,
+  MEMORY_GROUPS,
+  memoryFeatures,
+  parseMemory,
+  project,
+  storeMemory
+} from '../../../lib/guardrails/intent-memory.js'
 
 // A model over 2-d vectors whose class k responds to feature k: handy to reason about by hand.
 function toyModel (
@@ -86,11 +94,61 @@ t.test('malformed weights are rejected with what is wrong', async (t) => {
   t.same(parseIntentModel(good), good)
 })
 
+// A memory over 2-d vectors kept whole (the identity projection): one sentence per group, at known angles.
+function toyMemory (): ReturnType<typeof storeMemory> {
+  const unit = (deg: number): number[] => [Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)]
+  return storeMemory({
+    components: 2,
+    projection: Float32Array.from([1, 0, 0, 1]),
+    vectors: Float32Array.from([...unit(90), ...unit(0), ...unit(180), ...unit(-90), ...unit(60)]),
+    groups: Uint8Array.from([0, 1, 2, 3, 4])
+  })
+}
+
+t.test('the memory gives the closest sentence of each group and the contrasts between them', async (t) => {
+  const memory = parseMemory(toyMemory(), 2)
+  t.same([...memory.groups], [0, 1, 2, 3, 4])
+  const near = memoryFeatures(memory, project(memory.projection, 2, [3, 0]))
+  t.equal(near.length, MEMORY_FEATURES.length)
+  const [legit, injection, person, offTopic, heading, injectionMinusLegit, , , offTopicMinusHeading] = near as number[]
+  t.ok(Math.abs((injection as number) - 1) < 0.01, 'projected to unit length, then the injection sentence is the closest')
+  t.ok(Math.abs(legit as number) < 0.01 && Math.abs(offTopic as number) < 0.01 && Math.abs((person as number) + 1) < 0.01)
+  t.ok(Math.abs((heading as number) - 0.5) < 0.01)
+  t.ok(Math.abs((injectionMinusLegit as number) - 1) < 0.02)
+  t.ok(Math.abs((offTopicMinusHeading as number) + 0.5) < 0.02)
+  const without = memoryFeatures(memory, Float32Array.from([1, 0]), (row) => row === 1)
+  t.equal(without[MEMORY_GROUPS.indexOf('injection')], -1, 'a group with every sentence left out scores -1')
+})
+
+t.test('a model with a memory scores by it, and a malformed memory is rejected', async (t) => {
+  const model = toyModel()
+  const width = 2 + EVIDENCE_FEATURES.length + MEMORY_FEATURES.length + 1
+  const at = (feature: string): number => 2 + EVIDENCE_FEATURES.length + MEMORY_FEATURES.indexOf(feature as never)
+  const memoryWeight = (feature: string, bias = 0): number[] =>
+    [...Array.from({ length: width - 1 }, (_, j) => (j === at(feature) ? 20 : 0)), bias]
+  const withMemory = parseIntentModel({
+    ...model,
+    memory: toyMemory(),
+    weights: [memoryWeight('nearest_legit'), memoryWeight('nearest_injection'), memoryWeight('nearest_other_person_data'),
+      memoryWeight('nearest_off_topic'), memoryWeight('nearest_heading', -100)]
+  })
+  const none = { topSimilarity: null, topKeywordScore: null }
+  t.equal(refusingIntent(withMemory, Float32Array.from([1, 0.05]), none)?.label, 'injection')
+  t.equal(refusingIntent(withMemory, Float32Array.from([0.05, -1]), none)?.label, 'off_topic')
+  t.equal(refusingIntent(withMemory, Float32Array.from([0.05, 1]), none), null, 'near the legitimate sentence')
+  t.throws(() => parseIntentModel({ ...model, memory: toyMemory() }), /rows of 17/, 'the weights must cover the memory features')
+  t.throws(() => parseMemory({ ...toyMemory(), components: 3 }, 2), /components/)
+  t.throws(() => parseMemory({ ...toyMemory(), groups: [0, 1, 2, 3] }, 2), /vectors/)
+  t.throws(() => parseMemory({ ...toyMemory(), groups: [0, 1, 2, 3, 9] }, 2), /groups/)
+  t.throws(() => parseMemory({ ...toyMemory(), projection: 'AAAA' }, 2), /projection/)
+})
+
 t.test('the shipped weights fit the shipped embedding model', async (t) => {
   const card = JSON.parse(readFileSync('models/use-lite/model-card.json', 'utf8')) as { id: string, dimensions: number }
   t.equal(INTENT_MODEL.embeddingModel, card.id)
   t.equal(INTENT_MODEL.dimensions, card.dimensions)
   t.equal(INTENT_MODEL.weights.length, INTENT_CLASSES.length)
+  t.ok((INTENT_MODEL.memory?.groups.length ?? 0) > 1000, 'with the memory of its training sentences')
   for (const label of ['injection', 'other_person_data', 'off_topic', 'non_english'] as const) t.ok(
     INTENT_MODEL.thresholds[label] >= 0.5,
     `${label} refuses only as the likeliest class`

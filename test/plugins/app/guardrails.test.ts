@@ -147,4 +147,22 @@ t.test('the intent classifier is used only with the embedding model it was train
   )
   t.equal(await triggers('semantic'), before + 1, 'counted as a semantic refusal')
   t.equal(await triggers('injection_refused') > 0, true)
+
+  // The same model trained on other policies than the open index's: off, with a warning; on the same titles: on.
+  const corpusLogs = captureLogs()
+  const otherPolicies = await bareApp(t, { GUARDRAILS_LEVEL: 'standard' }, corpusLogs)
+  otherPolicies.decorate('embedder', app.embedder)
+  otherPolicies.decorate('policyIndex', app.policyIndex)
+  await otherPolicies.register(guardrailsPlugin, { intentModel: { ...toy, corpus: ['Company Car Policy'] } })
+  await otherPolicies.ready()
+  t.equal(otherPolicies.guardrails.screen(input, context, { vector: 0.25, keyword: 4 }), null, 'trained on other policies: off')
+  t.match(corpusLogs.text(), /trained on another set of policies/)
+  const titles = app.policyIndex.current?.listDocuments().map((d) => d.title) ?? []
+  t.ok(titles.length > 0)
+  const samePolicies = await bareApp(t, { GUARDRAILS_LEVEL: 'standard' })
+  samePolicies.decorate('embedder', app.embedder)
+  samePolicies.decorate('policyIndex', app.policyIndex)
+  await samePolicies.register(guardrailsPlugin, { intentModel: { ...toy, corpus: [...titles, 'Another Policy'] } })
+  await samePolicies.ready()
+  t.same(samePolicies.guardrails.screen(input, context, { vector: 0.25, keyword: 4 })?.reason, 'injection', 'its policies: on')
 })
