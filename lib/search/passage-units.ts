@@ -1,4 +1,3 @@
-import { dot } from '../embedding/l2.js'
 import type { ChunkRecord, SearchFilters } from './vector-store.js'
 
 /** A passage and the vectors of its answer units (its sentences, list items and table rows). */
@@ -13,20 +12,48 @@ export interface PassageWithUnits {
  * the passage's average is, so the hybrid ranking reads both (see blendedVectorScores).
  */
 export class PassageUnitIndex {
-  readonly #passages: readonly PassageWithUnits[]
+  readonly #passages: ReadonlyArray<Pick<ChunkRecord, 'chunk_id' | 'document_id' | 'category'>>
+  /** Every unit vector end to end, passage by passage: one tight loop instead of a call per vector. */
+  readonly #matrix: Float32Array
+  /** Where each passage's units start in #matrix, in units; one more entry than passages. */
+  readonly #starts: Uint32Array
+  readonly #dimensions: number
 
   constructor (passages: readonly PassageWithUnits[]) {
-    this.#passages = passages.filter((p) => p.vectors.length > 0)
+    const kept = passages.filter((p) => p.vectors.length > 0)
+    this.#passages = kept.map((p) => p.chunk)
+    this.#dimensions = kept[0]?.vectors[0]?.length ?? 0
+    this.#starts = new Uint32Array(kept.length + 1)
+    kept.forEach((p, i) => { this.#starts[i + 1] = (this.#starts[i] as number) + p.vectors.length })
+    this.#matrix = new Float32Array((this.#starts[kept.length] as number) * this.#dimensions)
+    let offset = 0
+    for (const p of kept) {
+      for (const vector of p.vectors) {
+        if (vector.length !== this.#dimensions) throw new Error(`unit vectors differ in length: ${vector.length} and ${this.#dimensions}`)
+        this.#matrix.set(vector, offset)
+        offset += this.#dimensions
+      }
+    }
   }
 
   /** chunk id → the best unit similarity, for the passages the filters allow. Vectors are unit length. */
   bestSimilarities (query: Float32Array, filters: SearchFilters = {}): Map<string, number> {
     const best = new Map<string, number>()
-    for (const { chunk, vectors } of this.#passages) {
+    const dims = this.#dimensions
+    if (this.#passages.length > 0 && query.length !== dims) throw new Error(`vector lengths differ: ${query.length} and ${dims}`)
+    const matrix = this.#matrix
+    const starts = this.#starts
+    const passages = this.#passages
+    for (let i = 0; i < passages.length; i++) {
+      const chunk = passages[i] as (typeof passages)[number]
       if (filters.category !== undefined && chunk.category !== filters.category) continue
       if (filters.document_id !== undefined && chunk.document_id !== filters.document_id) continue
       let top = -Infinity
-      for (const vector of vectors) top = Math.max(top, dot(query, vector))
+      for (let u = starts[i] as number, end = starts[i + 1] as number; u < end; u++) {
+        let sum = 0
+        for (let d = 0, at = u * dims; d < dims; d++, at++) sum += (query[d] as number) * (matrix[at] as number)
+        top = Math.max(top, sum)
+      }
       best.set(chunk.chunk_id, top)
     }
     return best
