@@ -27,7 +27,7 @@ export function contextTurn (question: string, history: readonly ConversationTur
   return null
 }
 
-/** The turn a question leans on (or null), and the text retrieval searches for: the question preceded by that turn. */
+/** The turn a question leans on (or null), and the text retrieval searches for: that turn, the start of its reply, then the question. */
 export function followUp (question: string, history: readonly ConversationTurn[]): { context: string | null, query: string } {
   const context = contextTurn(question, history)
   if (context === null) return { context, query: question }
