@@ -122,8 +122,10 @@ async function bundle (): Promise<void> {
     define: { 'import.meta.url': '__importMetaUrl' },
     banner: { js: BANNER },
     plugins: [deferred(nativeShims())],
-    // A smaller script is a smaller heap to deserialise (about 2 MB less RSS); names stay for stack traces.
-    minifyWhitespace: true,
+    // A smaller script is a smaller heap to deserialise: its source stays in the heap. Whitespace alone took about 2 MB
+    // off the RSS; renaming locals too takes the script from 2.6 to 1.9 MB and the idle RSS about 1.5 MB lower (Node 24).
+    // keepNames: function and class names stay for stack traces and error types.
+    minify: true,
     keepNames: true,
     logLevel: 'warning',
     write: false
