@@ -90,7 +90,25 @@ export interface ExtractiveAnswer {
 /** Vectors for unit texts (see `unitEmbeddingText`), from the index when it has them. */
 export type EmbedFn = (texts: string[]) => Promise<Float32Array[]>
 
-interface Candidate extends AnswerUnit { n: number, passage: number, document: string, terms: Set<string>, vectorText: string }
+interface ReadUnit extends AnswerUnit { terms: ReadonlySet<string>, vectorText: string }
+
+interface Candidate extends ReadUnit { n: number, passage: number, document: string }
+
+/** Passages come back from a read-only index, question after question: each is cut into units and its words read once. */
+const readPassages = new Map<string, readonly ReadUnit[]>()
+const READ_PASSAGES_KEPT = 512
+
+function readUnits (text: string, heading = ''): readonly ReadUnit[] {
+  const key = `${heading}\n${text}`
+  let units = readPassages.get(key)
+  if (units === undefined) {
+    units = answerUnits(text, heading)
+      .map((u) => ({ ...u, terms: contentTerms(`${u.heading} ${u.text}`), vectorText: unitEmbeddingText(u) }))
+    if (readPassages.size >= READ_PASSAGES_KEPT) readPassages.delete(readPassages.keys().next().value as string)
+    readPassages.set(key, units)
+  }
+  return units
+}
 
 /** The texts whose vectors an answer over these passages needs: what the index stores at build time. */
 export function passageUnitTexts (markdown: string, heading = ''): string[] {
@@ -119,13 +137,11 @@ export async function answerExtractively (
   const opts = { ...EXTRACTIVE_DEFAULTS, ...options }
   const { question, questionVector } = input
   const context = input.context ?? ''
-  const candidates = passages.flatMap((p, passage) => answerUnits(p.text, p.heading).map((u) => ({
+  const candidates = passages.flatMap((p, passage) => readUnits(p.text, p.heading).map((u) => ({
     ...u,
     n: p.n,
     passage,
-    document: p.document_id ?? p.heading?.split(' > ')[0] ?? '',
-    terms: contentTerms(`${u.heading} ${u.text}`),
-    vectorText: unitEmbeddingText(u)
+    document: p.document_id ?? p.heading?.split(' > ')[0] ?? ''
   })))
   if (candidates.length === 0) return null
   const vectors = questionVector === null ? [] : await embed(candidates.map((c) => c.vectorText))
