@@ -1,5 +1,6 @@
 import { INTENT_CLASSES, intentProbabilities, likeliestRefusal, type IntentModel, vocabularyCoverage } from './intent-model.js'
 import { contentTerms } from '../search/terms.js'
+import { foreignInjection } from './foreign-injection.js'
 import { guessLanguage } from './language.js'
 import { isOffTopic, offTopicIntent, type OffTopicThresholds } from './off-topic.js'
 import { askForOtherPersonData } from './other-person.js'
@@ -78,11 +79,13 @@ export function screenQuestion (input: ScreenInput, settings: ScreenSettings): S
     })
   const intent = model === null || p === null ? null : likeliestRefusal(model, p, ['injection', 'other_person_data', 'off_topic'])
   // The language first, so a question in another language gets the English-only reply; an injection in it is still
-  // refused as one when the classifier recognises it (the input rules already have, in six languages). Short English
-  // questions of rare words ("Explain quantum entanglement simply.") fool the detector: when the classifier finds the
-  // question no more foreign than English ones, the checks below judge it.
+  // refused as one when the classifier or the foreign-language rules recognise it (the input rules know the stock
+  // phrasings). Short English questions of rare words ("Explain quantum entanglement simply.") fool the detector: when
+  // the classifier finds the question no more foreign than English ones, the checks below judge it.
   if (!guessLanguage(input.question, corpusWords).english) {
     if (intent?.label === 'injection') return { reason: 'injection', rule: 'semantic_model_injection' }
+    const foreign = foreignInjection(input.question)
+    if (foreign !== null) return { reason: 'injection', rule: foreign }
     if (p === null || (p[INTENT_CLASSES.indexOf('non_english')] as number) >= FOREIGN_DOUBT) return { reason: 'language', rule: 'language' }
   }
   const person = askForOtherPersonData(input.question, settings.corpusWords)
