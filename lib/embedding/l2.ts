@@ -15,6 +15,33 @@ export function dot (a: Float32Array, b: Float32Array): number {
   return sum
 }
 
+/**
+ * The dot products of `query` with the first `out.length` rows of `matrix` (row-major, `query.length` columns), into
+ * `out`. Four running sums: about twice as fast as one in V8 for 512 dimensions; every caller scans Float32Arrays, so
+ * the loop stays monomorphic.
+ */
+export function rowDots (matrix: Float32Array, query: Float32Array, out: Float64Array): Float64Array {
+  const d = query.length
+  if (matrix.length < out.length * d) throw new RangeError(`${out.length} rows of ${d} need ${out.length * d} values, got ${matrix.length}`)
+  const tail = d - (d % 4)
+  for (let row = 0, o = 0; row < out.length; row++, o += d) {
+    let s0 = 0
+    let s1 = 0
+    let s2 = 0
+    let s3 = 0
+    let i = 0
+    for (; i < tail; i += 4) {
+      s0 += (matrix[o + i] as number) * (query[i] as number)
+      s1 += (matrix[o + i + 1] as number) * (query[i + 1] as number)
+      s2 += (matrix[o + i + 2] as number) * (query[i + 2] as number)
+      s3 += (matrix[o + i + 3] as number) * (query[i + 3] as number)
+    }
+    for (; i < d; i++) s0 += (matrix[o + i] as number) * (query[i] as number)
+    out[row] = s0 + s1 + s2 + s3
+  }
+  return out
+}
+
 /** Cosine similarity of two vectors of any length. */
 export function cosine (a: Float32Array, b: Float32Array): number {
   const denominator = Math.sqrt(dot(a, a) * dot(b, b))

@@ -4,8 +4,10 @@
  * off-topic question and policy heading. A linear model over the raw vector cannot tell "near one cricket question"
  * from "near the policies"; the nearest neighbour of each kind can. The vectors are projected on the training
  * vectors' principal axes (`components` of them) and renormalised, which keeps the scan of a few thousand rows within
- * a few tenths of a millisecond; they are stored as int8 (scaled by 127) in base64.
+ * a few tenths of a millisecond; they are stored as int8 (scaled by 127) in base64 and scanned as floats.
  */
+import { rowDots } from '../embedding/l2.js'
+
 
 /** Which kind of sentence a memory row is: the intent classes a question can have, plus the corpus's own headings. */
 export const MEMORY_GROUPS = ['legit', 'injection', 'other_person_data', 'off_topic', 'heading'] as const
@@ -20,8 +22,8 @@ export interface IntentMemory {
   /** The projection's rows: `components` unit axes of the embedding's `dimensions`. */
   components: number
   projection: Float32Array
-  /** `rows × components`, each row of unit length times 127, rounded (int8): scanned as they are, no float copy. */
-  vectors: Int8Array
+  /** `rows × components`, each row of unit length (as stored: rounded to int8 steps of 1/127). */
+  vectors: Float32Array
   /** Each row's index in MEMORY_GROUPS. */
   groups: Uint8Array
 }
@@ -65,26 +67,13 @@ export function memoryFeatures (
   skip?: (row: number) => boolean
 ): number[] {
   const best = new Float64Array(MEMORY_GROUPS.length).fill(-1)
-  const { components: k, vectors, groups } = memory
-  // Four running sums, as in semantic.ts's nearest(): this scan is most of the classifier's time.
-  const tail = k - (k % 4)
-  for (let row = 0, o = 0; row < groups.length; row++, o += k) {
+  const { components, vectors, groups } = memory
+  if (query.length !== components) throw new RangeError(`the query has ${query.length} components, the memory ${components}`)
+  const scores = rowDots(vectors, query, new Float64Array(groups.length))
+  for (let row = 0; row < groups.length; row++) {
     if (skip !== undefined && skip(row)) continue
-    let s0 = 0
-    let s1 = 0
-    let s2 = 0
-    let s3 = 0
-    let i = 0
-    for (; i < tail; i += 4) {
-      s0 += (vectors[o + i] as number) * (query[i] as number)
-      s1 += (vectors[o + i + 1] as number) * (query[i + 1] as number)
-      s2 += (vectors[o + i + 2] as number) * (query[i + 2] as number)
-      s3 += (vectors[o + i + 3] as number) * (query[i + 3] as number)
-    }
-    for (; i < k; i++) s0 += (vectors[o + i] as number) * (query[i] as number)
-    const s = (s0 + s1 + s2 + s3) / INT8_SCALE
     const g = groups[row] as number
-    if (s > (best[g] as number)) best[g] = s
+    if ((scores[row] as number) > (best[g] as number)) best[g] = scores[row] as number
   }
   const [legit, injection, person, offTopic, heading] = best as unknown as [number, number, number, number, number]
   return [...best, injection - legit, person - legit, offTopic - legit, offTopic - heading]
@@ -113,12 +102,12 @@ export function parseMemory (value: unknown, dimensions: number): IntentMemory {
   if (!m.groups.every((g) => Number.isInteger(g) && g >= 0 && g < MEMORY_GROUPS.length)) {
     throw new Error(`intent model: memory.groups must be indexes of ${MEMORY_GROUPS.join(', ')}`)
   }
-  const vectors = new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
+  const vectors = Float32Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length), (x) => x / INT8_SCALE)
   return { components, projection, vectors, groups: Uint8Array.from(m.groups) }
 }
 
 /** The stored form of a memory whose rows are already projected unit vectors. */
-export function storeMemory (memory: Omit<IntentMemory, 'vectors'> & { vectors: Float32Array }): StoredMemory {
+export function storeMemory (memory: IntentMemory): StoredMemory {
   const projection = Buffer.alloc(memory.projection.length * 4)
   memory.projection.forEach((x, i) => projection.writeFloatLE(x, i * 4))
   const vectors = Buffer.alloc(memory.vectors.length)

@@ -2,6 +2,7 @@
  * The semantic layer beside the rules: the question's sentence vector (already computed for retrieval)
  * against banks of exemplar sentences by category. Vectors are L2-normalised, so a dot product is the cosine.
  */
+import { rowDots } from '../embedding/l2.js'
 
 /** Sentences of one kind, embedded once; row i of `vectors` is sentence i. */
 export interface VectorBank {
@@ -43,27 +44,8 @@ export async function buildBank (
 /** The closest sentence of the bank to `query` (a unit vector of the bank's dimensions). */
 export function nearest (bank: VectorBank, query: Float32Array): Nearest {
   if (bank.size === 0 || query.length !== bank.dimensions) return { score: Number.NEGATIVE_INFINITY, label: '' }
-  const d = bank.dimensions
-  const v = bank.vectors
-  let best = Number.NEGATIVE_INFINITY
-  let at = -1
-  // Four running sums: about twice as fast as one in V8 for 512 dimensions.
-  const tail = d - (d % 4)
-  for (let row = 0, offset = 0; row < bank.size; row++, offset += d) {
-    let s0 = 0
-    let s1 = 0
-    let s2 = 0
-    let s3 = 0
-    let i = 0
-    for (; i < tail; i += 4) {
-      s0 += (v[offset + i] as number) * (query[i] as number)
-      s1 += (v[offset + i + 1] as number) * (query[i + 1] as number)
-      s2 += (v[offset + i + 2] as number) * (query[i + 2] as number)
-      s3 += (v[offset + i + 3] as number) * (query[i + 3] as number)
-    }
-    for (; i < d; i++) s0 += (v[offset + i] as number) * (query[i] as number)
-    const sum = s0 + s1 + s2 + s3
-    if (sum > best) { best = sum; at = row }
-  }
-  return { score: best, label: bank.labels[at] ?? '' }
+  const scores = rowDots(bank.vectors, query, new Float64Array(bank.size))
+  let at = 0
+  for (let row = 1; row < bank.size; row++) if ((scores[row] as number) > (scores[at] as number)) at = row
+  return { score: scores[at] as number, label: bank.labels[at] ?? '' }
 }

@@ -1,3 +1,4 @@
+import { rowDots } from '../embedding/l2.js'
 import type { ChunkRecord, SearchFilters } from './vector-store.js'
 
 /** A passage and the vectors of its answer units (its sentences, list items and table rows). */
@@ -41,19 +42,15 @@ export class PassageUnitIndex {
     const best = new Map<string, number>()
     const dims = this.#dimensions
     if (this.#passages.length > 0 && query.length !== dims) throw new Error(`vector lengths differ: ${query.length} and ${dims}`)
-    const matrix = this.#matrix
     const starts = this.#starts
     const passages = this.#passages
+    const scores = rowDots(this.#matrix, query, new Float64Array(starts[passages.length] as number))
     for (let i = 0; i < passages.length; i++) {
       const chunk = passages[i] as (typeof passages)[number]
       if (filters.category !== undefined && chunk.category !== filters.category) continue
       if (filters.document_id !== undefined && chunk.document_id !== filters.document_id) continue
       let top = -Infinity
-      for (let u = starts[i] as number, end = starts[i + 1] as number; u < end; u++) {
-        let sum = 0
-        for (let d = 0, at = u * dims; d < dims; d++, at++) sum += (query[d] as number) * (matrix[at] as number)
-        top = Math.max(top, sum)
-      }
+      for (let u = starts[i] as number, end = starts[i + 1] as number; u < end; u++) top = Math.max(top, scores[u] as number)
       best.set(chunk.chunk_id, top)
     }
     return best

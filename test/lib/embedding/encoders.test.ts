@@ -9,7 +9,7 @@ import { Tokenizer as HfTokenizer } from 'tokenizers'
 import { PARITY_SENTENCES } from '../../../lib/embedding/convert/parity-sentences.js'
 import { resolveUseLiteSource, readUseLiteFiles } from '../../../lib/embedding/convert/use-lite-source.js'
 import { createEmbedder, openEncoder } from '../../../lib/embedding/embedder.js'
-import { cosine, dot } from '../../../lib/embedding/l2.js'
+import { cosine, dot, rowDots } from '../../../lib/embedding/l2.js'
 import { readModelCard, sha256File } from '../../../lib/embedding/model-card.js'
 import { readOnnxOutputs } from '../../../lib/embedding/onnx-io.js'
 import { UseLiteTokenizer, useLiteTokenizerJson } from '../../../lib/embedding/use-lite-tokenizer.js'
@@ -22,6 +22,18 @@ t.teardown(() => rmSync(root, { recursive: true, force: true }))
 const { dir, hidden, maxPositions } = writeTinyBert(join(root, 'tiny-bert'))
 
 const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...Array.from(a, (v, i) => Math.abs(v - (b[i] as number))))
+
+t.test('rowDots: the dot product of the query with each row, for any number of columns', async (t) => {
+  const columns = 7
+  const matrix = Float32Array.from({ length: 3 * columns }, (_, i) => Math.sin(i + 1))
+  const query = Float32Array.from({ length: columns }, (_, i) => Math.cos(i))
+  const scores = rowDots(matrix, query, new Float64Array(3))
+  for (let row = 0; row < 3; row++) {
+    t.ok(Math.abs((scores[row] as number) - dot(matrix.subarray(row * columns, (row + 1) * columns), query)) < 1e-9, `row ${row}`)
+  }
+  t.same(Array.from(rowDots(matrix, query, new Float64Array(2))), Array.from(scores.subarray(0, 2)), 'only the rows asked for')
+  t.throws(() => rowDots(matrix, query, new Float64Array(4)), RangeError, 'more rows than the matrix holds')
+})
 
 t.test('the card comes from the graph and the tokenizer when the folder has none', async (t) => {
   const [output] = readOnnxOutputs(join(dir, 'model.onnx'))
