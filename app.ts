@@ -16,6 +16,8 @@ import { fastifyTrustProxy, parseTrustProxy } from './lib/ops/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
 import { errorReply } from './lib/ops/error-reply.js'
 import { lazySerializers, lazyValidators, type CompilerFactory, type Serializer, type Validator } from './lib/ops/lazy-compile.js'
+import type { Embedder } from './lib/embedding/embedder.js'
+import embedderPlugin from './plugins/app/embedder.js'
 import appPlugins from './plugins/app/index.js'
 import configPlugin from './plugins/config.js'
 import externalPlugins from './plugins/external/index.js'
@@ -28,6 +30,8 @@ const require = createRequire(import.meta.url)
 
 export interface AppOptions {
   config: AppConfig
+  /** Used instead of opening the model (plugins/app/embedder); the caller closes it. */
+  embedder?: Embedder
 }
 
 /** The service as one plugin: config, third-party wrappers, capabilities, then routes. */
@@ -44,7 +48,10 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // The API speaks JSON only: a text/plain body gets a 415 rather than a confusing schema error.
   fastify.removeContentTypeParser('text/plain')
   for (const plugin of externalPlugins) await fastify.register(plugin)
-  for (const plugin of appPlugins) await fastify.register(plugin)
+  for (const plugin of appPlugins) {
+    if (plugin === embedderPlugin) await fastify.register(embedderPlugin, { embedder: opts.embedder })
+    else await fastify.register(plugin)
+  }
   for (const { plugin, prefix } of routes) await fastify.register(plugin, { prefix })
 }
 
@@ -56,6 +63,11 @@ export interface BuildOptions {
   /** Write logs here instead of stdout (tests capture them). */
   logStream?: DestinationStream
   logger?: boolean
+  /**
+   * An embedder to use instead of opening the model; the caller closes it. The tests of one file share one: each
+   * ONNX session costs about 0.1 s of CPU to open.
+   */
+  embedder?: Embedder
 }
 
 /** Builds the application; the server entry and every test use this same factory. */
@@ -65,7 +77,7 @@ export async function buildApp (options: BuildOptions = {}): Promise<FastifyInst
     ...serverOptions(config),
     logger: options.logger === false ? false : loggerOptions(config, options.logStream)
   }).withTypeProvider<TypeBoxTypeProvider>()
-  await fastify.register(fp(app), { config })
+  await fastify.register(fp(app), { config, embedder: options.embedder })
   return fastify
 }
 

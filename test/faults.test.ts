@@ -7,7 +7,7 @@ import t from 'tap'
 import { defaultIndexPath, defaultModelDir } from '../lib/paths.js'
 import { ServerProcess } from '../tools/bench-util.js'
 import { breakerFlood, breakerFloodConfig } from '../tools/lib/breaker-flood.js'
-import { build, captureLogs } from './helper.js'
+import { build, captureLogs, sharedEmbedder } from './helper.js'
 import { startFakeLlmServer } from '../tools/lib/fake-llm-server.js'
 
 /**
@@ -29,7 +29,7 @@ function indexCopy (name: string): string {
 }
 
 t.test('index file missing: unhealthy (503), and every corpus route answers a JSON 503', async (t) => {
-  const app = await build(t, { VECTOR_STORE_PATH: join(dir, 'nowhere.sqlite') })
+  const app = await build(t, { VECTOR_STORE_PATH: join(dir, 'nowhere.sqlite') }, { embedder: sharedEmbedder() })
   const health = await app.inject('/health')
   t.equal(health.statusCode, 503)
   t.match(health.json(), { status: 'unhealthy', components: { vector_store: 'unavailable' } })
@@ -50,7 +50,7 @@ t.test('index file truncated before start: unavailable with the reason in the lo
   const path = indexCopy('truncated.sqlite')
   truncateSync(path, Math.floor(statSync(path).size / 3))
   const logs = captureLogs()
-  const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream })
+  const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream, embedder: sharedEmbedder() })
   t.equal(app.policyIndex.status, 'unavailable')
   t.match(app.policyIndex.reason, /not a readable SQLite database/)
   t.match(logs.text(), /vector store unavailable/)
@@ -63,7 +63,7 @@ t.test('index file truncated under the running service: 503 JSON without interna
 ) => {
   const path = indexCopy('truncated-live.sqlite')
   const logs = captureLogs()
-  const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream })
+  const app = await build(t, { VECTOR_STORE_PATH: path }, { logger: true, logStream: logs.stream, embedder: sharedEmbedder() })
   t.equal((await app.inject(post('/search', { query: 'vacation' }))).statusCode, 200)
   truncateSync(path, Math.floor(statSync(path).size / 3))
   for (const req of [post('/search', { query: 'vacation', mode: 'keyword' }), { method: 'GET' as const, url: '/documents/pto-policy' }]) {
@@ -83,7 +83,7 @@ t.test('index built with another model: model_mismatch, vector search refused, h
   const db = new Database(path)
   db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(`paraphrase-MiniLM-L3-v2:${'e'.repeat(64)}`, 'embedding_fingerprint')
   db.close()
-  const app = await build(t, { VECTOR_STORE_PATH: path })
+  const app = await build(t, { VECTOR_STORE_PATH: path }, { embedder: sharedEmbedder() })
 
   const health = await app.inject('/health')
   t.equal(health.statusCode, 200)
@@ -207,7 +207,7 @@ t.test('an LLM that hangs under 30 concurrent chats: once the breaker opens, eve
   const llm = await startFakeLlmServer({ default: { hang: true } })
   t.teardown(() => llm.close())
   const timeoutMs = 3000
-  const app = await build(t, breakerFloodConfig(llm.url, timeoutMs))
+  const app = await build(t, breakerFloodConfig(llm.url, timeoutMs), { embedder: sharedEmbedder() })
   const samples = await breakerFlood(app)
 
   t.equal(samples.length, 90)
@@ -235,7 +235,11 @@ t.test('a slow but healthy LLM under 40 concurrent chats: every answer is the LL
   // With 8 connections to the provider, calls queued behind them timed out waiting, and opened the breaker.
   const llm = await startFakeLlmServer({ default: { delayMs: 1000 } })
   t.teardown(() => llm.close())
-  const app = await build(t, { LLM_BASE_URL: llm.url, LLM_FIRST_BYTE_TIMEOUT_MS: 3000, LLM_MAX_RETRIES: 0, MEMORY_LIMIT_MB: 4096 })
+  const app = await build(
+    t,
+    { LLM_BASE_URL: llm.url, LLM_FIRST_BYTE_TIMEOUT_MS: 3000, LLM_MAX_RETRIES: 0, MEMORY_LIMIT_MB: 4096 },
+    { embedder: sharedEmbedder() }
+  )
   const replies = await Promise.all(Array.from({ length: 40 }, async () =>
     (await app.inject(post('/chat', { question: 'How many vacation days do I get?' }))).json() as { mode: string, reason?: string }))
   t.same(replies.filter((r) => r.mode !== 'llm'), [], 'no fallbacks')

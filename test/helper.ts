@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Writable } from 'node:stream'
-import type { Test } from 'tap'
+import tap, { type Test } from 'tap'
 import { buildApp, type BuildOptions } from '../app.js'
 import { loadConfig, type AppConfig } from '../lib/config.js'
+import { createEmbedder, type Embedder } from '../lib/embedding/embedder.js'
+import { configuredPath, defaultModelDir } from '../lib/paths.js'
 import configPlugin from '../plugins/config.js'
 import { startFakeLlmServer, type FakeLlmServer } from '../tools/lib/fake-llm-server.js'
 
@@ -23,6 +25,27 @@ export async function build (
   })
   t.teardown(() => app.close())
   return app
+}
+
+let shared: Embedder | undefined
+
+/**
+ * One embedder (one ONNX session, about 0.1 s of CPU to open) for the apps of this test process that run the default
+ * model: `build(t, config, { embedder: sharedEmbedder() })`. Its load state and its cache are shared too, so a test of
+ * the model's loading, of /health before it, or of EMBEDDING_* settings builds its app without it. Closed at the end.
+ */
+export function sharedEmbedder (): Embedder {
+  if (shared === undefined) {
+    const config = testConfig()
+    const embedder = createEmbedder({
+      modelDir: configuredPath(config.EMBEDDING_MODEL_PATH, defaultModelDir),
+      intraOpNumThreads: config.EMBEDDING_THREADS,
+      cacheSize: config.EMBEDDING_CACHE_SIZE
+    })
+    tap.teardown(() => embedder.close())
+    shared = embedder
+  }
+  return shared
 }
 
 /** The settings the app would read from an empty environment, with these overrides (process.env is not read). */
@@ -83,12 +106,12 @@ export function llmConfig (fake: FakeLlmServer, extra: Partial<AppConfig> = {}):
 }
 
 /**
- * One provider and one app pointed at it, for the cases of a file that need no particular LLM setting (each build
- * loads the model anew); every call resets the provider. Cases that change the app's state build their own.
+ * One provider and one app pointed at it (with the shared embedder), for the cases of a file that need no particular
+ * LLM setting; every call resets the provider. Cases that change the app's state build their own.
  */
 export async function sharedLlmApp (t: Test): Promise<() => { fake: FakeLlmServer, app: FastifyInstance }> {
   const provider = await fakeLlm(t)
-  const app = await build(t, llmConfig(provider))
+  const app = await build(t, llmConfig(provider), { embedder: sharedEmbedder() })
   return () => {
     provider.reset()
     return { fake: provider, app }

@@ -11,6 +11,8 @@ declare module 'fastify' {
 export interface EmbedderPluginOptions {
   /** Overrides EMBEDDING_MODEL_PATH. */
   modelDir?: string
+  /** Use this embedder instead of opening one from config (tests share one across apps); the caller closes it. */
+  embedder?: Embedder
 }
 
 /**
@@ -21,6 +23,10 @@ export interface EmbedderPluginOptions {
  * folder makes the embedder `unavailable` (with a reason) instead of failing start-up.
  */
 export default fp<EmbedderPluginOptions>(async function embedderPlugin (fastify, opts) {
+  if (opts.embedder !== undefined) {
+    fastify.decorate('embedder', opts.embedder)
+    return
+  }
   const { config } = fastify
   const modelDir = opts.modelDir ?? configuredPath(config.EMBEDDING_MODEL_PATH, defaultModelDir)
   const embedder = createEmbedder({

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { repoRoot } from '../../lib/paths.js'
-import { build, captureLogs } from '../helper.js'
+import { build, captureLogs, sharedEmbedder } from '../helper.js'
 import { withBrowser } from '../helpers/browser.js'
 import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 
@@ -75,7 +75,7 @@ async function screenshot (page: Page, name: string): Promise<string> {
 }
 
 await withBrowser(t, {}, async (executablePath) => {
-  const app = await build(t)
+  const app = await build(t, {}, { embedder: sharedEmbedder() })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const base = `http://127.0.0.1:${listeningPort(app)}/`
 
@@ -148,7 +148,11 @@ await withBrowser(t, {}, async (executablePath) => {
   t.test('an LLM answer from the real service appears as it is written, and Stop cancels the LLM request', async (t) => {
     const llm = await startFakeLlmServer({ default: { text: 'Employees may carry over up to 5 unused PTO days [1].', tokenDelayMs: 80 } })
     t.teardown(() => llm.close())
-    const llmApp = await build(t, { OPENROUTER_API_KEY: 'test-key', LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: 0 })
+    const llmApp = await build(
+      t,
+      { OPENROUTER_API_KEY: 'test-key', LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: 0 },
+      { embedder: sharedEmbedder() }
+    )
     await llmApp.listen({ port: 0, host: '127.0.0.1' })
     const { page, problems } = await openPage(t, context, `http://127.0.0.1:${listeningPort(llmApp)}/`)
 
@@ -191,7 +195,11 @@ await withBrowser(t, {}, async (executablePath) => {
   t.test('with API keys the page asks for a key after the 401, keeps it for the tab and sends it as a bearer token', async (t) => {
     const KEY = 'page-test-key-3f9c'
     const logs = captureLogs()
-    const keyed = await build(t, { API_KEYS: KEY, LOG_LEVEL: 'debug' }, { logger: true, logStream: logs.stream })
+    const keyed = await build(
+      t,
+      { API_KEYS: KEY, LOG_LEVEL: 'debug' },
+      { logger: true, logStream: logs.stream, embedder: sharedEmbedder() }
+    )
     await keyed.listen({ port: 0, host: '127.0.0.1' })
     const { page, problems } = await openPage(t, context, `http://127.0.0.1:${listeningPort(keyed)}/`)
     const sent: Array<string | undefined> = []

@@ -12,7 +12,7 @@ import { defaultModelDir } from '../../lib/paths.js'
 import { buildIndex } from '../../lib/corpus/build-index.js'
 import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 import { policyDocx, policyHtml, policyPdf, policyText } from '../helpers/policy-files.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 
 const embedder = createEmbedder({ modelDir: defaultModelDir, cacheSize: 0 })
 const root = mkdtempSync(join(tmpdir(), 'own-policies-'))
@@ -148,7 +148,7 @@ const expected: Record<string, { question: string, title: string, version: strin
 t.test('a folder of five formats builds, and after a reload /chat answers from each with its version', async (t) => {
   const first = await buildIndex({ corpusDir: docs, outPath: indexPath, embedder })
   t.match(first, { documents: 4, skipped: [] })
-  const app = await build(t, { ...unshed, VECTOR_STORE_PATH: indexPath, API_KEYS: KEY })
+  const app = await build(t, { ...unshed, VECTOR_STORE_PATH: indexPath, API_KEYS: KEY }, { embedder: sharedEmbedder() })
   let listed = (await app.inject({ url: '/documents', headers: auth })).json() as { documents: Array<{ id: string }> }
   t.same(listed.documents.map((d) => d.id), ['bicycle-parking', 'company-cars', 'kitchen', 'visitors'])
 
@@ -177,7 +177,7 @@ t.test('a folder of five formats builds, and after a reload /chat answers from e
 })
 
 t.test('search hits, documents, the review flag, the gauge and the streamed answer carry the edition', async (t) => {
-  const app = await build(t, { ...unshed, VECTOR_STORE_PATH: indexPath })
+  const app = await build(t, { ...unshed, VECTOR_STORE_PATH: indexPath }, { embedder: sharedEmbedder() })
   const search = await app.inject({ method: 'POST', url: '/search', payload: { query: 'office fridge', top_k: 1 } })
   t.match(
     search.json(),
@@ -221,7 +221,8 @@ t.test('the LLM sees each source\'s version and effective date', async (t) => {
   t.teardown(() => fake.close())
   const app = await build(
     t,
-    { ...unshed, VECTOR_STORE_PATH: indexPath, LLM_BASE_URL: fake.url, OPENROUTER_API_KEY: 'sk-test', LLM_MAX_RETRIES: 0 }
+    { ...unshed, VECTOR_STORE_PATH: indexPath, LLM_BASE_URL: fake.url, OPENROUTER_API_KEY: 'sk-test', LLM_MAX_RETRIES: 0 },
+    { embedder: sharedEmbedder() }
   )
   const res = await app.inject({ method: 'POST', url: '/chat', payload: { question: expected['company-cars']?.question } })
   t.match(res.json(), { mode: 'llm', citations: [{ document_id: 'company-cars', version: '3.0', effective_date: '2026-04-01' }] })

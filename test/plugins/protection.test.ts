@@ -4,7 +4,7 @@ import { makeKeyChecker, parseApiKeys } from '../../lib/ops/api-keys.js'
 import { clientAddress, parseTrustProxy } from '../../lib/ops/client-address.js'
 import { ConfigError } from '../../lib/config.js'
 import { WindowCounter } from '../../lib/ops/window-counter.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 
 t.test('API key parsing and checking', async (t) => {
   t.same(parseApiKeys(' a , b,,c '), ['a', 'b', 'c'])
@@ -19,7 +19,7 @@ t.test('API key parsing and checking', async (t) => {
 })
 
 t.test('with API_KEYS set, search/chat/documents need a bearer key; health and metrics stay open', async (t) => {
-  const app = await build(t, { API_KEYS: 'k1,k2' })
+  const app = await build(t, { API_KEYS: 'k1,k2' }, { embedder: sharedEmbedder() })
   for (const req of [
     { method: 'POST' as const, url: '/search', payload: { query: 'pto' } },
     { method: 'POST' as const, url: '/chat', payload: { question: 'How much PTO do I get?' } },
@@ -40,7 +40,7 @@ t.test('with API_KEYS set, search/chat/documents need a bearer key; health and m
 })
 
 t.test('METRICS_REQUIRE_KEY protects /metrics and /stats too', async (t) => {
-  const app = await build(t, { API_KEYS: 'k1', METRICS_REQUIRE_KEY: true })
+  const app = await build(t, { API_KEYS: 'k1', METRICS_REQUIRE_KEY: true }, { embedder: sharedEmbedder() })
   t.equal((await app.inject('/metrics')).statusCode, 401)
   t.equal((await app.inject('/stats')).statusCode, 401)
   t.equal((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer k1' } })).statusCode, 200)
@@ -48,7 +48,7 @@ t.test('METRICS_REQUIRE_KEY protects /metrics and /stats too', async (t) => {
 })
 
 t.test('rate limiting per client, with health exempt', async (t) => {
-  const app = await build(t, { RATE_LIMIT_MAX: 3, RATE_LIMIT_WINDOW_MS: 60000 })
+  const app = await build(t, { RATE_LIMIT_MAX: 3, RATE_LIMIT_WINDOW_MS: 60000 }, { embedder: sharedEmbedder() })
   const search = { method: 'POST' as const, url: '/search', payload: { query: 'pto' } }
   const codes: number[] = []
   for (let i = 0; i < 5; i++) codes.push((await app.inject(search)).statusCode)
@@ -62,7 +62,7 @@ t.test('rate limiting per client, with health exempt', async (t) => {
 })
 
 t.test('cheap routes and unknown paths have a budget of their own, apart from /chat and /search', async (t) => {
-  const app = await build(t, { RATE_LIMIT_MAX: 2, RATE_LIMIT_LIGHT_MAX: 4 })
+  const app = await build(t, { RATE_LIMIT_MAX: 2, RATE_LIMIT_LIGHT_MAX: 4 }, { embedder: sharedEmbedder() })
   const search = { method: 'POST' as const, url: '/search', payload: { query: 'pto' } }
   t.same(
     [(await app.inject(search)).statusCode, (await app.inject(search)).statusCode, (await app.inject(search)).statusCode],
@@ -91,7 +91,7 @@ t.test('a forged X-Forwarded-For gets no bucket of its own', async (t) => {
     return codes
   }
 
-  const direct = await build(t, { RATE_LIMIT_MAX: 3 })
+  const direct = await build(t, { RATE_LIMIT_MAX: 3 }, { embedder: sharedEmbedder() })
   t.same(
     await rotate(direct, (i) => ({ 'x-forwarded-for': `10.0.0.${i}` })),
     [200, 200, 200, 429, 429],
@@ -99,7 +99,7 @@ t.test('a forged X-Forwarded-For gets no bucket of its own', async (t) => {
   )
 
   // One proxy in front (TRUST_PROXY=1): it appends the address it saw, and only that entry counts.
-  const behindOne = await build(t, { RATE_LIMIT_MAX: 3, TRUST_PROXY: '1' })
+  const behindOne = await build(t, { RATE_LIMIT_MAX: 3, TRUST_PROXY: '1' }, { embedder: sharedEmbedder() })
   t.same(await rotate(behindOne, (i) => ({ 'x-forwarded-for': `10.0.0.${i}, 203.0.113.7` }), '172.16.0.2'), [200, 200, 200, 429, 429],
     'leftmost entries are the client\'s own writing')
   t.equal(
@@ -108,7 +108,7 @@ t.test('a forged X-Forwarded-For gets no bucket of its own', async (t) => {
     'another real client has its own budget'
   )
 
-  const listed = await build(t, { RATE_LIMIT_MAX: 3, TRUST_PROXY: '172.16.0.0/16' })
+  const listed = await build(t, { RATE_LIMIT_MAX: 3, TRUST_PROXY: '172.16.0.0/16' }, { embedder: sharedEmbedder() })
   t.same(await rotate(listed, (i) => ({ 'x-forwarded-for': `10.0.0.${i}, 203.0.113.9` }), '172.16.5.5'), [200, 200, 200, 429, 429])
   t.same(await rotate(listed, (i) => ({ 'x-forwarded-for': `10.1.0.${i}` }), '198.51.100.1'), [200, 200, 200, 429, 429],
     'a peer that is not a listed proxy is the client, whatever it forwards')
@@ -116,12 +116,12 @@ t.test('a forged X-Forwarded-For gets no bucket of its own', async (t) => {
 
 t.test('Fly-Client-IP is honoured only with TRUST_PROXY=fly', async (t) => {
   const search = (headers: Record<string, string>) => ({ method: 'POST' as const, url: '/search', payload: { query: 'pto' }, headers })
-  const plain = await build(t, { RATE_LIMIT_MAX: 2 })
+  const plain = await build(t, { RATE_LIMIT_MAX: 2 }, { embedder: sharedEmbedder() })
   const codes: number[] = []
   for (let i = 0; i < 3; i++) codes.push((await plain.inject(search({ 'fly-client-ip': `198.51.100.${i}` }))).statusCode)
   t.same(codes, [200, 200, 429], 'not configured: the header is ignored')
 
-  const fly = await build(t, { RATE_LIMIT_MAX: 2, TRUST_PROXY: 'fly' })
+  const fly = await build(t, { RATE_LIMIT_MAX: 2, TRUST_PROXY: 'fly' }, { embedder: sharedEmbedder() })
   const viaFly: number[] = []
   for (let i = 0; i < 3; i++) viaFly.push(
     (await fly.inject(search({ 'fly-client-ip': '198.51.100.1', 'x-forwarded-for': `10.0.0.${i}` }))).statusCode
@@ -145,13 +145,13 @@ t.test('TRUST_PROXY is validated', async (t) => {
 })
 
 t.test('failed API keys are rate-limited: they spend the budget, and past RATE_LIMIT_AUTH_FAILURES every route says 429', async (t) => {
-  const guessing = await build(t, { API_KEYS: 'k1', RATE_LIMIT_MAX: 3, RATE_LIMIT_AUTH_FAILURES: 0 })
+  const guessing = await build(t, { API_KEYS: 'k1', RATE_LIMIT_MAX: 3, RATE_LIMIT_AUTH_FAILURES: 0 }, { embedder: sharedEmbedder() })
   const wrong = { method: 'POST' as const, url: '/search', payload: { query: 'pto' }, headers: { authorization: 'Bearer guess' } }
   const codes: number[] = []
   for (let i = 0; i < 5; i++) codes.push((await guessing.inject(wrong)).statusCode)
   t.same(codes, [401, 401, 401, 429, 429], 'the limiter runs before the key check')
 
-  const app = await build(t, { API_KEYS: 'k1', RATE_LIMIT_MAX: 100, RATE_LIMIT_AUTH_FAILURES: 3 })
+  const app = await build(t, { API_KEYS: 'k1', RATE_LIMIT_MAX: 100, RATE_LIMIT_AUTH_FAILURES: 3 }, { embedder: sharedEmbedder() })
   const failures: number[] = []
   for (let i = 0; i < 4; i++) failures.push(
     (await app.inject({ url: '/documents', headers: { authorization: `Bearer guess-${i}` } })).statusCode
@@ -172,7 +172,8 @@ t.test('failed API keys are rate-limited: they spend the budget, and past RATE_L
 t.test('rate limiting comes before load shedding: a flood gets 429, not everyone 503', async (t) => {
   const app = await build(
     t,
-    { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10, RATE_LIMIT_MAX: 2 }
+    { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10, RATE_LIMIT_MAX: 2 },
+    { embedder: sharedEmbedder() }
   )
   await app.ready()
   await new Promise((resolve) => setTimeout(resolve, 60))
@@ -199,7 +200,7 @@ t.test('window counter: counts per key, resets after the window, forgets the old
 })
 
 t.test('security headers, body limit, CORS off by default and configurable', async (t) => {
-  const app = await build(t, { BODY_LIMIT_BYTES: 2048 })
+  const app = await build(t, { BODY_LIMIT_BYTES: 2048 }, { embedder: sharedEmbedder() })
   const res = await app.inject('/documents')
   t.equal(res.headers['x-content-type-options'], 'nosniff')
   t.ok(res.headers['strict-transport-security'])
@@ -212,7 +213,7 @@ t.test('security headers, body limit, CORS off by default and configurable', asy
   t.equal(big.statusCode, 413)
   t.equal(big.json().statusCode, 413)
 
-  const corsApp = await build(t, { CORS_ORIGIN: 'https://intranet.example' })
+  const corsApp = await build(t, { CORS_ORIGIN: 'https://intranet.example' }, { embedder: sharedEmbedder() })
   const preflight = await corsApp.inject({
     method: 'OPTIONS',
     url: '/search',

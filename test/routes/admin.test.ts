@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { defaultIndexPath } from '../../lib/paths.js'
 import { ServerProcess } from '../../tools/bench-util.js'
-import { build, captureLogs } from '../helper.js'
+import { build, captureLogs, sharedEmbedder } from '../helper.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'admin-reload-test-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -43,7 +43,7 @@ function revisedIndex (tmp: string): void {
 const searchBody = { query: 'how many vacation days do I get', mode: 'hybrid' }
 
 t.test('without API_KEYS there is no admin route at all', async (t) => {
-  const app = await build(t)
+  const app = await build(t, {}, { embedder: sharedEmbedder() })
   const res = await app.inject({ method: 'POST', url: '/admin/reload' })
   t.equal(res.statusCode, 404)
   t.match(res.json(), { statusCode: 404, error: 'Not Found' })
@@ -52,7 +52,7 @@ t.test('without API_KEYS there is no admin route at all', async (t) => {
 })
 
 t.test('POST /admin/reload needs the key and is described in OpenAPI', async (t) => {
-  const app = await build(t, { API_KEYS: KEY, VECTOR_STORE_PATH: indexCopy('auth.sqlite') })
+  const app = await build(t, { API_KEYS: KEY, VECTOR_STORE_PATH: indexCopy('auth.sqlite') }, { embedder: sharedEmbedder() })
   const denied = await app.inject({ method: 'POST', url: '/admin/reload' })
   t.equal(denied.statusCode, 401)
   t.match(denied.json(), { statusCode: 401, message: /Bearer/ })
@@ -73,7 +73,7 @@ t.test('POST /admin/reload needs the key and is described in OpenAPI', async (t)
 
 t.test('a valid new index renamed over the file is swapped in', async (t) => {
   const path = indexCopy('valid.sqlite')
-  const app = await build(t, { API_KEYS: KEY, VECTOR_STORE_PATH: path })
+  const app = await build(t, { API_KEYS: KEY, VECTOR_STORE_PATH: path }, { embedder: sharedEmbedder() })
   const title = async (): Promise<string | undefined> =>
     ((await app.inject({ method: 'GET', url: '/documents/pto-policy', headers: auth })).json() as { title?: string }).title
   t.equal(await title(), 'Paid Time Off')
@@ -95,7 +95,11 @@ t.test('a valid new index renamed over the file is swapped in', async (t) => {
 t.test('a broken file is rejected with 409 and the open index keeps serving', async (t) => {
   const path = indexCopy('broken.sqlite')
   const logs = captureLogs()
-  const app = await build(t, { API_KEYS: KEY, VECTOR_STORE_PATH: path, LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream })
+  const app = await build(
+    t,
+    { API_KEYS: KEY, VECTOR_STORE_PATH: path, LOG_LEVEL: 'info' },
+    { logger: true, logStream: logs.stream, embedder: sharedEmbedder() }
+  )
   replaceWith(path, randomBytes(64 * 1024))
   const res = await app.inject({ method: 'POST', url: '/admin/reload', headers: auth })
   t.equal(res.statusCode, 409)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, captureLogs } from '../helper.js'
+import { build, captureLogs, sharedEmbedder } from '../helper.js'
 
 const PII = [
   'jane.doe@example.org', '4111 1111 1111 1111', '+44 20 7946 0958', '078-05-1120', 'GB82 WEST 1234 5698 7654 32', '203.0.113.77'
@@ -8,7 +8,11 @@ const PII = [
 t.test('PII in questions and history never reaches the logs, at any log level', async (t) => {
   for (const level of ['standard', 'strict'] as const) {
     const logs = captureLogs()
-    const app = await build(t, { GUARDRAILS_LEVEL: level, LOG_LEVEL: 'trace' }, { logger: true, logStream: logs.stream })
+    const app = await build(
+      t,
+      { GUARDRAILS_LEVEL: level, LOG_LEVEL: 'trace' },
+      { logger: true, logStream: logs.stream, embedder: sharedEmbedder() }
+    )
     const question = 'I am jane.doe@example.org, card 4111 1111 1111 1111, phone +44 20 7946 0958, SSN 078-05-1120, ' +
       'IBAN GB82 WEST 1234 5698 7654 32, IP 203.0.113.77: how many sick days do I get?'
     const res = await app.inject({
@@ -37,7 +41,7 @@ t.test('PII in questions and history never reaches the logs, at any log level', 
 })
 
 t.test('a follow-up is judged with the turn it leans on: how a concern about the CEO is handled is no request for his data', async (t) => {
-  const app = await build(t)
+  const app = await build(t, {}, { embedder: sharedEmbedder() })
   type Turn = { role: string, content: string }
   const ask = async (question: string, history: Turn[] = []): Promise<{ mode: string, reason?: string }> =>
     (await app.inject({ method: 'POST', url: '/chat', payload: { question, history } })).json()

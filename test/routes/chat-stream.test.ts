@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
 import { ClientStalledError, SseWriter } from '../../lib/answer/sse-event.js'
-import { build, captureLogs, fakeLlm, llmConfig, sharedLlmApp } from '../helper.js'
+import { build, captureLogs, fakeLlm, llmConfig, sharedLlmApp, sharedEmbedder } from '../helper.js'
 import type { RecordedRequest } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
@@ -58,7 +58,7 @@ function eventNames (events: SseEvent[]): string[] {
 const sharedLlm = await sharedLlmApp(t)
 
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
-const plain = await build(t)
+const plain = await build(t, {}, { embedder: sharedEmbedder() })
 
 t.test('an LLM answer streams as token events whose text is the done answer', async (t) => {
   const { fake, app } = sharedLlm()
@@ -141,7 +141,7 @@ t.test('an invalid streaming request is still a JSON 400, not an event stream', 
 t.test('a provider that fails before any token streams the extractive fallback', async (t) => {
   const fake = await fakeLlm(t)
   fake.enqueue({ hang: true })
-  const app = await build(t, llmConfig(fake, { LLM_FIRST_BYTE_TIMEOUT_MS: 200, LLM_TIMEOUT_MS: 400 }))
+  const app = await build(t, llmConfig(fake, { LLM_FIRST_BYTE_TIMEOUT_MS: 200, LLM_TIMEOUT_MS: 400 }), { embedder: sharedEmbedder() })
   const started = performance.now()
   const res = await askStreaming(app, { question: QUESTION, stream: true })
   t.ok(performance.now() - started < 5000)
@@ -225,7 +225,7 @@ t.test('a client that disconnects mid-stream cancels the LLM request', async (t)
   const slow = 'Up to 5 unused days carry over to the next year [1] and they expire on 31 March if unused [1].'
   fake.enqueue({ text: slow, tokenDelayMs: 150 })
   const logs = captureLogs()
-  const app = await build(t, llmConfig(fake, { LOG_LEVEL: 'info' }), { logger: true, logStream: logs.stream })
+  const app = await build(t, llmConfig(fake, { LOG_LEVEL: 'info' }), { logger: true, logStream: logs.stream, embedder: sharedEmbedder() })
   const base = await listen(app)
 
   const { req, reached } = postChat(base, { question: QUESTION, stream: true }, (received) => received.includes('event: token'))
@@ -258,7 +258,7 @@ for (const stream of [false, true]) {
     const app = await build(
       t,
       llmConfig(fake, { LOG_LEVEL: 'info', LLM_FIRST_BYTE_TIMEOUT_MS: 30_000, LLM_TIMEOUT_MS: 60_000 }),
-      { logger: true, logStream: logs.stream }
+      { logger: true, logStream: logs.stream, embedder: sharedEmbedder() }
     )
     const base = await listen(app)
 
@@ -301,7 +301,7 @@ t.test('standard: a streamed answer with PII reaches the client redacted, token 
       ' 1111 is on file. Up to 5 days carry over [1].'
     ]
   })
-  const app = await build(t, llmConfig(fake, { GUARDRAILS_LEVEL: 'standard' }))
+  const app = await build(t, llmConfig(fake, { GUARDRAILS_LEVEL: 'standard' }), { embedder: sharedEmbedder() })
   const res = await askStreaming(app, { question: QUESTION, stream: true })
   t.equal(res.done?.mode, 'llm')
   t.equal(res.done?.answer, 'Ask Jane at [EMAIL] or [PHONE]; her card [CARD] is on file. Up to 5 days carry over [1].')
@@ -312,7 +312,7 @@ t.test('standard: a streamed answer with PII reaches the client redacted, token 
 t.test('standard: an answer echoing the system prompt is stopped mid-stream and falls back', async (t) => {
   const fake = await fakeLlm(t)
   fake.enqueue({ text: `Of course. ${SYSTEM_PROMPT}`, tokenDelayMs: 5 })
-  const app = await build(t, llmConfig(fake, { GUARDRAILS_LEVEL: 'standard' }))
+  const app = await build(t, llmConfig(fake, { GUARDRAILS_LEVEL: 'standard' }), { embedder: sharedEmbedder() })
   const res = await askStreaming(app, { question: QUESTION, stream: true })
   t.match(res.done, { mode: 'extractive', reason: 'llm_output_rejected' })
   const streamedBeforeDone = res.events.filter((e) => e.event === 'token').map((e) => (e.data as { text: string }).text).join('')

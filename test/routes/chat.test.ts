@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
-import { build, captureLogs, fakeLlm, llmConfig, sharedLlmApp, TEST_LLM_KEY as KEY } from '../helper.js'
+import { build, captureLogs, fakeLlm, llmConfig, sharedLlmApp, TEST_LLM_KEY as KEY, sharedEmbedder } from '../helper.js'
 import { FAKE_MODEL, type FakeStep } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
@@ -60,7 +60,7 @@ async function askWithProviderReply (step: FakeStep): Promise<{ body: ChatBody, 
 }
 
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
-const plain = await build(t)
+const plain = await build(t, {}, { embedder: sharedEmbedder() })
 
 t.test('without an LLM, a policy question gets an extractive answer citing the PTO policy', async (t) => {
   const app = plain
@@ -127,7 +127,7 @@ t.test('an LLM answer citing [3] then [1] is renumbered [1] then [2], and the ci
 t.test('an LLM answer with a valid citation is returned as is, with the provider\'s model and usage', async (t) => {
   const fake = await fakeLlm(t)
   fake.enqueue({ text: 'Up to 5 days carry over [1].', usage: { prompt_tokens: 812, completion_tokens: 41 }, model: 'provider/model-x' })
-  const app = await build(t, llmConfig(fake, { MAX_TOKENS: 321, LLM_MODEL: 'asked/model' }))
+  const app = await build(t, llmConfig(fake, { MAX_TOKENS: 321, LLM_MODEL: 'asked/model' }), { embedder: sharedEmbedder() })
   const { status, body } = await ask(app)
   t.equal(status, 200)
   t.equal(body.mode, 'llm')
@@ -195,7 +195,7 @@ t.test('an LLM answer citing nothing falls back to an extractive answer', async 
 t.test('a 429 with Retry-After is retried and then answered by the LLM', async (t) => {
   const fake = await fakeLlm(t)
   fake.enqueue({ status: 429, headers: { 'retry-after': '0' } }, { text: 'Up to 5 days [1].' })
-  const app = await build(t, llmConfig(fake, { LLM_MAX_RETRIES: 1 }))
+  const app = await build(t, llmConfig(fake, { LLM_MAX_RETRIES: 1 }), { embedder: sharedEmbedder() })
   const { body } = await ask(app)
   t.equal(body.mode, 'llm')
   t.equal(body.answer, 'Up to 5 days [1].')
@@ -206,7 +206,11 @@ t.test('repeated 500s open the breaker; after the cool-down a probe closes it ag
   const fake = await fakeLlm(t)
   fake.setDefault({ status: 500 })
   const cooldown = 1500
-  const app = await build(t, llmConfig(fake, { LLM_BREAKER_THRESHOLD: 2, LLM_BREAKER_COOLDOWN_MS: cooldown }))
+  const app = await build(
+    t,
+    llmConfig(fake, { LLM_BREAKER_THRESHOLD: 2, LLM_BREAKER_COOLDOWN_MS: cooldown }),
+    { embedder: sharedEmbedder() }
+  )
 
   for (let i = 0; i < 2; i++) {
     const { status, body } = await ask(app)
@@ -236,7 +240,7 @@ t.test('repeated 500s open the breaker; after the cool-down a probe closes it ag
 t.test('a provider that never answers times out into an extractive answer quickly', async (t) => {
   const fake = await fakeLlm(t)
   fake.enqueue({ hang: true })
-  const app = await build(t, llmConfig(fake, { LLM_FIRST_BYTE_TIMEOUT_MS: 200, LLM_TIMEOUT_MS: 400 }))
+  const app = await build(t, llmConfig(fake, { LLM_FIRST_BYTE_TIMEOUT_MS: 200, LLM_TIMEOUT_MS: 400 }), { embedder: sharedEmbedder() })
   await ask(app, { question: 'How many sick days do I get?' }) // warm the model so the clock measures the LLM wait
   fake.enqueue({ hang: true })
   const started = performance.now()
@@ -298,7 +302,7 @@ t.test('invalid requests get a 400 naming the field', async (t) => {
 })
 
 t.test('control characters in the question are refused with a 400 at guardrails level standard', async (t) => {
-  const app = await build(t, { GUARDRAILS_LEVEL: 'standard' })
+  const app = await build(t, { GUARDRAILS_LEVEL: 'standard' }, { embedder: sharedEmbedder() })
   for (const question of ['How much PTO\u0000 do I get?', 'PTO\u0007 carry over', 'sick\u001b[31m days']) {
     const res = await app.inject({ method: 'POST', url: '/chat', payload: { question } })
     t.equal(res.statusCode, 400, JSON.stringify(question))
@@ -329,7 +333,7 @@ t.test('LLM failures are logged with their cause, and the API key never reaches 
   const app = await build(
     t,
     llmConfig(fake, { OPENROUTER_API_KEY: secret, LOG_LEVEL: 'trace', LLM_BREAKER_THRESHOLD: 4 }),
-    { logger: true, logStream: logs.stream }
+    { logger: true, logStream: logs.stream, embedder: sharedEmbedder() }
   )
   const reasons: Array<string | undefined> = []
   for (const stream of [false, false, false, true, false]) {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { AppConfig } from '../../lib/config.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 
 // Every real response of every route, success and error, checked against the document the same
 // app serves: its status is listed, its content type is listed, its body validates against the
@@ -102,7 +102,7 @@ async function check (
   await t.test(label, async (t) => {
     // The first chat loads the model, which on a loaded machine can stall the loop past the shedding
     // threshold; shedding is checked on its own below (memory pressure).
-    const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: 0, ...config })
+    const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: 0, ...config }, { embedder: sharedEmbedder() })
     await app.ready()
     const contract = new Contract((await app.inject('/openapi.json')).json() as OpenApi)
     for (const c of await cases(app)) {
@@ -225,7 +225,7 @@ await check(t, 'under memory pressure: search and chat shed with 503 and Retry-A
 })
 
 t.test('the named schemas\' examples validate against them', async (t) => {
-  const app = await build(t, { API_KEYS: KEY })
+  const app = await build(t, { API_KEYS: KEY }, { embedder: sharedEmbedder() })
   const doc = (await app.inject('/openapi.json')).json() as { components: { schemas: Record<string, { examples?: unknown[] }> } }
   const ajv = new Ajv2020({ strict: false, allErrors: true })
   addFormats.default(ajv)

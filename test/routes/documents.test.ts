@@ -2,12 +2,12 @@ import { join } from 'node:path'
 import t from 'tap'
 import { readCorpus } from '../../lib/corpus/policy-files.js'
 import { defaultConfigPath, defaultCorpusDir } from '../../lib/corpus/build-index.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 
 const corpus = await readCorpus(defaultCorpusDir, { configPath: defaultConfigPath })
 
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
-const plain = await build(t)
+const plain = await build(t, {}, { embedder: sharedEmbedder() })
 
 t.test('GET /documents lists every policy with its chunk count', async (t) => {
   const app = plain
@@ -78,7 +78,11 @@ t.test('an unknown id is a JSON 404', async (t) => {
 })
 
 t.test('an unreadable index is a JSON 503 on both routes', async (t) => {
-  const app = await build(t, { VECTOR_STORE_PATH: join(t.testdir({ 'policies.sqlite': 'garbage'.repeat(1000) }), 'policies.sqlite') })
+  const app = await build(
+    t,
+    { VECTOR_STORE_PATH: join(t.testdir({ 'policies.sqlite': 'garbage'.repeat(1000) }), 'policies.sqlite') },
+    { embedder: sharedEmbedder() }
+  )
   for (const url of ['/documents', '/documents/pto-policy']) {
     const res = await app.inject(url)
     t.equal(res.statusCode, 503, url)

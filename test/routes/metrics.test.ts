@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { metricName } from '../../lib/ops/metric.js'
 import { version } from '../../lib/ops/version.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = { question: 'Can I carry unused PTO into next year?' }
@@ -13,7 +13,7 @@ function sample (text: string, name: string): number {
 }
 
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
-const plain = await build(t)
+const plain = await build(t, {}, { embedder: sharedEmbedder() })
 
 t.test('metric names: the service\'s own carry policy_rag_, runtime defaults keep theirs, no gauge ends in _total', async (t) => {
   const app = plain
@@ -51,7 +51,7 @@ t.test('policy_rag_build_info names the version, the Node, the model and the ind
 t.test('LLM prompt and completion tokens are counted from what the provider reports', async (t) => {
   const fake = await startFakeLlmServer()
   t.teardown(() => fake.close())
-  const app = await build(t, { LLM_BASE_URL: fake.url, LLM_API_KEY: 'test-key', LLM_MAX_RETRIES: 0 })
+  const app = await build(t, { LLM_BASE_URL: fake.url, LLM_API_KEY: 'test-key', LLM_MAX_RETRIES: 0 }, { embedder: sharedEmbedder() })
   const before = (await app.inject('/metrics')).body
   fake.enqueue({ text: 'Up to 5 days carry over [1].', usage: { prompt_tokens: 812, completion_tokens: 41 } })
   fake.enqueue({ text: 'Yes, up to 5 days [1].', usage: { prompt_tokens: 700, completion_tokens: 9 } })

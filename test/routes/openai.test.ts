@@ -12,7 +12,7 @@ import t, { type Test } from 'tap'
 import type { AppConfig } from '../../lib/config.js'
 import { REPLACED_NOTICE } from '../../lib/answer/openai-compat.js'
 import { SYSTEM_PROMPT } from '../../lib/answer/prompt.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 import { startFakeLlmServer, type FakeLlmServer } from '../../tools/lib/fake-llm-server.js'
 
 const QUESTION = 'Can I carry unused PTO into next year?'
@@ -34,7 +34,7 @@ interface Served { app: FastifyInstance, baseURL: string, client: (options?: Con
  * Load shedding on event-loop delay is off: a busy test machine must not turn answers into 503s.
  */
 async function serve (t: Test, config: Partial<AppConfig> = {}): Promise<Served> {
-  const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: 0, ...config })
+  const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: 0, ...config }, { embedder: sharedEmbedder() })
   // The SDK's fetch can leave a connection that never sends a request; close() would wait for it until
   // REQUEST_TIMEOUT_MS (60 s). The test is over by then: drop every connection as the app closes.
   app.addHook('preClose', async () => { app.server.closeAllConnections() })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, captureLogs } from '../helper.js'
+import { build, captureLogs, sharedEmbedder } from '../helper.js'
 
 // One app for the cases that need no particular setting and change nothing in it: each build loads the model anew.
 const plain = await build(t)
@@ -33,21 +33,21 @@ t.test('GET /health is unhealthy (503) when the index cannot be read', async (t)
 })
 
 t.test('GET /health says healthy when an LLM is configured and everything works', async (t) => {
-  const app = await build(t, { LLM_BASE_URL: 'http://127.0.0.1:9/v1' })
+  const app = await build(t, { LLM_BASE_URL: 'http://127.0.0.1:9/v1' }, { embedder: sharedEmbedder() })
   const body = (await app.inject('/health')).json()
   t.equal(body.components.llm_service, 'operational')
   t.equal(body.status, 'healthy')
 })
 
 t.test('GET /health/live answers while the process runs, whatever the components say', async (t) => {
-  const app = await build(t, { VECTOR_STORE_PATH: '/nonexistent/policies.sqlite', API_KEYS: 'k1' })
+  const app = await build(t, { VECTOR_STORE_PATH: '/nonexistent/policies.sqlite', API_KEYS: 'k1' }, { embedder: sharedEmbedder() })
   const res = await app.inject('/health/live')
   t.equal(res.statusCode, 200, 'no key needed, and an unreadable index is not a reason to restart')
   t.same(res.json(), { status: 'alive' })
 })
 
 t.test('GET /health/ready: 200 when search and chat would be answered, 503 with the reason otherwise', async (t) => {
-  const app = await build(t, { API_KEYS: 'k1' })
+  const app = await build(t, { API_KEYS: 'k1' }, { embedder: sharedEmbedder() })
   const ready = await app.inject('/health/ready')
   t.equal(ready.statusCode, 200, 'no key needed')
   t.same(ready.json(), { status: 'ready' })
@@ -56,7 +56,11 @@ t.test('GET /health/ready: 200 when search and chat would be answered, 503 with 
   t.equal(missing.statusCode, 503)
   t.same(missing.json(), { status: 'not_ready', reason: 'index_unavailable' })
 
-  const pressured = await build(t, { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10 })
+  const pressured = await build(
+    t,
+    { MEMORY_WARNING_FRACTION: 0.001, MEMORY_PRESSURE_FRACTION: 0.002, PRESSURE_SAMPLE_INTERVAL_MS: 10 },
+    { embedder: sharedEmbedder() }
+  )
   await pressured.ready()
   let shed = await pressured.inject('/health/ready')
   for (let i = 0; i < 50 && shed.statusCode === 200; i++) {
@@ -70,7 +74,7 @@ t.test('GET /health/ready: 200 when search and chat would be answered, 503 with 
 })
 
 t.test('the probes are not rate-limited', async (t) => {
-  const app = await build(t, { RATE_LIMIT_MAX: 2 })
+  const app = await build(t, { RATE_LIMIT_MAX: 2 }, { embedder: sharedEmbedder() })
   for (const url of ['/health', '/health/live', '/health/ready']) {
     const codes = new Set<number>()
     for (let i = 0; i < 5; i++) codes.add((await app.inject(url)).statusCode)
@@ -83,7 +87,7 @@ t.test('one log line per request, except successful probes (/health, /metrics), 
     (l) => JSON.parse(l) as { msg: string, route?: string, status?: number }
   ).filter((l) => l.msg === 'request completed')
   const logs = captureLogs()
-  const app = await build(t, { LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream })
+  const app = await build(t, { LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream, embedder: sharedEmbedder() })
   await app.inject('/health')
   await app.inject('/metrics')
   await app.inject('/documents')
@@ -93,20 +97,20 @@ t.test('one log line per request, except successful probes (/health, /metrics), 
   const unhealthy = await build(
     t,
     { LOG_LEVEL: 'info', VECTOR_STORE_PATH: '/nonexistent/policies.sqlite' },
-    { logger: true, logStream: broken.stream }
+    { logger: true, logStream: broken.stream, embedder: sharedEmbedder() }
   )
   await unhealthy.inject('/health')
   t.same(completed(broken.lines()).map((l) => [l.route, l.status]), [['/health', 503]], 'a failing probe is logged')
 
   const verbose = captureLogs()
-  const debug = await build(t, { LOG_LEVEL: 'debug' }, { logger: true, logStream: verbose.stream })
+  const debug = await build(t, { LOG_LEVEL: 'debug' }, { logger: true, logStream: verbose.stream, embedder: sharedEmbedder() })
   await debug.inject('/health')
   t.same(completed(verbose.lines()).map((l) => [l.route, l.status]), [['/health', 200]], 'LOG_LEVEL=debug shows every probe')
 })
 
 t.test('request log lines carry no query strings and no ids from paths', async (t) => {
   const logs = captureLogs()
-  const app = await build(t, { LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream })
+  const app = await build(t, { LOG_LEVEL: 'info' }, { logger: true, logStream: logs.stream, embedder: sharedEmbedder() })
   await app.inject({ method: 'POST', url: '/search?api_key=k1', payload: { query: 'pto' } })
   await app.inject('/documents/jane.roe@example.com')
   await app.inject('/nothing/here/jane%40example.com?token=secret')
@@ -123,7 +127,7 @@ t.test('request log lines carry no query strings and no ids from paths', async (
 
 t.test('GET /health reports the RSS the memory monitor sampled, close to the live figure', async (t) => {
   // Its own app: the shared one sampled before the other cases' apps grew this process.
-  const app = await build(t)
+  const app = await build(t, {}, { embedder: sharedEmbedder() })
   const body = (await app.inject('/health')).json()
   const live = process.memoryUsage.rss() / 1048576
   t.ok(app.memoryMonitor.sampledRssBytes() > 0)

@@ -8,7 +8,7 @@ import t from 'tap'
 import { readCorpus } from '../../lib/corpus/policy-files.js'
 import { repoRoot } from '../../lib/paths.js'
 import { defaultCorpusDir } from '../../lib/corpus/build-index.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 
 // Client developers' view of the contract: generate clients from a running app's /openapi.json
 // with openapi-typescript (default options) and @hey-api/openapi-ts, then type-check and run the
@@ -59,9 +59,9 @@ function readmeExample (name: string): string {
   return code
 }
 
-const keyed = await build(t, { API_KEYS: KEY })
+const keyed = await build(t, { API_KEYS: KEY }, { embedder: sharedEmbedder() })
 const keyedUrl = await listen(keyed)
-const open = await build(t)
+const open = await build(t, {}, { embedder: sharedEmbedder() })
 const openUrl = await listen(open)
 
 await rm(out, { recursive: true, force: true })

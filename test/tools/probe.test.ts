@@ -16,7 +16,7 @@ import {
 } from '../../tools/lib/probe.js'
 import { memoryTrendCli } from '../../tools/memory-trend.js'
 import { probeCli } from '../../tools/probe.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 
 const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'probe-test-'))
@@ -46,7 +46,7 @@ function thresholdsFile (name: string, thresholds: Record<string, number>): stri
 // One real instance (extractive answers, no LLM) on a real port for every case that probes;
 // load shedding is not under test, and a busy test machine must not trigger it.
 const quiet = { OPENROUTER_API_KEY: '', MAX_EVENT_LOOP_DELAY_MS: 0 }
-const app = await build(t, quiet)
+const app = await build(t, quiet, { embedder: sharedEmbedder() })
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()
 if (address === null || typeof address === 'string') throw new Error('no port')
@@ -98,7 +98,7 @@ t.test('bad usage exits 2, an unreachable instance 1, an API key is sent', async
   t.equal(await probeCli(['http://127.0.0.1:1', '--rounds', '1'], {}, keep, keep), 1)
   t.match(lines.at(-1), /could not be probed: .*ECONNREFUSED/)
 
-  const keyed = await build(t, { ...quiet, API_KEYS: 'probe-key' })
+  const keyed = await build(t, { ...quiet, API_KEYS: 'probe-key' }, { embedder: sharedEmbedder() })
   await keyed.listen({ port: 0, host: '127.0.0.1' })
   const keyedAddress = keyed.server.address()
   const keyedBase = typeof keyedAddress === 'object' && keyedAddress ? `http://127.0.0.1:${keyedAddress.port}` : ''

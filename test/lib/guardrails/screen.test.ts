@@ -7,7 +7,7 @@ import { buildBank, nearest } from '../../../lib/guardrails/semantic.js'
 import { buildSemanticBanks, corpusHeadings } from '../../../lib/guardrails/semantic-guard.js'
 import { screenQuestion, type ScreenInput } from '../../../lib/guardrails/screen.js'
 import { OFF_TOPIC_THRESHOLDS } from '../../../plugins/app/answerer.js'
-import { build } from '../../helper.js'
+import { build, sharedEmbedder } from '../../helper.js'
 
 t.test('questions in other languages are told apart from short, slangy or acronym-heavy English ones', async (t) => {
   for (const q of [
@@ -93,7 +93,7 @@ t.test('nearest finds the closest exemplar by cosine, and an empty or mismatched
 })
 
 t.test('the screen after retrieval, with the real model and index', async (t) => {
-  const app = await build(t)
+  const app = await build(t, {}, { embedder: sharedEmbedder() })
   await app.ready()
   const store = app.retriever.store()
   if (store === undefined) throw new Error('index unavailable')
@@ -130,7 +130,7 @@ t.test('the screen after retrieval, with the real model and index', async (t) =>
 })
 
 t.test('the intent classifier catches phrasings the rules miss and leaves policy questions alone (real model and index)', async (t) => {
-  const app = await build(t)
+  const app = await build(t, {}, { embedder: sharedEmbedder() })
   await app.ready()
   const screen = async (question: string, intent: IntentModel | null): Promise<string | null> => {
     const r = await app.retriever.retrieve({ query: question, topK: 5, mode: 'hybrid' })

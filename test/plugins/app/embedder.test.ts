@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import type { AppConfig } from '../../../lib/config.js'
 import { dot } from '../../../lib/embedding/l2.js'
 import embedderPlugin from '../../../plugins/app/embedder.js'
-import { bareApp } from '../../helper.js'
+import { bareApp, build as buildFull, sharedEmbedder } from '../../helper.js'
 import { writeTinyBert } from '../../helpers/tiny-bert.js'
 
 const root = mkdtempSync(join(tmpdir(), 'embedder-plugin-'))
@@ -45,4 +45,17 @@ t.test('a missing model folder leaves the app running with an unavailable embedd
   t.equal(app.embedder.status(), 'unavailable')
   t.match(app.embedder.reason, /missing.*model\.onnx is missing/)
   await t.rejects(app.embedder.embed(['hello']), { code: 'POLICY_RAG_EMBEDDER_UNAVAILABLE' })
+})
+
+t.test('an embedder handed to buildApp is the app\'s, used by its searches and left open when the app closes', async (t) => {
+  const embedder = sharedEmbedder()
+  const first = await buildFull(t, { EMBEDDING_MODEL_PATH: join(root, 'missing') }, { embedder })
+  t.equal(first.embedder, embedder, 'not one opened from EMBEDDING_MODEL_PATH')
+  const search = await first.inject({ method: 'POST', url: '/search', payload: { query: 'vacation days', mode: 'vector' } })
+  t.equal(search.statusCode, 200)
+  t.equal(embedder.status(), 'operational', 'the search loaded it')
+  await first.close()
+  t.equal(embedder.loaded, true, 'the app did not close it: its owner does')
+  const second = await buildFull(t, {}, { embedder })
+  t.equal((await second.inject({ method: 'POST', url: '/search', payload: { query: 'sick leave', mode: 'vector' } })).statusCode, 200)
 })

@@ -4,7 +4,7 @@ import client from 'prom-client'
 import guardrailsPlugin, { TRIGGER_METRIC, type GuardrailsPluginOptions } from '../../../plugins/app/guardrails.js'
 import { metricName } from '../../../lib/ops/metric.js'
 import { EVIDENCE_FEATURES, type GuardrailsLevel, type IntentModel } from '../../../lib/guardrails/index.js'
-import { bareApp, build, captureLogs, type LogCapture } from '../../helper.js'
+import { bareApp, build, captureLogs, type LogCapture, sharedEmbedder } from '../../helper.js'
 
 async function bare (t: Test, level: GuardrailsLevel, opts: GuardrailsPluginOptions = {}, logs?: LogCapture): Promise<FastifyInstance> {
   const app = await bareApp(t, { GUARDRAILS_LEVEL: level }, logs)
@@ -104,7 +104,7 @@ t.test('what the plugin logs names kinds and rules, never the redacted values', 
 })
 
 t.test('the app autoloads it and /metrics shows its counter', async (t) => {
-  const app = await build(t, { GUARDRAILS_LEVEL: 'strict' })
+  const app = await build(t, { GUARDRAILS_LEVEL: 'strict' }, { embedder: sharedEmbedder() })
   t.equal(app.guardrails.level, 'strict')
   const before = await triggers('pii_iban')
   app.guardrails.checkInput({ question: 'pay to DE89 3704 0044 0532 0130 00' })
@@ -115,7 +115,7 @@ t.test('the app autoloads it and /metrics shows its counter', async (t) => {
 const zeros = (): number[] => Array.from({ length: 2 + EVIDENCE_FEATURES.length + 1 }, () => 0)
 
 t.test('the intent classifier is used only with the embedding model it was trained on', async (t) => {
-  const app = await build(t)
+  const app = await build(t, {}, { embedder: sharedEmbedder() })
   // A toy model over 2-d vectors that calls everything an injection, for the app's embedding model.
   const toy: IntentModel = {
     embeddingModel: app.embedder.card.id,

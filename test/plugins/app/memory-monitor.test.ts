@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8'
 import { buildApp } from '../../../app.js'
 import { ConfigError } from '../../../lib/config.js'
 import { ForcedGcPolicy, memoryLevel, readCgroupLimit, resolveMemoryLimit } from '../../../lib/ops/memory.js'
-import { build, captureLogs } from '../../helper.js'
+import { build, captureLogs, sharedEmbedder } from '../../helper.js'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,7 +43,7 @@ t.test('over the memory limit: search and chat shed with 503 + Retry-After, heal
   const app = await build(
     t,
     { ...UNDER_PRESSURE, PRESSURE_SAMPLE_INTERVAL_MS: 10, RETRY_AFTER_S: 7, LOG_LEVEL: 'info' },
-    { logger: true, logStream: logs.stream }
+    { logger: true, logStream: logs.stream, embedder: sharedEmbedder() }
   )
   await app.ready()
   await sleep(60)
@@ -68,7 +68,7 @@ t.test('over the memory limit: search and chat shed with 503 + Retry-After, heal
 })
 
 t.test('event-loop stalls shed load, and service resumes when the stall ends', async (t) => {
-  const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: 30, PRESSURE_SAMPLE_INTERVAL_MS: 200 })
+  const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: 30, PRESSURE_SAMPLE_INTERVAL_MS: 200 }, { embedder: sharedEmbedder() })
   await app.ready()
   // Start-up itself (module compilation, the first queries) can delay the loop past 30 ms: wait until it is calm.
   let calm = false
@@ -100,7 +100,7 @@ t.test('a MEMORY_LIMIT_MB below the memory in use at start-up refuses to start, 
 
 t.test('a shedding threshold already exceeded at start-up is logged once as a warning', async (t) => {
   const logs = captureLogs()
-  await build(t, { ...UNDER_PRESSURE, LOG_LEVEL: 'warn' }, { logger: true, logStream: logs.stream })
+  await build(t, { ...UNDER_PRESSURE, LOG_LEVEL: 'warn' }, { logger: true, logStream: logs.stream, embedder: sharedEmbedder() })
   t.equal(logs.lines().filter((l) => l.includes('already exceeded at start-up')).length, 1)
 })
 
@@ -129,7 +129,7 @@ t.test('under sustained pressure the monitor forces one real collection, not one
   let calls = 0
   global.gc = (() => { calls++; realGc() }) as typeof global.gc
   t.teardown(() => { global.gc = previous })
-  const app = await build(t, { ...UNDER_PRESSURE, PRESSURE_SAMPLE_INTERVAL_MS: 10 })
+  const app = await build(t, { ...UNDER_PRESSURE, PRESSURE_SAMPLE_INTERVAL_MS: 10 }, { embedder: sharedEmbedder() })
   await app.ready()
   await sleep(200)
   t.equal(calls, 1, 'about 20 samples under pressure, one collection')
