@@ -37,8 +37,22 @@ export function quoteFts (term: string): string {
   return `"${term.replaceAll('"', '""')}"`
 }
 
-/** The MATCH expression for a text, or null when it has no searchable word. */
-export function toFtsQuery (text: string): string | null {
+/**
+ * The MATCH expression for a text, or null when it has no searchable word. `phrases` (synonyms of the text's words) are
+ * searched as phrases: "days off" matches those two words together, not every passage saying "days" or "off".
+ */
+export function toFtsQuery (text: string, phrases: readonly string[] = []): string | null {
   const terms = ftsTerms(text)
-  return terms.length === 0 ? null : terms.map(quoteFts).join(' OR ')
+  const alternatives = terms.map(quoteFts)
+  const seen = new Set(terms)
+  for (const phrase of phrases) {
+    if (alternatives.length >= MAX_QUERY_TERMS) break
+    const words = [...phrase.normalize('NFKC').toLowerCase().matchAll(WORD)].map((m) => m[0])
+    const single = words.length === 1 ? ftsTerms(phrase)[0] : undefined
+    const key = single ?? words.join(' ')
+    if (words.length === 0 || (words.length === 1 && single === undefined) || seen.has(key)) continue
+    seen.add(key)
+    alternatives.push(quoteFts(key))
+  }
+  return alternatives.length === 0 ? null : alternatives.join(' OR ')
 }

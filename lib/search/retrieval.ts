@@ -75,8 +75,8 @@ export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, s
   }
   let keywordHits: ChunkHit[] = []
   if (request.mode !== 'vector') {
-    const expanded = [request.query, ...(deps.synonyms?.expansions(request.query) ?? [])].join(' ')
-    keywordHits = await timed(timings, 'keyword', async () => deps.store.keywordSearch(expanded, depth, request.filters))
+    const synonyms = deps.synonyms?.expansions(request.query) ?? []
+    keywordHits = await timed(timings, 'keyword', async () => deps.store.keywordSearch(request.query, depth, request.filters, synonyms))
   }
 
   const results = fuse(vectorRanking, keywordHits, request, settings, new Map(vectorHits.map((h) => [h.chunk_id, h.score])))

@@ -60,7 +60,8 @@ export interface VectorStore {
   /** `model_mismatch` when opened with an expected fingerprint other than the index's. */
   readonly status: Exclude<VectorStoreState, 'unavailable'>
   vectorSearch(vector: Float32Array, k: number, filters?: SearchFilters): ChunkHit[]
-  keywordSearch(query: string, k: number, filters?: SearchFilters): ChunkHit[]
+  /** `phrases` are searched too, each as a phrase (see toFtsQuery). */
+  keywordSearch(query: string, k: number, filters?: SearchFilters, phrases?: readonly string[]): ChunkHit[]
   listDocuments(): DocumentSummary[]
   /** The distinct categories of the documents, sorted: what a category filter may name. */
   categories(): string[]
@@ -256,8 +257,8 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
             : sql.vector.all(blob, n)
       return toHits(rows, (distance) => 1 - distance)
     },
-    keywordSearch (text, k, filters = {}) {
-      const query = toFtsQuery(text)
+    keywordSearch (text, k, filters = {}, phrases = []) {
+      const query = toFtsQuery(text, phrases)
       if (query === null) return []
       const { category, document_id: documentId } = filters
       const rows = category === undefined && documentId === undefined

@@ -46,6 +46,16 @@ t.test('FTS5 syntax in the text is searched as words', async (t) => {
   }
 })
 
+t.test('synonym phrases are searched as phrases, their syntax as words', async (t) => {
+  const search = ftsTable(t)
+  t.equal(toFtsQuery('time off?', ['days off', 'PTO', 'the', 'days off']), '"time" OR "off" OR "days off" OR "pto"',
+    'a phrase once, a one-word phrase as a term, a stopword dropped')
+  t.same(search(toFtsQuery('holiday', ['days of PTO']) as string), [1], 'the words together')
+  t.same(search(toFtsQuery('holiday', ['days off']) as string), [], 'not each word alone: "days" is in row 1, "off" nowhere')
+  t.same(search(toFtsQuery('holiday', ['NOT sharing', '"vault" (AND']) as string).sort(), [2], 'quotes and operators stay words')
+  t.equal(toFtsQuery('?', ['']), null)
+})
+
 t.test('property: any text is either null or a MATCH expression FTS5 accepts', async (t) => {
   const search = ftsTable(t)
   const syntax = fc.constantFrom('"', "'", 'AND', 'OR', 'NOT', 'NEAR', 'NEAR(', '*', '^', '-', '+', ':', '(', ')', '{', '}', '[', ']',
@@ -55,9 +65,9 @@ t.test('property: any text is either null or a MATCH expression FTS5 accepts', a
     fc.string({ unit: 'binary', maxLength: 60 }),
     fc.array(syntax, { maxLength: 20 }).map((parts) => parts.join(''))
   )
-  fc.assert(fc.property(text, (input) => {
-    const query = toFtsQuery(input)
-    if (query === null) return ftsTerms(input).length === 0
+  fc.assert(fc.property(text, text, (input, phrase) => {
+    const query = toFtsQuery(input, [phrase])
+    if (query === null) return ftsTerms(input).length === 0 && ftsTerms(phrase).length === 0
     search(query)
     return true
   }), { numRuns: 2000, seed: 11 })
