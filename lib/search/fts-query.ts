@@ -48,9 +48,9 @@ export function toFtsQuery (text: string, phrases: readonly string[] = []): stri
   for (const phrase of phrases) {
     if (alternatives.length >= MAX_QUERY_TERMS) break
     const words = [...phrase.normalize('NFKC').toLowerCase().matchAll(WORD)].map((m) => m[0])
-    const single = words.length === 1 ? ftsTerms(phrase)[0] : undefined
-    const key = single ?? words.join(' ')
-    if (words.length === 0 || (words.length === 1 && single === undefined) || seen.has(key)) continue
+    // One word is a term like the text's (no stopword, no single letter); several are a phrase, every word kept.
+    const key = words.length === 1 ? ftsTerms(phrase)[0] : words.join(' ')
+    if (key === undefined || key === '' || seen.has(key)) continue
     seen.add(key)
     alternatives.push(quoteFts(key))
   }
