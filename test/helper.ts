@@ -3,8 +3,8 @@ import { Writable } from 'node:stream'
 import tap, { type Test } from 'tap'
 import { buildApp, type BuildOptions } from '../app.js'
 import { loadConfig, type AppConfig } from '../lib/config.js'
-import { createEmbedder, type Embedder } from '../lib/embedding/embedder.js'
-import { configuredPath, defaultModelDir } from '../lib/paths.js'
+import type { Embedder } from '../lib/embedding/embedder.js'
+import { configuredEmbedder } from '../plugins/app/embedder.js'
 import configPlugin from '../plugins/config.js'
 import { startFakeLlmServer, type FakeLlmServer } from '../tools/lib/fake-llm-server.js'
 
@@ -36,12 +36,7 @@ let shared: Embedder | undefined
  */
 export function sharedEmbedder (): Embedder {
   if (shared === undefined) {
-    const config = testConfig()
-    const embedder = createEmbedder({
-      modelDir: configuredPath(config.EMBEDDING_MODEL_PATH, defaultModelDir),
-      intraOpNumThreads: config.EMBEDDING_THREADS,
-      cacheSize: config.EMBEDDING_CACHE_SIZE
-    })
+    const embedder = configuredEmbedder(testConfig())
     tap.teardown(() => embedder.close())
     shared = embedder
   }

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import type { AppConfig } from '../../lib/config.js'
 import { createEmbedder, type Embedder } from '../../lib/embedding/embedder.js'
 import { configuredPath, defaultModelDir } from '../../lib/paths.js'
 
@@ -15,6 +16,16 @@ export interface EmbedderPluginOptions {
   embedder?: Embedder
 }
 
+/** The embedder the settings describe (the model folder, threads and cache); `onLoad` hears when its session opens. */
+export function configuredEmbedder (config: AppConfig, modelDir?: string, onLoad?: (ms: number) => void): Embedder {
+  return createEmbedder({
+    modelDir: modelDir ?? configuredPath(config.EMBEDDING_MODEL_PATH, defaultModelDir),
+    intraOpNumThreads: config.EMBEDDING_THREADS,
+    cacheSize: config.EMBEDDING_CACHE_SIZE,
+    ...(onLoad === undefined ? {} : { onLoad })
+  })
+}
+
 /**
  * Decorates `fastify.embedder` (lib/embedding/embedder): sentence vectors from an ONNX model
  * run by onnxruntime-node (https://onnxruntime.ai/docs/get-started/with-javascript/node.html).
@@ -29,12 +40,8 @@ export default fp<EmbedderPluginOptions>(async function embedderPlugin (fastify,
   }
   const { config } = fastify
   const modelDir = opts.modelDir ?? configuredPath(config.EMBEDDING_MODEL_PATH, defaultModelDir)
-  const embedder = createEmbedder({
-    modelDir,
-    intraOpNumThreads: config.EMBEDDING_THREADS,
-    cacheSize: config.EMBEDDING_CACHE_SIZE,
-    onLoad: (ms) => fastify.log.info({ model: embedder.card.id, load_ms: Math.round(ms) }, 'embedding model loaded')
-  })
+  const embedder = configuredEmbedder(config, modelDir, (ms) =>
+    fastify.log.info({ model: embedder.card.id, load_ms: Math.round(ms) }, 'embedding model loaded'))
   if (embedder.status() === 'unavailable') {
     fastify.log.warn({ model_dir: modelDir, reason: embedder.reason }, 'embedding model unavailable: vector search is off')
   } else {
