@@ -17,6 +17,8 @@ function findRoot (start: string): string {
 
 export const defaultIndexPath = join(repoRoot, 'index-data', 'policies.sqlite')
 export const defaultModelDir = join(repoRoot, 'models', 'use-lite')
+/** The guardrails' intent classifier, trained on the committed corpus (tools/train-guardrails.ts). */
+export const defaultIntentModelPath = join(repoRoot, 'index-data', 'intent-model.json')
 
 /** A configured path (relative ones resolve against the working directory), or the fallback when empty. */
 export function configuredPath (value: string | undefined, fallback: string): string {

@@ -1,6 +1,6 @@
 /**
  * Trains the guardrails' intent classifier (lib/guardrails/intent-model.ts) on the dev split only, and writes its weights
- * to lib/guardrails/intent-model.json. Rows: the dev split of tools/eval-guardrails-splits.ts (labelled guardrail cases and
+ * to index-data/intent-model.json. Rows: the dev split of tools/eval-guardrails-splits.ts (labelled guardrail cases and
  * the dev half of eval/questions.jsonl), the exemplar file and the corpus's headings (as legitimate questions). Every row
  * goes through the service's own steps: the input rules, then hybrid retrieval for its vector and evidence.
  *
@@ -13,10 +13,12 @@
  * The test split (test/fixtures/guardrails-test.jsonl) is never read. Usage: npm run train:guardrails [-- --dry-run]
  */
 import { writeFileSync } from 'node:fs'
+import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildApp } from '../app.js'
 import { indexedPolicies } from './lib/indexed-policies.js'
 import { checkInput, corpusHeadings, corpusVocabulary, decisionOf, SEMANTIC_THRESHOLDS } from '../lib/guardrails/index.js'
+import { defaultIntentModelPath } from '../lib/paths.js'
 import { contentTerms } from '../lib/search/terms.js'
 import {
   evidenceFeatures, INTENT_CLASSES, type IntentClass, type IntentEvidence, type IntentModel, type RefusingIntent, vocabularyCoverage
@@ -29,7 +31,7 @@ import {
   type IntentMemory, MEMORY_FEATURES, MEMORY_GROUPS, memoryFeatures, parseMemory, project, type StoredMemory, storeMemory
 } from '../lib/guardrails/intent-memory.js'
 
-const OUTPUT = 'lib/guardrails/intent-model.json'
+const OUTPUT = defaultIntentModelPath
 // Axes of the memory's projection: enough to keep each sentence's neighbours, few enough to scan in a few tenths of a ms.
 const MEMORY_COMPONENTS = 64
 const THRESHOLD_GRID = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
@@ -249,7 +251,7 @@ async function main (): Promise<void> {
         Array.from(weights.subarray(k * features, (k + 1) * features), (w) => Math.round(w * 1e5) / 1e5))
     }
     writeFileSync(OUTPUT, JSON.stringify(model) + '\n')
-    console.log(`wrote ${OUTPUT}`)
+    console.log(`wrote ${relative(process.cwd(), OUTPUT)}`)
   } finally {
     await app.close()
   }

@@ -17,10 +17,10 @@ export function dot (a: Float32Array, b: Float32Array): number {
 
 /**
  * The dot products of `query` with the first `out.length` rows of `matrix` (row-major, `query.length` columns), into
- * `out`. Four running sums: about twice as fast as one in V8 for 512 dimensions; every caller scans Float32Arrays, so
- * the loop stays monomorphic.
+ * `out`. Four running sums: about twice as fast as one in V8 for 512 dimensions. An Int8Array matrix (vectors kept at
+ * a quarter of the memory) scans as fast as a Float32Array one; the caller applies the scale.
  */
-export function rowDots (matrix: Float32Array, query: Float32Array, out: Float64Array): Float64Array {
+export function rowDots (matrix: Float32Array | Int8Array, query: Float32Array, out: Float64Array): Float64Array {
   const d = query.length
   if (matrix.length < out.length * d) throw new RangeError(`${out.length} rows of ${d} need ${out.length * d} values, got ${matrix.length}`)
   const tail = d - (d % 4)

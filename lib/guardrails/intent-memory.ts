@@ -4,7 +4,7 @@
  * off-topic question and policy heading. A linear model over the raw vector cannot tell "near one cricket question"
  * from "near the policies"; the nearest neighbour of each kind can. The vectors are projected on the training
  * vectors' principal axes (`components` of them) and renormalised, which keeps the scan of a few thousand rows within
- * a few tenths of a millisecond; they are stored as int8 (scaled by 127) in base64 and scanned as floats.
+ * a few tenths of a millisecond; they are stored as int8 (scaled by 127) in base64 and kept and scanned as int8.
  */
 import { rowDots } from '../embedding/l2.js'
 
@@ -22,8 +22,8 @@ export interface IntentMemory {
   /** The projection's rows: `components` unit axes of the embedding's `dimensions`. */
   components: number
   projection: Float32Array
-  /** `rows × components`, each row of unit length (as stored: rounded to int8 steps of 1/127). */
-  vectors: Float32Array
+  /** `rows × components` int8, each row of unit length once divided by INT8_SCALE. */
+  vectors: Int8Array
   /** Each row's index in MEMORY_GROUPS. */
   groups: Uint8Array
 }
@@ -73,7 +73,8 @@ export function memoryFeatures (
   for (let row = 0; row < groups.length; row++) {
     if (skip !== undefined && skip(row)) continue
     const g = groups[row] as number
-    if ((scores[row] as number) > (best[g] as number)) best[g] = scores[row] as number
+    const score = (scores[row] as number) / INT8_SCALE
+    if (score > (best[g] as number)) best[g] = score
   }
   const [legit, injection, person, offTopic, heading] = best as unknown as [number, number, number, number, number]
   return [...best, injection - legit, person - legit, offTopic - legit, offTopic - heading]
@@ -102,12 +103,12 @@ export function parseMemory (value: unknown, dimensions: number): IntentMemory {
   if (!m.groups.every((g) => Number.isInteger(g) && g >= 0 && g < MEMORY_GROUPS.length)) {
     throw new Error(`intent model: memory.groups must be indexes of ${MEMORY_GROUPS.join(', ')}`)
   }
-  const vectors = Float32Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length), (x) => x / INT8_SCALE)
+  const vectors = Int8Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length))
   return { components, projection, vectors, groups: Uint8Array.from(m.groups) }
 }
 
-/** The stored form of a memory whose rows are already projected unit vectors. */
-export function storeMemory (memory: IntentMemory): StoredMemory {
+/** The stored form of a memory whose rows are projected unit vectors (floats, rounded to int8 here). */
+export function storeMemory (memory: Omit<IntentMemory, 'vectors'> & { vectors: Float32Array }): StoredMemory {
   const projection = Buffer.alloc(memory.projection.length * 4)
   memory.projection.forEach((x, i) => projection.writeFloatLE(x, i * 4))
   const vectors = Buffer.alloc(memory.vectors.length)

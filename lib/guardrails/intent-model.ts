@@ -4,9 +4,10 @@
  * centroid of the policies' headings, the share of its words the policies use, and how many content words it has.
  * With a memory (intent-memory.ts), also the question's similarity to the nearest training sentence of each kind.
  * Multinomial logistic regression, trained on the dev split by tools/train-guardrails.ts and kept as a data file of
- * weights (intent-model.json). Scoring is five dot products of about 530 numbers, one of 512 and the memory's scan.
+ * weights (index-data/intent-model.json). Scoring is five dot products of about 530 numbers, one of 512 and the memory's scan.
  */
-import trainedWeights from './intent-model.json' with { type: 'json' }
+import { readFileSync } from 'node:fs'
+import { defaultIntentModelPath } from '../paths.js'
 import { type IntentMemory, MEMORY_FEATURES, memoryFeatures, parseMemory, project } from './intent-memory.js'
 
 export const INTENT_CLASSES = ['legit', 'injection', 'other_person_data', 'off_topic', 'non_english'] as const
@@ -162,5 +163,14 @@ export function parseIntentModel (value: unknown): IntentModel {
   }
 }
 
-/** The trained weights shipped with the service (tools/train-guardrails.ts writes them). */
-export const INTENT_MODEL: IntentModel = parseIntentModel(trainedWeights)
+/** Reads and checks a weights file. */
+export function loadIntentModel (path: string): IntentModel {
+  return parseIntentModel(JSON.parse(readFileSync(path, 'utf8')))
+}
+
+/**
+ * The trained weights shipped with the service (tools/train-guardrails.ts writes them). Read as a file rather than
+ * imported: an imported JSON module, and the start-up snapshot's script, would keep the whole text (base64 and all)
+ * in the heap for the life of the process; only the parsed arrays stay.
+ */
+export const INTENT_MODEL: IntentModel = loadIntentModel(defaultIntentModelPath)
