@@ -128,9 +128,9 @@ export function encodeUnitVector (vector: Float32Array): Buffer {
   return out
 }
 
-export function decodeUnitVector (blob: Buffer): Float32Array {
+export function decodeUnitVector (blob: Buffer, into = new Float32Array(blob.length - 4)): Float32Array {
+  if (into.length !== blob.length - 4) throw new RangeError(`a unit vector of ${blob.length - 4} dimensions, expected ${into.length}`)
   const scale = blob.readFloatLE(0)
-  const vector = new Float32Array(blob.length - 4)
-  for (let i = 0; i < vector.length; i++) vector[i] = blob.readInt8(4 + i) * scale
-  return vector
+  for (let i = 0; i < into.length; i++) into[i] = blob.readInt8(4 + i) * scale
+  return into
 }

@@ -1,56 +1,58 @@
 import { rowDots } from '../embedding/l2.js'
-import type { ChunkRecord, SearchFilters } from './vector-store.js'
+import { unitTextKey } from './index-schema.js'
+import type { ChunkRecord, SearchFilters, UnitMatrix } from './vector-store.js'
 
-/** A passage and the vectors of its answer units (its sentences, list items and table rows). */
+type PassageRef = Pick<ChunkRecord, 'chunk_id' | 'document_id' | 'category'>
+
+/** A passage and the texts of its answer units (its sentences, list items and table rows). */
 export interface PassageWithUnits {
-  chunk: Pick<ChunkRecord, 'chunk_id' | 'document_id' | 'category'>
-  vectors: readonly Float32Array[]
+  chunk: PassageRef
+  texts: readonly string[]
 }
 
 /**
  * The best cosine similarity between a query and any answer unit of each passage. A passage's own
  * vector blurs its sentences together; the one sentence that answers a question is closer to it than
- * the passage's average is, so the hybrid ranking reads both (see blendedVectorScores).
+ * the passage's average is, so the hybrid ranking reads both (see blendedVectorScores). It reads the
+ * store's unit matrix in place: one scan of every unit, then each passage's best row.
  */
 export class PassageUnitIndex {
-  readonly #passages: ReadonlyArray<Pick<ChunkRecord, 'chunk_id' | 'document_id' | 'category'>>
-  /** Every unit vector end to end, passage by passage: one tight loop instead of a call per vector. */
-  readonly #matrix: Float32Array
-  /** Where each passage's units start in #matrix, in units; one more entry than passages. */
+  readonly #units: Pick<UnitMatrix, 'matrix' | 'dimensions'>
+  readonly #passages: readonly PassageRef[]
+  /** The matrix rows of every passage's units, end to end, passage by passage. */
+  readonly #rows: Uint32Array
+  /** Where each passage's rows start in #rows; one more entry than passages. */
   readonly #starts: Uint32Array
-  readonly #dimensions: number
 
-  constructor (passages: readonly PassageWithUnits[]) {
-    const kept = passages.filter((p) => p.vectors.length > 0)
-    this.#passages = kept.map((p) => p.chunk)
-    this.#dimensions = kept[0]?.vectors[0]?.length ?? 0
+  constructor (units: UnitMatrix, passages: readonly PassageWithUnits[]) {
+    const rowsOf = passages.map((p) => p.texts.map((text) => units.rowOf.get(unitTextKey(text))).filter((r) => r !== undefined))
+    const kept = passages.flatMap((_, i) => ((rowsOf[i] as number[]).length > 0 ? [i] : []))
+    this.#units = units
+    this.#passages = kept.map((i) => (passages[i] as PassageWithUnits).chunk)
+    this.#rows = Uint32Array.from(kept.flatMap((i) => rowsOf[i] as number[]))
     this.#starts = new Uint32Array(kept.length + 1)
-    kept.forEach((p, i) => { this.#starts[i + 1] = (this.#starts[i] as number) + p.vectors.length })
-    this.#matrix = new Float32Array((this.#starts[kept.length] as number) * this.#dimensions)
-    let offset = 0
-    for (const p of kept) {
-      for (const vector of p.vectors) {
-        if (vector.length !== this.#dimensions) throw new Error(`unit vectors differ in length: ${vector.length} and ${this.#dimensions}`)
-        this.#matrix.set(vector, offset)
-        offset += this.#dimensions
-      }
-    }
+    kept.forEach((p, i) => { this.#starts[i + 1] = (this.#starts[i] as number) + (rowsOf[p] as number[]).length })
   }
 
   /** chunk id → the best unit similarity, for the passages the filters allow. Vectors are unit length. */
   bestSimilarities (query: Float32Array, filters: SearchFilters = {}): Map<string, number> {
     const best = new Map<string, number>()
-    const dims = this.#dimensions
-    if (this.#passages.length > 0 && query.length !== dims) throw new Error(`vector lengths differ: ${query.length} and ${dims}`)
+    const { matrix, dimensions } = this.#units
+    if (this.#passages.length > 0 && query.length !== dimensions) {
+      throw new Error(`vector lengths differ: ${query.length} and ${dimensions}`)
+    }
     const starts = this.#starts
+    const rows = this.#rows
     const passages = this.#passages
-    const scores = rowDots(this.#matrix, query, new Float64Array(starts[passages.length] as number))
+    const scores = rowDots(matrix, query, new Float64Array(passages.length === 0 ? 0 : matrix.length / dimensions))
     for (let i = 0; i < passages.length; i++) {
-      const chunk = passages[i] as (typeof passages)[number]
+      const chunk = passages[i] as PassageRef
       if (filters.category !== undefined && chunk.category !== filters.category) continue
       if (filters.document_id !== undefined && chunk.document_id !== filters.document_id) continue
       let top = -Infinity
-      for (let u = starts[i] as number, end = starts[i + 1] as number; u < end; u++) top = Math.max(top, scores[u] as number)
+      for (let u = starts[i] as number, end = starts[i + 1] as number; u < end; u++) {
+        top = Math.max(top, scores[rows[u] as number] as number)
+      }
       best.set(chunk.chunk_id, top)
     }
     return best

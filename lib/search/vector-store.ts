@@ -73,7 +73,16 @@ export interface VectorStore {
   vocabulary(): ReadonlySet<string>
   /** Stored vectors of answer-unit texts (see lib/answer/answer-units), undefined where the index has none. */
   unitVectors(texts: readonly string[]): Array<Float32Array | undefined>
+  /** Every stored unit vector in one matrix; undefined without unit vectors or above MAX_CACHED_UNITS of them. */
+  unitMatrix(): UnitMatrix | undefined
   close(): void
+}
+
+/** Unit vectors decoded once, row by row, and the row of each unit text's key (unitTextKey). */
+export interface UnitMatrix {
+  readonly matrix: Float32Array
+  readonly dimensions: number
+  readonly rowOf: ReadonlyMap<string, number>
 }
 
 export interface OpenOptions {
@@ -116,7 +125,7 @@ export const BM25_WEIGHTS = { heading: 2, text: 1 } as const
 
 export const MAX_K = 1000
 
-/** Decoded unit vectors kept per store (about 2 KB each): the committed corpus has fewer than a thousand. */
+/** Unit vectors a store keeps decoded (2 KB each at 512 dimensions); above this many they are decoded as asked. */
 export const MAX_CACHED_UNITS = 4096
 
 export function checkModel (meta: IndexMeta, fingerprint: string): 'operational' | 'model_mismatch' {
@@ -221,6 +230,10 @@ function prepareStatements (db: Database.Database) {
     unitVector: hasTable(db, 'unit_vectors')
       ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?')
       : null,
+    unitCount: hasTable(db, 'unit_vectors') ? db.prepare<[], { n: number }>('SELECT count(*) AS n FROM unit_vectors') : null,
+    unitRows: hasTable(db, 'unit_vectors')
+      ? db.prepare<[], { key: string, embedding: Buffer }>('SELECT key, embedding FROM unit_vectors')
+      : null,
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`),
     chunks: db.prepare<[], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
@@ -233,7 +246,11 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
   const status = expected === undefined ? 'operational' : checkModel(meta, expected)
   const categories = sql.categories.all().map((r) => r.category)
   let vocabulary: Set<string> | undefined
-  const unitCache = new Map<string, Float32Array | undefined>()
+  let units: UnitMatrix | undefined | null = null
+  const unitMatrix = (): UnitMatrix | undefined => {
+    if (units === null) units = status === 'operational' ? readUnitMatrix(sql, meta.embedding_dimensions) : undefined
+    return units
+  }
   const toHits = (rows: HitRow[], score: (value: number) => number): ChunkHit[] =>
     rows.map(({ value, ...row }, index) => ({ ...row, rank: index + 1, score: score(value) }))
   return {
@@ -276,20 +293,37 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
       return vocabulary
     },
     unitVectors (texts) {
+      const table = unitMatrix()
       const statement = sql.unitVector
+      if (table !== undefined) return texts.map((text) => unitRow(table, table.rowOf.get(unitTextKey(text))))
       if (statement === null || status !== 'operational') return texts.map(() => undefined)
-      // Decoded once: the corpus has a few hundred units (about 2 KB each), read again by every answer.
       return texts.map((text) => {
-        const key = unitTextKey(text)
-        if (unitCache.has(key)) return unitCache.get(key)
-        const row = statement.get(key)
-        const vector = row === undefined ? undefined : decodeUnitVector(row.embedding)
-        if (unitCache.size < MAX_CACHED_UNITS) unitCache.set(key, vector)
-        return vector
+        const row = statement.get(unitTextKey(text))
+        return row === undefined ? undefined : decodeUnitVector(row.embedding)
       })
     },
+    unitMatrix,
     close: () => { db.close() }
   }
+}
+
+/** All unit vectors, decoded into one matrix: read by every hybrid search and every answer, one copy. */
+function readUnitMatrix (sql: ReturnType<typeof prepareStatements>, dimensions: number): UnitMatrix | undefined {
+  const count = sql.unitCount?.get()?.n ?? 0
+  if (sql.unitRows === null || count === 0 || count > MAX_CACHED_UNITS) return undefined
+  const matrix = new Float32Array(count * dimensions)
+  const rowOf = new Map<string, number>()
+  for (const { key, embedding } of sql.unitRows.iterate()) {
+    const row = rowOf.size
+    decodeUnitVector(embedding, matrix.subarray(row * dimensions, (row + 1) * dimensions))
+    rowOf.set(key, row)
+  }
+  return { matrix, dimensions, rowOf }
+}
+
+/** A view of one row of the unit matrix (no copy). */
+function unitRow (table: UnitMatrix, row: number | undefined): Float32Array | undefined {
+  return row === undefined ? undefined : table.matrix.subarray(row * table.dimensions, (row + 1) * table.dimensions)
 }
 
 function hasTable (db: Database.Database, name: string): boolean {

@@ -157,6 +157,7 @@ function guarded (store: VectorStore, onDamage: (store: VectorStore, code: strin
     listChunks: guard(store.listChunks),
     vocabulary: guard(store.vocabulary),
     unitVectors: guard(store.unitVectors),
+    unitMatrix: guard(store.unitMatrix),
     close: () => { store.close() }
   }
   return safe

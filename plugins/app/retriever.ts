@@ -6,7 +6,7 @@ import { passageUnitTexts } from '../../lib/answer/extractive.js'
 import { PassageUnitIndex } from '../../lib/search/passage-units.js'
 import { retrieve, type Retrieval, type RetrieveRequest, type SearchMode } from '../../lib/search/retrieval.js'
 import { workplaceSynonyms } from '../../lib/search/synonyms.js'
-import { MAX_CACHED_UNITS, type VectorStore } from '../../lib/search/vector-store.js'
+import type { VectorStore } from '../../lib/search/vector-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -96,16 +96,11 @@ const unitIndexes = new WeakMap<VectorStore, PassageUnitIndex | undefined>()
 /** The store's passages with their unit vectors, built on the first hybrid search against that store. */
 function passageUnitsOf (store: VectorStore): PassageUnitIndex | undefined {
   if (unitIndexes.has(store)) return unitIndexes.get(store)
-  const chunks = store.listChunks()
-  const texts = chunks.map((chunk) => passageUnitTexts(chunk.text, chunk.heading))
-  const total = texts.reduce((sum, unitTexts) => sum + unitTexts.length, 0)
-  // Above what the store keeps decoded, the passage vectors rank alone: the unit vectors would cost too much memory.
-  const index = total > MAX_CACHED_UNITS
+  // Above what the store keeps decoded (MAX_CACHED_UNITS), the passage vectors rank alone.
+  const units = store.unitMatrix()
+  const index = units === undefined
     ? undefined
-    : new PassageUnitIndex(chunks.map((chunk, i) => ({
-      chunk,
-      vectors: store.unitVectors(texts[i] ?? []).filter((vector): vector is Float32Array => vector !== undefined)
-    })))
+    : new PassageUnitIndex(units, store.listChunks().map((chunk) => ({ chunk, texts: passageUnitTexts(chunk.text, chunk.heading) })))
   unitIndexes.set(store, index)
   return index
 }

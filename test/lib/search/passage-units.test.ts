@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createEmbedder } from '../../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
+import { unitTextKey } from '../../../lib/search/index-schema.js'
 import { blendedVectorScores, PassageUnitIndex, UNIT_WEIGHT } from '../../../lib/search/passage-units.js'
 import { retrieve } from '../../../lib/search/retrieval.js'
 import { openVectorStore } from '../../../lib/search/vector-store.js'
@@ -10,19 +11,32 @@ const unit = (...xs: number[]): Float32Array => {
   const norm = Math.hypot(...xs)
   return v.map((x) => x / norm)
 }
+type Passage = ReturnType<typeof passage>
 const passage = (chunkId: string, documentId: string, category: string, ...vectors: Float32Array[]) =>
-  ({ chunk: { chunk_id: chunkId, document_id: documentId, category }, vectors })
+  ({ chunk: { chunk_id: chunkId, document_id: documentId, category }, vectors, texts: vectors.map((_, i) => `${chunkId} unit ${i}`) })
+
+/** The unit matrix a store would hold for these passages' units, and the index over it. */
+function indexOf (passages: Passage[], extraRows: Float32Array[] = []): PassageUnitIndex {
+  const vectors = [...extraRows, ...passages.flatMap((p) => p.vectors)]
+  const dimensions = vectors[0]?.length ?? 0
+  const matrix = new Float32Array(vectors.length * dimensions)
+  vectors.forEach((v, row) => matrix.set(v, row * dimensions))
+  const rowOf = new Map(passages.flatMap((p) => p.texts).map((text, i) => [unitTextKey(text), extraRows.length + i]))
+  return new PassageUnitIndex({ matrix, dimensions, rowOf }, passages)
+}
 
 t.test('each passage scores its best unit; filters and unit-less passages leave it out', async (t) => {
-  const index = new PassageUnitIndex([
+  const index = indexOf([
     passage('a', 'pto', 'leave', unit(1, 0), unit(0, 1)),
     passage('b', 'travel', 'expenses', unit(1, 1)),
     passage('c', 'pto', 'leave')
-  ])
+  ], [unit(0, 1)])
   const best = index.bestSimilarities(unit(0, 1))
   t.equal(best.get('a'), 1, 'the second unit matches exactly')
   t.ok(Math.abs((best.get('b') ?? 0) - Math.SQRT1_2) < 1e-6)
   t.notOk(best.has('c'), 'a passage without unit vectors is not scored')
+  t.equal(best.size, 2, 'a matrix row no passage holds scores none')
+  t.same(indexOf([passage('c', 'pto', 'leave')]).bestSimilarities(unit(0, 1)), new Map(), 'no units, no scores')
   t.same([...index.bestSimilarities(unit(0, 1), { category: 'expenses' }).keys()], ['b'])
   t.same([...index.bestSimilarities(unit(0, 1), { document_id: 'pto' }).keys()], ['a'])
 })
@@ -51,8 +65,8 @@ t.test('hybrid search ranks a passage by its best sentence, reading it from the 
 
   // Every passage's one unit points away from the question but the far passage's, which is the question.
   const away = (vector as Float32Array).map((x) => -x)
-  const units = new PassageUnitIndex(store.listChunks().map((chunk) =>
-    ({ chunk, vectors: [chunk.chunk_id === far.chunk_id ? vector as Float32Array : away] })))
+  const units = indexOf(store.listChunks().map((chunk) =>
+    passage(chunk.chunk_id, chunk.document_id, chunk.category, chunk.chunk_id === far.chunk_id ? vector as Float32Array : away)))
   const aware = await retrieve({ ...deps, passageUnits: units }, { query, topK: 2, mode: 'hybrid' }, settings)
   t.notOk(plain.results.some((r) => r.chunk_id === far.chunk_id), 'the passage vector alone misses it')
   const found = aware.results.find((r) => r.chunk_id === far.chunk_id)
