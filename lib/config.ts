@@ -41,6 +41,13 @@ export const ConfigSchema = Type.Object({
     maximum: 600000,
     description: 'Time limit for the provider\'s first byte.'
   }),
+  LLM_CONDENSE_TIMEOUT_MS: Type.Integer({
+    default: 1500,
+    minimum: 0,
+    maximum: 60000,
+    description: 'Time limit for asking the LLM to rewrite a follow-up question as a standalone one before retrieval; past it (or on ' +
+      'any failure) the follow-up is retrieved with the previous turn instead. 0 turns the rewrite off.'
+  }),
   LLM_MAX_RETRIES: Type.Integer({
     default: 2,
     minimum: 0,

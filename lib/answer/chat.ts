@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks'
 import { CitationStream, checkCitations } from './citations.js'
 import { followUp } from './follow-up.js'
+import { condenseFollowUp, type CompletionOptions, type CondenseOutcome } from './condense.js'
 import { knownTo } from '../search/synonyms.js'
 import { answerExtractively, type ExtractiveOptions, type Passage } from './extractive.js'
 import { plainText } from '../corpus/markdown-text.js'
@@ -31,7 +32,8 @@ export interface OutputVerdict { answer: string, pii_redacted: string[], replace
 export interface LlmPort {
   readonly model: string
   available(): boolean
-  complete(messages: ChatMessage[], signal: AbortSignal): Promise<{ text: string, model: string, usage: LlmUsage }>
+  complete(messages: ChatMessage[], signal: AbortSignal, options?: CompletionOptions):
+    Promise<{ text: string, model: string, usage: LlmUsage }>
   stream(messages: ChatMessage[], signal: AbortSignal):
     AsyncIterable<{ type: 'token', text: string } | { type: 'done', model: string, usage: LlmUsage }>
 }
@@ -68,6 +70,8 @@ export interface ChatDeps {
   /** False when the embedding model is unavailable: extractive answers then judge sentences by their words (default true). */
   canEmbed?: () => boolean
   llm: LlmPort | null
+  /** Time limit for the LLM's rewrite of a follow-up into a standalone question for retrieval (condense.ts); 0 or absent: none. */
+  condenseTimeoutMs?: number
   /** Tokens are streamed live unless guardrails must see the whole answer first (strict). */
   streamLive: boolean
   /** Output checks for live tokens (standard): redacts as they pass, stops on an echoed system prompt. */
@@ -112,6 +116,8 @@ export interface ChatRequest {
   onToken?: (text: string) => void | Promise<void>
   /** Told why an LLM call failed, before the answer falls back to extractive (for the logs). */
   onLlmError?: (err: unknown) => void
+  /** Told how a follow-up's rewrite went (for the metrics and logs). */
+  onCondense?: (outcome: CondenseOutcome) => void
 }
 
 const SNIPPET_CHARS = 600
@@ -135,17 +141,7 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
     return finish({ answer: input.refusal.answer, mode: 'refused', reason: input.refusal.reason }, { retrieval: 0, llm: 0 })
   }
 
-  const { context, query } = followUp(input.question, input.history)
-  const retrieval = await deps.retrieve(query, request.topK)
-  const retrievalMs = retrieval.timingsMs.total
-  // A follow-up is judged with the turn it leans on ("and if it's about the CEO?" alone reads like a request about a person).
-  const refusal = deps.screen({
-    question: query,
-    queryVector: retrieval.queryVector,
-    topSimilarity: retrieval.topSimilarity,
-    topKeywordScore: retrieval.topKeywordScore,
-    results: retrieval.results.length
-  })
+  const { context, query, retrieval, refusal, retrievalMs, condenseMs } = await retrieveAndScreen(deps, input, request)
   if (refusal !== null || retrieval.results.length === 0) {
     const inputFindings = {
       ...base.guardrails.input,
@@ -157,18 +153,18 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
       mode: 'refused',
       reason: refusal?.reason ?? 'no_relevant',
       guardrails: { input: inputFindings, output: base.guardrails.output }
-    }, { retrieval: retrievalMs, llm: 0 })
+    }, { retrieval: retrievalMs, llm: condenseMs })
   }
 
   const sources = retrieval.results.map((r, i) => ({
     n: i + 1, document_title: r.document_title, heading: r.heading, text: r.text, version: r.version, effective_date: r.effective_date
   }))
-  let llmMs = 0
+  let llmMs = condenseMs
   let fallbackReason: string | undefined
   if (deps.llm?.available() === true) {
     const llmStarted = performance.now()
     const attempt = await answerWithLlm(deps, deps.llm, input, sources, retrieval.results, request)
-    llmMs = ms(performance.now() - llmStarted)
+    llmMs = ms(llmMs + performance.now() - llmStarted)
     if ('answer' in attempt) return finish(attempt.answer, { retrieval: retrievalMs, llm: llmMs })
     fallbackReason = attempt.fallback
   } else if (deps.llm !== null) {
@@ -187,6 +183,71 @@ export async function answerQuestion (deps: ChatDeps, request: ChatRequest): Pro
     model: `extractive (${deps.embeddingModel})`,
     ...(fallbackReason ? { reason: fallbackReason } : {})
   }, { retrieval: retrievalMs, llm: llmMs })
+}
+
+interface Retrieved {
+  /** The turn the question leans on, or null. */
+  context: string | null
+  /** What was searched for: the follow-up's own query, or the LLM's rewrite of it. */
+  query: string
+  retrieval: Retrieval
+  refusal: { reason: string, answer: string } | null
+  retrievalMs: number
+  /** Time spent waiting for the rewrite after the follow-up's own retrieval and screen. */
+  condenseMs: number
+}
+
+/**
+ * Retrieval for the question (with the turn it leans on: follow-up.ts) and the screen's verdict on it. With an LLM, a
+ * follow-up is also rewritten as a standalone question (condense.ts), while its own retrieval runs; the screen judges
+ * the user's own words and that retrieval's evidence, never the rewrite, and the rewrite only replaces the passages.
+ */
+async function retrieveAndScreen (deps: ChatDeps, input: InputVerdict, request: ChatRequest): Promise<Retrieved> {
+  const { context, query } = followUp(input.question, input.history)
+  const condensing = context === null ? null : startCondensing(deps, input, request)
+  const own = await deps.retrieve(query, request.topK).catch((err: unknown) => {
+    condensing?.cancel()
+    throw err
+  })
+  // A follow-up is judged with the turn it leans on ("and if it's about the CEO?" alone reads like a request about a person).
+  const refusal = deps.screen({
+    question: query,
+    queryVector: own.queryVector,
+    topSimilarity: own.topSimilarity,
+    topKeywordScore: own.topKeywordScore,
+    results: own.results.length
+  })
+  const retrieved: Retrieved = { context, query, retrieval: own, refusal, retrievalMs: own.timingsMs.total, condenseMs: 0 }
+  if (condensing === null) return retrieved
+  if (refusal !== null) {
+    condensing.cancel()
+    return retrieved
+  }
+  const waited = performance.now()
+  const outcome = await condensing.outcome
+  retrieved.condenseMs = ms(performance.now() - waited)
+  request.onCondense?.(outcome)
+  if (!('rewritten' in outcome)) return retrieved
+  const rewritten = await deps.retrieve(outcome.rewritten, request.topK)
+  retrieved.retrievalMs = ms(retrieved.retrievalMs + rewritten.timingsMs.total)
+  return rewritten.results.length === 0 ? retrieved : { ...retrieved, query: outcome.rewritten, retrieval: rewritten }
+}
+
+/**
+ * The LLM's rewrite of a follow-up, started when there is an LLM, its circuit is not open and a time limit is set;
+ * `cancel` stops it when the question is refused before the rewrite is needed.
+ */
+function startCondensing (
+  deps: ChatDeps, input: InputVerdict, request: ChatRequest
+): { outcome: Promise<CondenseOutcome>, cancel: () => void } | null {
+  const timeoutMs = deps.condenseTimeoutMs ?? 0
+  if (deps.llm?.available() !== true || timeoutMs <= 0) return null
+  const cancelled = new AbortController()
+  const signal = AbortSignal.any([request.signal, cancelled.signal])
+  return {
+    outcome: condenseFollowUp(deps.llm, input, { timeoutMs, signal }),
+    cancel: () => cancelled.abort()
+  }
 }
 
 type LlmAttempt = { answer: Partial<ChatAnswer> & Pick<ChatAnswer, 'answer' | 'mode'> } | { fallback: string }

@@ -21,6 +21,16 @@ export interface LlmRequest {
   signal?: AbortSignal
   maxTokens?: number
   temperature?: number
+  /** This call's whole deadline, below the client's (a side call with a tight budget). */
+  timeoutMs?: number
+  /** This call's retries, at most the client's. */
+  maxRetries?: number
+  /**
+   * 'observe' for a side call (e.g. rewriting a follow-up for retrieval): made only while the circuit is closed, without a
+   * permit, and its outcome is not counted, so it can neither take a half-open circuit's one probe from an answer nor open
+   * or close the circuit. Default 'count'.
+   */
+  breaker?: 'count' | 'observe'
 }
 
 export interface LlmCompletion {
@@ -74,6 +84,9 @@ interface CallContext {
   caller?: AbortSignal
   deadline: AbortSignal
   deadlineAt: number
+  timeoutMs: number
+  maxRetries: number
+  limits: ReplyLimits
 }
 
 interface Settings {
@@ -216,14 +229,28 @@ export class ChatCompletionsClient implements LlmClient {
 
   #begin (req: LlmRequest): { permit: BreakerPermit, ctx: CallContext } {
     if (req.signal?.aborted === true) throw new LlmError('aborted', 'LLM request aborted by the caller')
-    const permit = this.breaker.acquire()
-    return { permit, ctx: callContext(req.signal, this.#settings.timeoutMs) }
+    const permit = req.breaker === 'observe' ? this.#observer() : this.breaker.acquire()
+    const settings = this.#settings
+    return {
+      permit,
+      ctx: {
+        ...callContext(req.signal, Math.min(req.timeoutMs ?? Infinity, settings.timeoutMs)),
+        maxRetries: Math.max(0, Math.min(req.maxRetries ?? Infinity, settings.maxRetries)),
+        limits: req.maxTokens === undefined ? settings.limits : requestLimits(settings.limits, req.maxTokens)
+      }
+    }
+  }
+
+  #observer (): BreakerPermit {
+    const state = this.breaker.state
+    if (state !== 'closed') throw new LlmError('circuit_open', `LLM circuit is ${state}; side calls wait until it closes`)
+    return UNCOUNTED
   }
 
   #classify (err: unknown, ctx: CallContext): LlmError {
     if (ctx.caller?.aborted === true) return new LlmError('aborted', 'LLM request aborted by the caller', { cause: err })
     if (err instanceof LlmError) return this.#scrub(err)
-    if (ctx.deadline.aborted) return new LlmError('timeout', `LLM request exceeded ${this.#settings.timeoutMs} ms`, { cause: err })
+    if (ctx.deadline.aborted) return new LlmError('timeout', `LLM request exceeded ${ctx.timeoutMs} ms`, { cause: err })
     const code = errorCode(err)
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new LlmError('timeout', `LLM response timed out (${code})`, { cause: err })
@@ -257,7 +284,7 @@ export class ChatCompletionsClient implements LlmClient {
   async #attemptComplete (req: LlmRequest, ctx: CallContext): Promise<LlmCompletion> {
     const watchdog = new Watchdog()
     try {
-      return await readCompletion(await this.#send(req, ctx, watchdog, false), this.model, watchdog, this.#settings.limits)
+      return await readCompletion(await this.#send(req, ctx, watchdog, false), this.model, watchdog, ctx.limits)
     } finally {
       watchdog.clear()
     }
@@ -269,10 +296,10 @@ export class ChatCompletionsClient implements LlmClient {
       const res = await this.#send(req, ctx, watchdog, true)
       try {
         if (isJson(res.headers['content-type'])) {
-          yield * completionAsStream(await readCompletion(res, this.model, watchdog, this.#settings.limits))
+          yield * completionAsStream(await readCompletion(res, this.model, watchdog, ctx.limits))
           return
         }
-        yield * readStream(res, this.model, watchdog, this.#settings.limits)
+        yield * readStream(res, this.model, watchdog, ctx.limits)
       } finally {
         if (!res.body.readableEnded) res.body.destroy()
       }
@@ -295,15 +322,18 @@ export class ChatCompletionsClient implements LlmClient {
   }
 }
 
-function callContext (caller: AbortSignal | undefined, timeoutMs: number): CallContext {
+function callContext (caller: AbortSignal | undefined, timeoutMs: number): Omit<CallContext, 'maxRetries' | 'limits'> {
   const deadline = AbortSignal.timeout(timeoutMs)
   const signal = caller === undefined ? deadline : AbortSignal.any([caller, deadline])
-  return { signal, caller, deadline, deadlineAt: Date.now() + timeoutMs }
+  return { signal, caller, deadline, deadlineAt: Date.now() + timeoutMs, timeoutMs }
 }
+
+/** A permit for calls the breaker does not count. */
+const UNCOUNTED: BreakerPermit = { success: () => undefined, failure: () => undefined, release: () => undefined }
 
 /** Sleeps before the next attempt, or returns false when this error must not be retried. */
 async function backoffBefore (attempt: number, err: LlmError, ctx: CallContext, settings: Settings): Promise<boolean> {
-  if (attempt >= settings.maxRetries || !isRetryable(err)) return false
+  if (attempt >= ctx.maxRetries || !isRetryable(err)) return false
   const delay = retryDelay(attempt, err.retryAfterMs, settings.backoff)
   if (delay === null || Date.now() + delay >= ctx.deadlineAt) return false
   await sleep(delay, undefined, { signal: ctx.signal })
@@ -334,6 +364,12 @@ function resolveSettings (opts: LlmClientOptions): Settings {
  */
 function replyLimits (maxTokens: number, maxBytes: number | undefined): ReplyLimits {
   return { bytes: maxBytes ?? Math.max(256 * 1024, maxTokens * 1024), chars: maxTokens * 16, deltas: maxTokens * 2 + 16 }
+}
+
+/** A call asking for fewer tokens than the client's MAX_TOKENS is cut off sooner. */
+function requestLimits (limits: ReplyLimits, maxTokens: number): ReplyLimits {
+  const own = replyLimits(maxTokens, limits.bytes)
+  return { bytes: limits.bytes, chars: Math.min(limits.chars, own.chars), deltas: Math.min(limits.deltas, own.deltas) }
 }
 
 /** Counts what a reply has cost so far and throws `too_large` past a limit. */

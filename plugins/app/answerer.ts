@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import fp from 'fastify-plugin'
 import { answerQuestion, type ChatAnswer, type ChatDeps, type LlmPort } from '../../lib/answer/chat.js'
+import type { CondenseOutcome } from '../../lib/answer/condense.js'
 import type { Turn } from '../../schemas/chat.js'
 import type { LlmClient } from '../../lib/llm/client.js'
 import { isLlmError } from '../../lib/llm/errors.js'
@@ -60,6 +61,12 @@ export default fp(async function answerer (fastify) {
     help: 'LLM answers that fell back to extractive, by reason',
     labelNames: ['reason']
   })
+  const condensations = counter({
+    name: 'llm_condense_total',
+    help: 'Follow-ups the LLM was asked to rewrite as standalone questions for retrieval, by outcome: rewritten, or why the ' +
+      'follow-up was retrieved with the previous turn instead',
+    labelNames: ['outcome']
+  })
   const promptTokens = counter({ name: 'llm_prompt_tokens_total', help: 'Prompt tokens the LLM provider reported for answers it gave' })
   const completionTokens = counter({
     name: 'llm_completion_tokens_total',
@@ -97,6 +104,7 @@ export default fp(async function answerer (fastify) {
       async (missing) => fastify.embedder.embed(missing)),
     canEmbed: () => fastify.embedder.status() !== 'unavailable',
     llm: fastify.llm.client === null ? null : llmPort(fastify.llm.client, () => fastify.llm.status() === 'operational'),
+    condenseTimeoutMs: fastify.config.LLM_CONDENSE_TIMEOUT_MS,
     streamLive: level !== 'strict',
     streamGuard: (sourcesText) =>
       guardrails.streamOutput({ sourcesText, systemPrompt: SYSTEM_PROMPT, maxChars: MAX_ANSWER_CHARS }) ?? passThrough,
@@ -113,7 +121,14 @@ export default fp(async function answerer (fastify) {
     async answer (request) {
       const log = request.log ?? fastify.log
       screenContext.warm()
-      const result = await answerQuestion(deps, { ...request, onLlmError: (err) => logLlmFailure(log, err) })
+      const result = await answerQuestion(deps, {
+        ...request,
+        onLlmError: (err) => logLlmFailure(log, err),
+        onCondense: (outcome) => {
+          condensations.inc({ outcome: 'rewritten' in outcome ? 'rewritten' : outcome.fallback })
+          logCondenseFallback(log, outcome)
+        }
+      })
       screenContext.warm()
       if (result.timings_ms.llm > 0) llmSeconds.observe(
         { outcome: result.mode === 'llm' ? 'answered' : 'fell_back' },
@@ -212,11 +227,24 @@ function logLlmFailure (log: FastifyBaseLogger, err: unknown): void {
   )
 }
 
+/** Without the question or the reply (user text) and without the error's message (a provider may quote the prompt). */
+function logCondenseFallback (log: FastifyBaseLogger, outcome: CondenseOutcome): void {
+  if ('rewritten' in outcome) return
+  const err = outcome.error
+  const provider = isLlmError(err) && ['timeout', 'http', 'network', 'malformed', 'too_large'].includes(err.kind)
+  const status = isLlmError(err) && err.status !== undefined ? { llm_status: err.status } : {}
+  const unexpected = err !== undefined && !isLlmError(err)
+  log[provider || unexpected ? 'warn' : 'debug'](
+    { condense: outcome.fallback, ...status, ...(unexpected ? { err } : {}) },
+    'follow-up not rewritten by the LLM; retrieving it with the previous turn'
+  )
+}
+
 function llmPort (client: LlmClient, available: () => boolean): LlmPort {
   return {
     model: client.model,
     available,
-    complete: async (messages, signal) => client.complete({ messages, signal }),
+    complete: async (messages, signal, options) => client.complete({ messages, signal, ...options }),
     stream: (messages, signal) => client.stream({ messages, signal })
   }
 }

@@ -179,7 +179,9 @@ await withBrowser(t, {}, async (executablePath) => {
     llm.enqueue({ text: 'Carry-over is limited. '.repeat(40), tokenDelayMs: 150 })
     await page.locator('#question').fill('And what happens to the rest?')
     await page.keyboard.press('Enter')
-    const request = await llm.waitForRequest(1)
+    // A follow-up: the service first asks the LLM to rewrite it for retrieval (request 1), then to answer (request 2).
+    const request = await llm.waitForRequest(2)
+    t.notOk(request.condense, 'the answer request')
     await page.waitForFunction(() => (document.querySelectorAll('.answer')[1]?.querySelector('.answer-text')?.textContent ?? '').length > 0)
     await page.getByRole('button', { name: 'Stop' }).click()
     await page.waitForSelector(DONE)

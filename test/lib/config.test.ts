@@ -7,6 +7,7 @@ t.test('defaults when nothing is set', async (t) => {
   t.equal(config.MAX_TOKENS, 500)
   t.equal(config.GUARDRAILS_LEVEL, 'standard')
   t.equal(config.LLM_TIMEOUT_MS, 30000)
+  t.equal(config.LLM_CONDENSE_TIMEOUT_MS, 1500)
   t.equal(config.VECTOR_STORE_PATH, '')
   t.equal(config.LLM_API_KEY, '')
 })
@@ -44,7 +45,9 @@ t.test('a bad value fails with one line naming the variable', async (t) => {
     [{ LOG_LEVEL: 'verbose' }, /^Invalid configuration: LOG_LEVEL must be one of fatal, error/],
     [{ LLM_BASE_URL: 'openrouter.ai' }, /^Invalid configuration: LLM_BASE_URL must match pattern/],
     [{ MEMORY_PRESSURE_FRACTION: '1.5' }, /^Invalid configuration: MEMORY_PRESSURE_FRACTION must be <= 1/],
-    [{ LLM_TIMEOUT_MS: '-5' }, /^Invalid configuration: LLM_TIMEOUT_MS must be >= 100/]
+    [{ LLM_TIMEOUT_MS: '-5' }, /^Invalid configuration: LLM_TIMEOUT_MS must be >= 100/],
+    [{ LLM_CONDENSE_TIMEOUT_MS: '1.5' }, /^Invalid configuration: LLM_CONDENSE_TIMEOUT_MS must be integer/],
+    [{ LLM_CONDENSE_TIMEOUT_MS: '-1' }, /^Invalid configuration: LLM_CONDENSE_TIMEOUT_MS must be >= 0/]
   ]
   for (const [env, pattern] of cases) {
     const err = t.throws(() => loadConfig({}, env)) as unknown

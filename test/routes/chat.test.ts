@@ -163,7 +163,8 @@ t.test('history turns reach the provider before the question', async (t) => {
   const history = [{ role: 'user', content: 'How much PTO do I get?' }, { role: 'assistant', content: 'You get 25 days a year [2].' }]
   const { body } = await ask(app, { question: 'And can some of it carry over?', history, top_k: 3 })
   t.equal(body.mode, 'llm')
-  const messages = (fake.requests[0]?.body as { messages: Array<{ role: string, content: string }> } | undefined)?.messages ?? []
+  const answerRequest = fake.requests.find((r) => !r.condense)
+  const messages = (answerRequest?.body as { messages: Array<{ role: string, content: string }> } | undefined)?.messages ?? []
   t.same(messages.map((m) => m.role), ['system', 'user'], 'the client\'s history is quoted, not replayed as messages')
   t.match(
     messages[1]?.content,

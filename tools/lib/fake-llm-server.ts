@@ -1,11 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { CONDENSE_SYSTEM_PROMPT } from '../../lib/answer/condense-prompt.js'
 
 /**
  * A real HTTP server on 127.0.0.1 speaking OpenAI's chat/completions protocol
  * (JSON, and SSE when the request says `stream: true`), scripted per request.
  * Each request takes the next queued step, or the default step when the queue
- * is empty. The tests and the benchmarks (as the provider's stand-in) share it.
+ * is empty. Requests to rewrite a follow-up (lib/answer/condense-prompt.ts's system
+ * prompt) have a queue and a default of their own, so a test scripts the rewrite and
+ * the answer apart. The tests and the benchmarks (as the provider's stand-in) share it.
  */
 export interface FakeStep {
   /** HTTP status (default 200). Error statuses get an OpenAI-style error body unless `body` is set. */
@@ -45,6 +48,8 @@ export interface RecordedRequest {
   body: unknown
   rawBody: string
   stream: boolean
+  /** A request to rewrite a follow-up as a standalone question, not to answer. */
+  condense: boolean
   /** The client's port: equal ports mean a reused keep-alive connection. */
   remotePort?: number
   /** True when the connection closed before the response was complete. */
@@ -63,6 +68,9 @@ export interface FakeLlmServer {
   readonly received: number
   enqueue (...steps: FakeStep[]): void
   setDefault (step: FakeStep): void
+  /** Steps for rewrite requests only (their default: the answer text, which is no question, so the service falls back). */
+  enqueueCondense (...steps: FakeStep[]): void
+  setCondenseDefault (step: FakeStep): void
   /** Forgets the queue and the requests and restores the first default step: one server serves several cases in turn. */
   reset (): void
   /** Resolves with request number `index` (0-based) once it has arrived. */
@@ -75,6 +83,8 @@ export const FAKE_MODEL = 'fake/llm-1'
 
 export interface FakeLlmOptions {
   default?: FakeStep
+  /** The step for rewrite requests when their queue is empty (default: DEFAULT_FAKE_ANSWER, which is not a question). */
+  condense?: FakeStep
   basePath?: string
   /** Keep each request (default true); a benchmark sending thousands only counts them. */
   record?: boolean
@@ -89,6 +99,9 @@ export async function startFakeLlmServer (opts: FakeLlmOptions = {}): Promise<Fa
   const sockets = new Set<Socket>()
   const initial: FakeStep = opts.default ?? {}
   let fallback = initial
+  const condenseQueue: FakeStep[] = []
+  const condenseInitial: FakeStep = opts.condense ?? {}
+  let condenseFallback = condenseInitial
   let received = 0
 
   const server = createServer((req, res) => {
@@ -109,7 +122,8 @@ export async function startFakeLlmServer (opts: FakeLlmOptions = {}): Promise<Fa
       sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}`, code: 404 } })
       return
     }
-    await respond(queue.shift() ?? fallback, request, res)
+    const step = request.condense ? condenseQueue.shift() ?? condenseFallback : queue.shift() ?? fallback
+    await respond(step, request, res)
   }
 
   // A benchmark's client keeps its connections for the whole run.
@@ -124,8 +138,12 @@ export async function startFakeLlmServer (opts: FakeLlmOptions = {}): Promise<Fa
     get received () { return received },
     enqueue: (...steps) => { queue.push(...steps) },
     setDefault: (step) => { fallback = step },
+    enqueueCondense: (...steps) => { condenseQueue.push(...steps) },
+    setCondenseDefault: (step) => { condenseFallback = step },
     reset () {
       queue.length = 0
+      condenseQueue.length = 0
+      condenseFallback = condenseInitial
       requests.length = 0
       received = 0
       fallback = initial
@@ -157,6 +175,7 @@ function recordRequest (req: IncomingMessage, res: ServerResponse, rawBody: stri
     body,
     rawBody,
     stream: isObject(body) && body.stream === true,
+    condense: isCondenseRequest(body),
     remotePort: req.socket.remotePort,
     aborted: false,
     closed: Promise.resolve()
@@ -278,6 +297,12 @@ async function readBody (req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks).toString('utf8')
+}
+
+function isCondenseRequest (body: unknown): boolean {
+  if (!isObject(body) || !Array.isArray(body.messages)) return false
+  const first: unknown = body.messages[0]
+  return isObject(first) && first.role === 'system' && first.content === CONDENSE_SYSTEM_PROMPT
 }
 
 function isObject (value: unknown): value is Record<string, unknown> {

@@ -244,6 +244,43 @@ test('after the cooldown one probe goes through; success closes the circuit, fai
   t.same(states, ['open', 'half_open', 'open', 'half_open', 'closed'])
 })
 
+test('a side call (breaker: observe) has its own deadline, retries and reply cap, is not counted, and waits for a closed circuit',
+  async (t) => {
+    let now = 1_000
+    const { server, client } = await setup(t, {
+      maxRetries: 2, timeoutMs: 5_000, breaker: { threshold: 1, cooldownMs: 5_000, now: () => now }
+    })
+    const side = { messages: MESSAGES, breaker: 'observe' as const, maxRetries: 0, timeoutMs: 100, maxTokens: 4 }
+
+    server.enqueue({ hang: true })
+    const late = await rejection(client.complete(side))
+    t.equal(late.kind, 'timeout')
+    t.match(late.message, /exceeded 100 ms/, 'its own deadline, not the client\'s')
+    server.enqueue({ status: 500 })
+    t.equal((await rejection(client.complete(side))).kind, 'http', 'not retried (a retry would get the default answer)')
+    t.equal(server.requests.length, 2)
+    server.enqueue({ text: 'x'.repeat(200) })
+    t.equal((await rejection(client.complete(side))).kind, 'too_large', 'a reply far past its max_tokens is cut off')
+    t.equal(client.breaker.state, 'closed', 'its failures are not counted (threshold 1)')
+    t.equal(client.breaker.consecutiveFailures, 0)
+
+    server.reset()
+    server.enqueue({ status: 500 })
+    await rejection(client.complete({ messages: MESSAGES, maxRetries: 0 }))
+    t.equal(client.breaker.state, 'open')
+    t.equal((await rejection(client.complete(side))).kind, 'circuit_open')
+    now += 5_000
+    t.equal(client.breaker.state, 'half_open')
+    t.equal((await rejection(client.complete(side))).kind, 'circuit_open', 'a half-open circuit\'s probe is left to an answer')
+    t.equal(server.requests.length, 1, 'nothing sent while the circuit is not closed')
+    server.enqueue({ text: 'Recovered [1].' })
+    t.equal((await client.complete({ messages: MESSAGES })).text, 'Recovered [1].', 'the answer takes the probe')
+    t.equal(client.breaker.state, 'closed')
+    server.enqueue({ text: 'What is the PTO policy?' })
+    t.equal((await client.complete(side)).text, 'What is the PTO policy?')
+    t.match(server.requests.at(-1)?.body, { max_tokens: 4 })
+  })
+
 test('a server that never answers hits the first-byte timeout and is cancelled', async (t) => {
   const { server, client } = await setup(t, { firstByteTimeoutMs: 100, timeoutMs: 5_000, maxRetries: 0 })
   server.enqueue({ hang: true })
