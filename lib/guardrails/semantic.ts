@@ -2,13 +2,15 @@
  * The semantic layer beside the rules: the question's sentence vector (already computed for retrieval)
  * against banks of exemplar sentences by category. Vectors are L2-normalised, so a dot product is the cosine.
  */
-import { rowDots } from '../embedding/l2.js'
+import { quantizeInt8, rowDots } from '../embedding/l2.js'
 
 /** Sentences of one kind, embedded once; row i of `vectors` is sentence i. */
 export interface VectorBank {
   readonly dimensions: number
   readonly size: number
-  readonly vectors: Float32Array
+  /** Row i × steps[i] is sentence i's vector: int8 keeps a bank at a quarter of the floats' memory. */
+  readonly vectors: Int8Array
+  readonly steps: Float32Array
   readonly labels: readonly string[]
 }
 
@@ -36,9 +38,9 @@ export async function buildBank (
     await new Promise((resolve) => setImmediate(resolve))
   }
   const dimensions = vectors[0]?.length ?? 0
-  const flat = new Float32Array(dimensions * vectors.length)
-  vectors.forEach((v, i) => flat.set(v, i * dimensions))
-  return { dimensions, size: vectors.length, vectors: flat, labels: entries.map((e) => e.label) }
+  const flat = new Int8Array(dimensions * vectors.length)
+  const steps = Float32Array.from(vectors, (v, i) => quantizeInt8(v, flat, i * dimensions))
+  return { dimensions, size: vectors.length, vectors: flat, steps, labels: entries.map((e) => e.label) }
 }
 
 /** The closest sentence of the bank to `query` (a unit vector of the bank's dimensions). */
@@ -46,6 +48,9 @@ export function nearest (bank: VectorBank, query: Float32Array): Nearest {
   if (bank.size === 0 || query.length !== bank.dimensions) return { score: Number.NEGATIVE_INFINITY, label: '' }
   const scores = rowDots(bank.vectors, query, new Float64Array(bank.size))
   let at = 0
-  for (let row = 1; row < bank.size; row++) if ((scores[row] as number) > (scores[at] as number)) at = row
+  for (let row = 0; row < bank.size; row++) {
+    scores[row] = (scores[row] as number) * (bank.steps[row] as number)
+    if ((scores[row] as number) > (scores[at] as number)) at = row
+  }
   return { score: scores[at] as number, label: bank.labels[at] ?? '' }
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
 import type { ChunkerParams } from '../corpus/chunking.js'
+import { quantizeInt8 } from '../embedding/l2.js'
 
 /** Bump when tables or their meaning change; readers refuse other versions. */
 export const SCHEMA_VERSION = 2
@@ -119,12 +120,8 @@ export function unitTextKey (text: string): string {
  * several fit a page, and the cosine to the float vector stays above 0.999, which only ranks sentences.
  */
 export function encodeUnitVector (vector: Float32Array): Buffer {
-  let max = 0
-  for (const x of vector) max = Math.max(max, Math.abs(x))
-  const scale = max === 0 ? 1 : max / 127
   const out = Buffer.alloc(4 + vector.length)
-  out.writeFloatLE(scale, 0)
-  vector.forEach((x, i) => { out.writeInt8(Math.round(x / scale), 4 + i) })
+  out.writeFloatLE(quantizeInt8(vector, new Int8Array(out.buffer, out.byteOffset + 4, vector.length)), 0)
   return out
 }
 
