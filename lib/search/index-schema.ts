@@ -125,9 +125,13 @@ export function encodeUnitVector (vector: Float32Array): Buffer {
   return out
 }
 
-export function decodeUnitVector (blob: Buffer, into = new Float32Array(blob.length - 4)): Float32Array {
-  if (into.length !== blob.length - 4) throw new RangeError(`a unit vector of ${blob.length - 4} dimensions, expected ${into.length}`)
-  const scale = blob.readFloatLE(0)
-  for (let i = 0; i < into.length; i++) into[i] = blob.readInt8(4 + i) * scale
-  return into
+export function decodeUnitVector (blob: Buffer): Float32Array {
+  return scaleInt8(new Int8Array(blob.buffer, blob.byteOffset + 4, blob.length - 4), blob.readFloatLE(0))
+}
+
+/** The floats an int8 row and its step stand for. */
+export function scaleInt8 (row: Int8Array, step: number): Float32Array {
+  const vector = new Float32Array(row.length)
+  for (let i = 0; i < row.length; i++) vector[i] = (row[i] as number) * step
+  return vector
 }

@@ -17,7 +17,7 @@ export interface PassageWithUnits {
  * store's unit matrix in place: one scan of every unit, then each passage's best row.
  */
 export class PassageUnitIndex {
-  readonly #units: Pick<UnitMatrix, 'matrix' | 'dimensions'>
+  readonly #units: Pick<UnitMatrix, 'matrix' | 'steps' | 'dimensions'>
   readonly #passages: readonly PassageRef[]
   /** The matrix rows of every passage's units, end to end, passage by passage. */
   readonly #rows: Uint32Array
@@ -37,21 +37,22 @@ export class PassageUnitIndex {
   /** chunk id → the best unit similarity, for the passages the filters allow. Vectors are unit length. */
   bestSimilarities (query: Float32Array, filters: SearchFilters = {}): Map<string, number> {
     const best = new Map<string, number>()
-    const { matrix, dimensions } = this.#units
+    const { matrix, steps, dimensions } = this.#units
     if (this.#passages.length > 0 && query.length !== dimensions) {
       throw new Error(`vector lengths differ: ${query.length} and ${dimensions}`)
     }
     const starts = this.#starts
     const rows = this.#rows
     const passages = this.#passages
-    const scores = rowDots(matrix, query, new Float64Array(passages.length === 0 ? 0 : matrix.length / dimensions))
+    const scores = rowDots(matrix, query, new Float64Array(passages.length === 0 ? 0 : steps.length))
     for (let i = 0; i < passages.length; i++) {
       const chunk = passages[i] as PassageRef
       if (filters.category !== undefined && chunk.category !== filters.category) continue
       if (filters.document_id !== undefined && chunk.document_id !== filters.document_id) continue
       let top = -Infinity
       for (let u = starts[i] as number, end = starts[i + 1] as number; u < end; u++) {
-        top = Math.max(top, scores[rows[u] as number] as number)
+        const row = rows[u] as number
+        top = Math.max(top, (scores[row] as number) * (steps[row] as number))
       }
       best.set(chunk.chunk_id, top)
     }

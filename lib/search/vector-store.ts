@@ -5,7 +5,9 @@ import { toFtsQuery } from './fts-query.js'
 import { vocabularyOf } from './terms.js'
 import type { VectorStoreState } from '../../schemas/health.js'
 import { ModelMismatchError } from '../errors.js'
-import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
+import {
+  IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, scaleInt8, unitTextKey, type IndexMeta
+} from './index-schema.js'
 
 export type { IndexMeta } from './index-schema.js'
 
@@ -73,14 +75,15 @@ export interface VectorStore {
   vocabulary(): ReadonlySet<string>
   /** Stored vectors of answer-unit texts (see lib/answer/answer-units), undefined where the index has none. */
   unitVectors(texts: readonly string[]): Array<Float32Array | undefined>
-  /** Every stored unit vector in one matrix; undefined without unit vectors or above MAX_CACHED_UNITS of them. */
+  /** Every stored unit vector in one int8 matrix; undefined without unit vectors or above MAX_CACHED_UNITS of them. */
   unitMatrix(): UnitMatrix | undefined
   close(): void
 }
 
-/** Unit vectors decoded once, row by row, and the row of each unit text's key (unitTextKey). */
+/** The stored unit vectors, row by row as int8 (row × its step is the vector), and the row of each unit text's key. */
 export interface UnitMatrix {
-  readonly matrix: Float32Array
+  readonly matrix: Int8Array
+  readonly steps: Float32Array
   readonly dimensions: number
   readonly rowOf: ReadonlyMap<string, number>
 }
@@ -307,23 +310,31 @@ function createStore (db: Database.Database, path: string, meta: IndexMeta, expe
   }
 }
 
-/** All unit vectors, decoded into one matrix: read by every hybrid search and every answer, one copy. */
+/**
+ * All unit vectors in one matrix, as stored (int8 and a step per row): read by every hybrid search, a quarter of the
+ * memory of floats. An answer's few dozen units are turned into floats as it asks for them.
+ */
 function readUnitMatrix (sql: ReturnType<typeof prepareStatements>, dimensions: number): UnitMatrix | undefined {
   const count = sql.unitCount?.get()?.n ?? 0
   if (sql.unitRows === null || count === 0 || count > MAX_CACHED_UNITS) return undefined
-  const matrix = new Float32Array(count * dimensions)
+  const matrix = new Int8Array(count * dimensions)
+  const steps = new Float32Array(count)
   const rowOf = new Map<string, number>()
   for (const { key, embedding } of sql.unitRows.iterate()) {
     const row = rowOf.size
-    decodeUnitVector(embedding, matrix.subarray(row * dimensions, (row + 1) * dimensions))
+    if (embedding.length !== dimensions + 4) {
+      throw new RangeError(`unit vector ${key} has ${embedding.length - 4} dimensions, not ${dimensions}`)
+    }
+    matrix.set(new Int8Array(embedding.buffer, embedding.byteOffset + 4, dimensions), row * dimensions)
+    steps[row] = embedding.readFloatLE(0)
     rowOf.set(key, row)
   }
-  return { matrix, dimensions, rowOf }
+  return { matrix, steps, dimensions, rowOf }
 }
 
-/** A view of one row of the unit matrix (no copy). */
 function unitRow (table: UnitMatrix, row: number | undefined): Float32Array | undefined {
-  return row === undefined ? undefined : table.matrix.subarray(row * table.dimensions, (row + 1) * table.dimensions)
+  const d = table.dimensions
+  return row === undefined ? undefined : scaleInt8(table.matrix.subarray(row * d, (row + 1) * d), table.steps[row] as number)
 }
 
 function hasTable (db: Database.Database, name: string): boolean {

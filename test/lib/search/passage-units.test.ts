@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createEmbedder } from '../../../lib/embedding/embedder.js'
 import { defaultIndexPath, defaultModelDir } from '../../../lib/paths.js'
+import { quantizeInt8 } from '../../../lib/embedding/l2.js'
 import { unitTextKey } from '../../../lib/search/index-schema.js'
 import { blendedVectorScores, PassageUnitIndex, UNIT_WEIGHT } from '../../../lib/search/passage-units.js'
 import { retrieve } from '../../../lib/search/retrieval.js'
@@ -19,10 +20,10 @@ const passage = (chunkId: string, documentId: string, category: string, ...vecto
 function indexOf (passages: Passage[], extraRows: Float32Array[] = []): PassageUnitIndex {
   const vectors = [...extraRows, ...passages.flatMap((p) => p.vectors)]
   const dimensions = vectors[0]?.length ?? 0
-  const matrix = new Float32Array(vectors.length * dimensions)
-  vectors.forEach((v, row) => matrix.set(v, row * dimensions))
+  const matrix = new Int8Array(vectors.length * dimensions)
+  const steps = Float32Array.from(vectors, (v, row) => quantizeInt8(v, matrix, row * dimensions))
   const rowOf = new Map(passages.flatMap((p) => p.texts).map((text, i) => [unitTextKey(text), extraRows.length + i]))
-  return new PassageUnitIndex({ matrix, dimensions, rowOf }, passages)
+  return new PassageUnitIndex({ matrix, steps, dimensions, rowOf }, passages)
 }
 
 t.test('each passage scores its best unit; filters and unit-less passages leave it out', async (t) => {
@@ -32,7 +33,7 @@ t.test('each passage scores its best unit; filters and unit-less passages leave 
     passage('c', 'pto', 'leave')
   ], [unit(0, 1)])
   const best = index.bestSimilarities(unit(0, 1))
-  t.equal(best.get('a'), 1, 'the second unit matches exactly')
+  t.ok(Math.abs((best.get('a') ?? 0) - 1) < 1e-6, 'the second unit matches exactly')
   t.ok(Math.abs((best.get('b') ?? 0) - Math.SQRT1_2) < 1e-6)
   t.notOk(best.has('c'), 'a passage without unit vectors is not scored')
   t.equal(best.size, 2, 'a matrix row no passage holds scores none')

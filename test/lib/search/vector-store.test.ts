@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { createEmbedder, modelFingerprint } from '../../../lib/embedding/embedder.js'
-import { SCHEMA_VERSION } from '../../../lib/search/index-schema.js'
+import { SCHEMA_VERSION, unitTextKey } from '../../../lib/search/index-schema.js'
 import { defaultIndexPath, defaultModelDir, repoRoot } from '../../../lib/paths.js'
 import {
   checkModel, IndexCorruptError, IndexNotFoundError, IndexSchemaError, openVectorStore,
@@ -207,8 +207,13 @@ t.test('the committed index holds a vector for every answer unit, close to the u
   const stored = store.unitVectors(texts)
   t.ok(stored.every((v) => v !== undefined), 'every unit has a stored vector: answering embeds only the question')
   const units = store.unitMatrix()
-  t.ok(units !== undefined && stored.every((v) => v?.buffer === units.matrix.buffer), 'each is a row of the one decoded matrix, not a copy')
-  t.equal(units?.rowOf.size, units === undefined ? -1 : units.matrix.length / units.dimensions, 'a row per stored unit')
+  if (units === undefined) throw new Error('the committed index has no unit matrix')
+  t.equal(units.rowOf.size, units.steps.length, 'a row per stored unit')
+  t.equal(units.matrix.length, units.steps.length * units.dimensions)
+  const row = units.rowOf.get(unitTextKey(texts[0] as string)) as number
+  const first = stored[0] as Float32Array
+  t.ok(first.every((x, i) => x === Math.fround((units.matrix[row * units.dimensions + i] as number) * (units.steps[row] as number))),
+    'a unit vector is its int8 row times the row\'s step')
   const fresh = await embedder.embed(texts)
   const cosines = stored.map((v, i) => (v as Float32Array).reduce((sum, x, k) => sum + x * ((fresh[i] as Float32Array)[k] as number), 0))
   t.ok(Math.min(...cosines) > 0.99, `int8 storage keeps cosine > 0.99 (min ${Math.min(...cosines).toFixed(4)})`)
