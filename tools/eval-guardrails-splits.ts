@@ -32,7 +32,7 @@ export type SplitName = 'dev' | 'test'
 export const SPLITS: Record<SplitName, string[]> = {
   dev: [
     'test/fixtures/guardrails.jsonl', 'test/fixtures/guardrails-dev.jsonl', 'test/fixtures/guardrails-dev-extra.jsonl',
-    'test/fixtures/guardrails-dev-more.jsonl',
+    'test/fixtures/guardrails-dev-more.jsonl', 'test/fixtures/guardrails-dev-near.jsonl',
     'eval/questions.jsonl'
   ],
   test: ['test/fixtures/guardrails-test.jsonl', 'eval/questions.jsonl']

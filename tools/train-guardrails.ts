@@ -11,6 +11,7 @@
  * The classifier's memory (lib/guardrails/intent-memory.ts) holds every row's vector projected on `--components` (64) of
  * their principal axes; in cross-validation a held-out fold's sentences are out of it, and no sentence meets itself.
  * The test split (test/fixtures/guardrails-test.jsonl) is never read. Usage: npm run train:guardrails [-- --dry-run]
+ * [--dump rows.jsonl] (writes every row's vector and evidence features, for experiments such as leaving a batch out).
  */
 import { writeFileSync } from 'node:fs'
 import { relative } from 'node:path'
@@ -174,7 +175,8 @@ async function main (): Promise<void> {
       'max-false': { type: 'string', default: '1' },
       'skip-groups': { type: 'string', default: '' },
       components: { type: 'string', default: String(MEMORY_COMPONENTS) },
-      iterations: { type: 'string', default: '500' }
+      iterations: { type: 'string', default: '500' },
+      dump: { type: 'string' }
     }
   })
   const options: TrainOptions = {
@@ -194,6 +196,7 @@ async function main (): Promise<void> {
     const labels: IntentClass[] = []
     const groups: string[] = []
     const evidence: IntentEvidence[] = []
+    const texts: string[] = []
     let dimensions = 0
     for (const row of rows(headings).filter((r) => !skipped.has(r.group))) {
       const checked = checkInput({ question: row.text }, 'standard')
@@ -210,8 +213,10 @@ async function main (): Promise<void> {
       queryVectors.push(r.queryVector)
       labels.push(row.label)
       groups.push(row.group)
+      texts.push(row.text)
       evidence.push({ topSimilarity: r.topSimilarity, topKeywordScore: r.topKeywordScore })
     }
+    if (values.dump !== undefined) dumpRows(values.dump, { vectors, labels, groups, texts, headings: headingRows })
     const memory = buildMemory(queryVectors, labels, headingRows, Number(values.components))
     const projected = queryVectors.map((v) => project(memory.memory.projection, memory.memory.components, v))
     const y = Int32Array.from(labels, (l) => INTENT_CLASSES.indexOf(l))
@@ -276,6 +281,16 @@ function buildMemory (
     : MEMORY_GROUPS.indexOf(labels[r] as (typeof MEMORY_GROUPS)[number]))
   const stored = storeMemory({ components, projection, vectors: rows, groups })
   return { memory: parseMemory(stored, vectors[0]?.length ?? 0), stored, owners }
+}
+
+// The rows' vectors and evidence features, one JSON object a line, for experiments outside this script (e.g. leaving a
+// whole batch out): { text, label, group, heading, x } with x the vector then EVIDENCE_FEATURES.
+function dumpRows (file: string, rows: {
+  vectors: number[][], labels: IntentClass[], groups: string[], texts: string[], headings: ReadonlySet<number>
+}): void {
+  writeFileSync(file, rows.vectors.map((x, r) => JSON.stringify({
+    text: rows.texts[r], label: rows.labels[r], group: rows.groups[r], heading: rows.headings.has(r), x
+  })).join('\n') + '\n')
 }
 
 function unitMean (vectors: Float32Array[]): number[] {
