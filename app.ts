@@ -15,7 +15,14 @@ import type { DestinationStream } from 'pino'
 import { fastifyTrustProxy, parseTrustProxy } from './lib/ops/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
 import { errorReply } from './lib/ops/error-reply.js'
-import { lazySerializers, lazyValidators, type CompilerFactory, type Serializer, type Validator } from './lib/ops/lazy-compile.js'
+import {
+  lazySerializers,
+  lazyValidators,
+  sharedSerializers,
+  type CompilerFactory,
+  type Serializer,
+  type Validator
+} from './lib/ops/lazy-compile.js'
 import type { Embedder } from './lib/embedding/embedder.js'
 import embedderPlugin from './plugins/app/embedder.js'
 import appPlugins from './plugins/app/index.js'
@@ -81,6 +88,12 @@ export async function buildApp (options: BuildOptions = {}): Promise<FastifyInst
   return fastify
 }
 
+// One of each per process, not per app: @fastify/ajv-compiler keeps one ajv per set of shared schemas and options (its
+// meta-schemas compiled once) and ajv caches what it compiled by schema object, so apps built in the same process (the
+// tests build many) compile each route's schemas once. Fastify builds a compiler per instance from these factories.
+const buildValidator = lazyValidators(AjvCompiler() as CompilerFactory<unknown, Validator>) as ReturnType<typeof AjvCompiler>
+const buildSerializer = lazySerializers(sharedSerializers(SerializerSelector() as CompilerFactory<{ schema?: unknown }, Serializer>))
+
 export function serverOptions (config: AppConfig): FastifyServerOptions {
   return {
     // One line per request comes from the metrics plugin's onResponse hook instead.
@@ -95,10 +108,7 @@ export function serverOptions (config: AppConfig): FastifyServerOptions {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     // Fastify's own compilers (ajv, fast-json-stringify), each route's run on its first request rather than at start-up.
     schemaController: {
-      compilersFactory: {
-        buildValidator: lazyValidators(AjvCompiler() as CompilerFactory<unknown, Validator>) as ReturnType<typeof AjvCompiler>,
-        buildSerializer: lazySerializers(SerializerSelector() as CompilerFactory<unknown, Serializer>)
-      }
+      compilersFactory: { buildValidator, buildSerializer }
     }
   }
 }

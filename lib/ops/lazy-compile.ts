@@ -48,6 +48,32 @@ export function lazyValidators<Route> (factory: CompilerFactory<Route, Validator
   }
 }
 
+/**
+ * One serializer per response schema (by object) and compiler settings, for every Fastify instance of the process that
+ * asks: Fastify makes its compilers per instance, and a process that builds many apps of the same routes (a test file)
+ * would compile each response schema again for each. @fastify/ajv-compiler pools its validators the same way.
+ */
+export function sharedSerializers<Route extends { schema?: unknown }> (
+  factory: CompilerFactory<Route, Serializer>
+): CompilerFactory<Route, Serializer> {
+  const pool = new Map<string, WeakMap<object, Serializer>>()
+  return (externalSchemas, options) => {
+    const key = JSON.stringify([externalSchemas, options])
+    const compiled = pool.get(key) ?? new WeakMap<object, Serializer>()
+    pool.set(key, compiled)
+    const compile = factory(externalSchemas, options)
+    return (route) => {
+      const schema = route.schema
+      if (typeof schema !== 'object' || schema === null) return compile(route)
+      const known = compiled.get(schema)
+      if (known !== undefined) return known
+      const serializer = compile(route)
+      compiled.set(schema, serializer)
+      return serializer
+    }
+  }
+}
+
 function once<T> (make: () => T): () => T {
   let value: T | undefined
   let made = false

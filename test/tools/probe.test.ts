@@ -76,14 +76,19 @@ t.test('npm run probe against a local instance prints the report and exits 0 whe
   t.ok(report.figures.memory.rss_mb > 0)
 })
 
-t.test('npm run probe exits 1 when a threshold is set below the measured figure', async (t) => {
+// The exit code is the CLI's return value (tools/probe.ts sets process.exitCode to it; npm run passed 0 through above):
+// run in this process, without another npm, tsx and node.
+t.test('the probe exits 1 when a threshold is set below the measured figure', async (t) => {
   const strict = thresholdsFile('strict.json', { search_p50_ms: 0.001, memory_rss_mb: 1 })
-  const result = await npmProbe([base, '--rounds', '1', '--thresholds', strict])
-  t.equal(result.code, 1)
-  t.match(result.stdout, /FAILED: a figure is over its threshold/)
-  t.match(result.stdout, /\| search_p50_ms \| [\d.]+ \| 0\.001 \| \*\*over\*\* \|/)
-  t.match(result.stdout, /\| memory_rss_mb \| [\d.]+ \| 1 \| \*\*over\*\* \|/)
-  t.match(result.stdout, /\| chat_p95_ms \| [\d.]+ \| – \| not checked \|/)
+  const out: string[] = []
+  const keep = (text: string): void => { out.push(text) }
+  const code = await probeCli([base, '--rounds', '1', '--thresholds', strict], { SMOKE_API_KEY: '' }, keep, keep)
+  const stdout = out.join('\n')
+  t.equal(code, 1)
+  t.match(stdout, /FAILED: a figure is over its threshold/)
+  t.match(stdout, /\| search_p50_ms \| [\d.]+ \| 0\.001 \| \*\*over\*\* \|/)
+  t.match(stdout, /\| memory_rss_mb \| [\d.]+ \| 1 \| \*\*over\*\* \|/)
+  t.match(stdout, /\| chat_p95_ms \| [\d.]+ \| – \| not checked \|/)
 })
 
 t.test('bad usage exits 2, an unreachable instance 1, an API key is sent', async (t) => {

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
@@ -6,6 +6,15 @@ import { join } from 'node:path'
 import { repoRoot } from '../../lib/paths.js'
 import { freePort, ServerProcess, waitFor200 } from '../../tools/bench-util.js'
 import { launcher, SERVER_ENV, SERVER_LAUNCHER, SERVER_NODE_ARGS } from '../../tools/server-command.js'
+
+/** The launcher's flags and environment, in a running server (checked in the cases that start one, not in servers of its own). */
+function hasServerFlags (t: Test, pid: number, how: string): void {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+  const flags = argv.filter((a) => a.startsWith('--') && a !== '--snapshot-blob')
+  t.same(flags, SERVER_NODE_ARGS.filter((a) => a.startsWith('--')), `${how}: node's flags (from the snapshot or not)`)
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+  for (const [k, v] of Object.entries(SERVER_ENV)) t.ok(environ.includes(`${k}=${v}`), `${how}: ${k}=${v}`)
+}
 
 t.test('npm start, the Dockerfile and the benchmarks start the server the same way', async (t) => {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
@@ -36,6 +45,9 @@ t.test('bin/start.sh starts from the snapshot this Node built, and from dist/ser
   t.equal(ready.snapshot, built, 'from the snapshot when there is one for this Node')
   // Nothing of the build's process is left in the snapshot's logger.
   t.same([ready.pid, ready.hostname], [own.pid, hostname()], 'the logs name this process and host')
+  await t.test('the running server has those flags and that environment, started as the benchmarks start it', async (t) => {
+    hasServerFlags(t, Number(ready.pid), 'benchmarks')
+  })
   await own.stop()
 
   // A blob another Node built: node would refuse it and exit, so the launcher must not pass it.
@@ -70,6 +82,9 @@ t.test('SIGTERM to `npm start` stops the server gracefully; SIGHUP to the pid it
   const serverPid = Number(ready.pid)
   const parent = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(serverPid)], { encoding: 'utf8' }).trim())
   t.equal(parent, server.pid, 'node replaced the shell: the server is npm\'s own child')
+  await t.test('the running server has those flags and that environment, started by npm start', async (t) => {
+    hasServerFlags(t, serverPid, 'npm start')
+  })
 
   process.kill(serverPid, 'SIGHUP')
   await server.waitForLog((l) => l.msg === 'vector store reloaded' && l.signal === 'SIGHUP', 10_000)
@@ -81,18 +96,3 @@ t.test('SIGTERM to `npm start` stops the server gracefully; SIGHUP to the pid it
   t.throws(() => process.kill(serverPid, 0), { code: 'ESRCH' }, 'no node process is left answering')
 })
 
-t.test('the running server has those flags and that environment, started by npm start or as the benchmarks start it', async (t) => {
-  for (const viaNpmStart of [true, false]) {
-    const server = ServerProcess.start({ entry: 'dist', viaNpmStart })
-    t.teardown(() => server.stop('SIGKILL'))
-    await server.ready()
-    const pid = Number((await server.waitForLog((l) => l.msg === 'ready')).pid)
-    const how = viaNpmStart ? 'npm start' : 'benchmarks'
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-    const flags = argv.filter((a) => a.startsWith('--') && a !== '--snapshot-blob')
-    t.same(flags, SERVER_NODE_ARGS.filter((a) => a.startsWith('--')), `${how}: node's flags (from the snapshot or not)`)
-    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
-    for (const [k, v] of Object.entries(SERVER_ENV)) t.ok(environ.includes(`${k}=${v}`), `${how}: ${k}=${v}`)
-    await server.stop()
-  }
-})

@@ -15,15 +15,18 @@ import {
   runSmoke
 } from '../../tools/lib/smoke-checks.js'
 import { startFakeLlmServer } from '../../tools/lib/fake-llm-server.js'
-import { build } from '../helper.js'
+import { build, sharedEmbedder } from '../helper.js'
 import { smokeCli } from '../../tools/smoke.js'
 
 const run = promisify(execFile)
 
 
-/** The real app on a real loopback port; load shedding is not under test, so a busy machine cannot trigger it. */
+/**
+ * The real app on a real loopback port; load shedding is not under test, so a busy machine cannot trigger it. The
+ * instances share one model: the smoke checks ask each the same questions.
+ */
 async function serve (t: Test, config: Partial<AppConfig> = {}): Promise<string> {
-  const app = await build(t, { OPENROUTER_API_KEY: '', MAX_EVENT_LOOP_DELAY_MS: 0, ...config })
+  const app = await build(t, { OPENROUTER_API_KEY: '', MAX_EVENT_LOOP_DELAY_MS: 0, ...config }, { embedder: sharedEmbedder() })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')
@@ -44,7 +47,7 @@ async function cli (args: string[], env: Record<string, string> = {}): Promise<{
   }
 }
 
-// Instances shared by the cases that only read from them: each build loads the model anew.
+// Instances shared by the cases that only read from them.
 const plain = await serve(t)
 const missingIndex = await serve(t, { VECTOR_STORE_PATH: join(root, 'index-data', 'no-such-index.sqlite') })
 const keyed = await serve(t, { API_KEYS: 'smoke-key-one,smoke-key-two' })

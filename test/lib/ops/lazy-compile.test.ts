@@ -1,7 +1,14 @@
 import t from 'tap'
 import AjvCompiler from '@fastify/ajv-compiler'
 import SerializerSelector from '@fastify/fast-json-stringify-compiler'
-import { lazySerializers, lazyValidators, type CompilerFactory, type Serializer, type Validator } from '../../../lib/ops/lazy-compile.js'
+import {
+  lazySerializers,
+  lazyValidators,
+  sharedSerializers,
+  type CompilerFactory,
+  type Serializer,
+  type Validator
+} from '../../../lib/ops/lazy-compile.js'
 
 interface Route { schema: unknown, method: string, url: string, httpPart?: string, httpStatus?: string }
 
@@ -72,4 +79,24 @@ t.test('a schema that does not compile fails the request that needs it, every ti
   })
   t.throws(() => serialize({}))
   t.throws(() => serialize({}), 'not remembered as compiled')
+})
+
+t.test('shared serializers: each schema compiled once for every instance with the same shared schemas and options', async (t) => {
+  const { factory, built } = counted(SerializerSelector() as CompilerFactory<Route, Serializer>)
+  const shared2 = sharedSerializers(factory)
+  const thing = { $ref: 'Thing.v1#' }
+  const route = (schema: unknown): Route => ({ schema, method: 'GET', url: '/things', httpStatus: '200' })
+  const first = shared2(shared, {})(route(thing))
+  const second = shared2(shared, {})(route(thing))
+  t.equal(second, first, 'the second instance gets the first one\'s serializer')
+  t.equal(second({ name: 'a', size: 2, secret: 'x' }), '{"name":"a","size":2}')
+  t.equal(built.compiled, 1, 'compiled once')
+
+  const other = shared2(shared, {})(route({ ...thing }))
+  t.not(other, first, 'another schema object is compiled for itself')
+  const rounded = shared2(shared, { rounding: 'floor' })(route(thing))
+  t.not(rounded, first, 'other options: another serializer')
+  const extended = { ...shared, 'Other.v1': { $id: 'Other.v1', type: 'string' } }
+  t.not(shared2(extended, {})(route(thing)), first, 'other shared schemas: another serializer')
+  t.equal(built.compiled, 4)
 })
