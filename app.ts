@@ -15,14 +15,8 @@ import type { DestinationStream } from 'pino'
 import { fastifyTrustProxy, parseTrustProxy } from './lib/ops/client-address.js'
 import { loadConfig, type AppConfig } from './lib/config.js'
 import { errorReply } from './lib/ops/error-reply.js'
-import {
-  lazySerializers,
-  lazyValidators,
-  sharedSerializers,
-  type CompilerFactory,
-  type Serializer,
-  type Validator
-} from './lib/ops/lazy-compile.js'
+import { lazySerializers, lazyValidators, sharedSerializers } from './lib/ops/lazy-compile.js'
+import type { CompilerFactory, Serializer, Validator } from './lib/ops/lazy-compile.js'
 import type { Embedder } from './lib/embedding/embedder.js'
 import embedderPlugin from './plugins/app/embedder.js'
 import appPlugins from './plugins/app/index.js'

@@ -1,14 +1,8 @@
 import t from 'tap'
 import AjvCompiler from '@fastify/ajv-compiler'
 import SerializerSelector from '@fastify/fast-json-stringify-compiler'
-import {
-  lazySerializers,
-  lazyValidators,
-  sharedSerializers,
-  type CompilerFactory,
-  type Serializer,
-  type Validator
-} from '../../../lib/ops/lazy-compile.js'
+import { lazySerializers, lazyValidators, sharedSerializers } from '../../../lib/ops/lazy-compile.js'
+import type { CompilerFactory, Serializer, Validator } from '../../../lib/ops/lazy-compile.js'
 
 interface Route { schema: unknown, method: string, url: string, httpPart?: string, httpStatus?: string }
 
