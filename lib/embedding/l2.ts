@@ -59,3 +59,10 @@ export function quantizeInt8 (vector: Float32Array, into: Int8Array, offset = 0)
   for (let i = 0; i < vector.length; i++) into[offset + i] = Math.round((vector[i] as number) / step)
   return step
 }
+
+/** The floats an int8 row and its step (quantizeInt8's) stand for. */
+export function scaleInt8 (row: Int8Array, step: number): Float32Array {
+  const vector = new Float32Array(row.length)
+  for (let i = 0; i < row.length; i++) vector[i] = (row[i] as number) * step
+  return vector
+}

@@ -8,7 +8,6 @@
  */
 import { rowDots } from '../embedding/l2.js'
 
-
 /** Which kind of sentence a memory row is: the intent classes a question can have, plus the corpus's own headings. */
 export const MEMORY_GROUPS = ['legit', 'injection', 'other_person_data', 'off_topic', 'heading'] as const
 

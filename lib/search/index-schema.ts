@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
 import type { ChunkerParams } from '../corpus/chunking.js'
-import { quantizeInt8 } from '../embedding/l2.js'
+import { quantizeInt8, scaleInt8 } from '../embedding/l2.js'
 
 /** Bump when tables or their meaning change; readers refuse other versions. */
 export const SCHEMA_VERSION = 2
@@ -129,9 +129,3 @@ export function decodeUnitVector (blob: Buffer): Float32Array {
   return scaleInt8(new Int8Array(blob.buffer, blob.byteOffset + 4, blob.length - 4), blob.readFloatLE(0))
 }
 
-/** The floats an int8 row and its step stand for. */
-export function scaleInt8 (row: Int8Array, step: number): Float32Array {
-  const vector = new Float32Array(row.length)
-  for (let i = 0; i < row.length; i++) vector[i] = (row[i] as number) * step
-  return vector
-}

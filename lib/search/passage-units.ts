@@ -25,13 +25,20 @@ export class PassageUnitIndex {
   readonly #starts: Uint32Array
 
   constructor (units: UnitMatrix, passages: readonly PassageWithUnits[]) {
-    const rowsOf = passages.map((p) => p.texts.map((text) => units.rowOf.get(unitTextKey(text))).filter((r) => r !== undefined))
-    const kept = passages.flatMap((_, i) => ((rowsOf[i] as number[]).length > 0 ? [i] : []))
+    const kept: PassageRef[] = []
+    const rows: number[] = []
+    const starts = [0]
+    for (const { chunk, texts } of passages) {
+      const own = texts.map((text) => units.rowOf.get(unitTextKey(text))).filter((row) => row !== undefined)
+      if (own.length === 0) continue
+      kept.push(chunk)
+      rows.push(...own)
+      starts.push(rows.length)
+    }
     this.#units = units
-    this.#passages = kept.map((i) => (passages[i] as PassageWithUnits).chunk)
-    this.#rows = Uint32Array.from(kept.flatMap((i) => rowsOf[i] as number[]))
-    this.#starts = new Uint32Array(kept.length + 1)
-    kept.forEach((p, i) => { this.#starts[i + 1] = (this.#starts[i] as number) + (rowsOf[p] as number[]).length })
+    this.#passages = kept
+    this.#rows = Uint32Array.from(rows)
+    this.#starts = Uint32Array.from(starts)
   }
 
   /** chunk id → the best unit similarity, for the passages the filters allow. Vectors are unit length. */

@@ -5,9 +5,8 @@ import { toFtsQuery } from './fts-query.js'
 import { vocabularyOf } from './terms.js'
 import type { VectorStoreState } from '../../schemas/health.js'
 import { ModelMismatchError } from '../errors.js'
-import {
-  IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, scaleInt8, unitTextKey, type IndexMeta
-} from './index-schema.js'
+import { scaleInt8 } from '../embedding/l2.js'
+import { IndexMetaError, missingTables, readMeta, SCHEMA_VERSION, decodeUnitVector, unitTextKey, type IndexMeta } from './index-schema.js'
 
 export type { IndexMeta } from './index-schema.js'
 
@@ -128,7 +127,7 @@ export const BM25_WEIGHTS = { heading: 2, text: 1 } as const
 
 export const MAX_K = 1000
 
-/** Unit vectors a store keeps decoded (2 KB each at 512 dimensions); above this many they are decoded as asked. */
+/** Unit vectors a store keeps in memory (int8, about 0.5 KB each at 512 dimensions); above this many each is read as asked. */
 export const MAX_CACHED_UNITS = 4096
 
 export function checkModel (meta: IndexMeta, fingerprint: string): 'operational' | 'model_mismatch' {
@@ -206,6 +205,7 @@ function vectorSql (filter: string): string {
 }
 
 function prepareStatements (db: Database.Database) {
+  const units = hasTable(db, 'unit_vectors')
   return {
     vector: db.prepare<[Buffer, number], HitRow>(vectorSql('')),
     vectorByCategory: db.prepare<[Buffer, number, string], HitRow>(vectorSql('AND category = ?')),
@@ -230,13 +230,9 @@ function prepareStatements (db: Database.Database) {
     documents: db.prepare<[], DocumentSummary>(`SELECT ${SUMMARY_COLUMNS} FROM documents d ORDER BY d.id`),
     categories: db.prepare<[], { category: string }>('SELECT DISTINCT category FROM documents ORDER BY category'),
     document: db.prepare<[string], DocumentDetail>(`SELECT ${SUMMARY_COLUMNS}, d.markdown FROM documents d WHERE d.id = ?`),
-    unitVector: hasTable(db, 'unit_vectors')
-      ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?')
-      : null,
-    unitCount: hasTable(db, 'unit_vectors') ? db.prepare<[], { n: number }>('SELECT count(*) AS n FROM unit_vectors') : null,
-    unitRows: hasTable(db, 'unit_vectors')
-      ? db.prepare<[], { key: string, embedding: Buffer }>('SELECT key, embedding FROM unit_vectors')
-      : null,
+    unitVector: units ? db.prepare<[string], { embedding: Buffer }>('SELECT embedding FROM unit_vectors WHERE key = ?') : null,
+    unitCount: units ? db.prepare<[], { n: number }>('SELECT count(*) AS n FROM unit_vectors') : null,
+    unitRows: units ? db.prepare<[], { key: string, embedding: Buffer }>('SELECT key, embedding FROM unit_vectors') : null,
     chunk: db.prepare<[string], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"
       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`),
     chunks: db.prepare<[], ChunkRecord>(`SELECT ${HIT_COLUMNS}, c.ordinal, c.start, c."end" AS "end"

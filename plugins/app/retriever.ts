@@ -96,7 +96,7 @@ const unitIndexes = new WeakMap<VectorStore, PassageUnitIndex | undefined>()
 /** The store's passages with their unit vectors, built on the first hybrid search against that store. */
 function passageUnitsOf (store: VectorStore): PassageUnitIndex | undefined {
   if (unitIndexes.has(store)) return unitIndexes.get(store)
-  // Above what the store keeps decoded (MAX_CACHED_UNITS), the passage vectors rank alone.
+  // Above what the store keeps in memory (MAX_CACHED_UNITS unit vectors), the passage vectors rank alone.
   const units = store.unitMatrix()
   const index = units === undefined
     ? undefined
