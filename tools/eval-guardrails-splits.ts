@@ -4,6 +4,7 @@
  * scored three ways: rules only (the input rules, the language check, the other-person rules and the retrieval-evidence
  * check), with the exemplar banks (the previous semantic layer), and with the intent classifier too (the service's setting).
  * The test split (test/fixtures/guardrails-test.jsonl) is written by an author who never read the guardrails and is never tuned on.
+ * The holdout split (test/fixtures/guardrails-holdout.jsonl) is a second such set, by another author, kept out of training too.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
@@ -26,16 +27,17 @@ export interface SplitCase {
 }
 export interface Outcome { refused: string | null, stripped: boolean, pii: string[] }
 
-export type SplitName = 'dev' | 'test'
+export type SplitName = 'dev' | 'test' | 'holdout'
 
 // Rows with a `split` field go to that split (eval/questions.jsonl has both); the rest to the split that lists their file.
 export const SPLITS: Record<SplitName, string[]> = {
   dev: [
     'test/fixtures/guardrails.jsonl', 'test/fixtures/guardrails-dev.jsonl', 'test/fixtures/guardrails-dev-extra.jsonl',
-    'test/fixtures/guardrails-dev-more.jsonl', 'test/fixtures/guardrails-dev-near.jsonl',
+    'test/fixtures/guardrails-dev-more.jsonl', 'test/fixtures/guardrails-dev-near.jsonl', 'test/fixtures/guardrails-dev-fresh.jsonl',
     'eval/questions.jsonl'
   ],
-  test: ['test/fixtures/guardrails-test.jsonl', 'eval/questions.jsonl']
+  test: ['test/fixtures/guardrails-test.jsonl', 'eval/questions.jsonl'],
+  holdout: ['test/fixtures/guardrails-holdout.jsonl']
 }
 
 // Kinds as other hands name them.
@@ -109,7 +111,7 @@ async function main (): Promise<void> {
     }
     const report: Record<string, Record<string, Tally>> = {}
     const only = process.argv.includes('--dev-only') ? ['dev'] : Object.keys(SPLITS)
-    for (const split of (['dev', 'test'] as const).filter((name) => only.includes(name))) {
+    for (const split of (['dev', 'test', 'holdout'] as const).filter((name) => only.includes(name))) {
       const rows: Record<string, Tally> = {}
       for (const c of readSplit(split)) {
         const checked = checkInput({ question: c.text, history: c.history }, 'standard')
