@@ -35,7 +35,7 @@ import {
 const OUTPUT = defaultIntentModelPath
 // Axes of the memory's projection: enough to keep each sentence's neighbours, few enough to scan in a few tenths of a ms.
 const MEMORY_COMPONENTS = 64
-const THRESHOLD_GRID = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+const THRESHOLD_GRID = Array.from({ length: 50 }, (_, i) => Math.round(50 + i) / 100)
 const LEGIT_CATEGORIES = new Set(['legit', 'pii', 'pii_near_miss', 'eval_answerable'])
 
 interface Row { text: string, label: IntentClass, group: string, heading?: true }
@@ -135,6 +135,10 @@ function chooseThresholds (
     const counts = (r: number): boolean => label !== 'off_topic' || !strongEvidence(evidence[r] as IntentEvidence)
     const falseAt = (t: number): number => labels.filter((l, r) => l === 'legit' && (probs[r * K + k] as number) >= t && counts(r)).length
     out[label] = THRESHOLD_GRID.find((t) => falseAt(t) <= maxFalse) ?? 1
+    const caught = (t: number): number => labels.filter((l, r) => l === label && (probs[r * K + k] as number) >= t && counts(r)).length
+    const total = labels.filter((l) => l === label).length
+    console.log(`${label} out of fold, threshold: legitimate refused / caught of ${total}: ` +
+      THRESHOLD_GRID.filter((_, i) => i % 5 === 0 || i > 30).map((t) => `${t} ${falseAt(t)}/${caught(t)}`).join(', '))
   })
   return out
 }
@@ -176,11 +180,12 @@ async function main (): Promise<void> {
       'skip-groups': { type: 'string', default: '' },
       components: { type: 'string', default: String(MEMORY_COMPONENTS) },
       iterations: { type: 'string', default: '500' },
+      'learning-rate': { type: 'string', default: '0.05' },
       dump: { type: 'string' }
     }
   })
   const options: TrainOptions = {
-    classes: INTENT_CLASSES.length, l2: 3e-4, iterations: Number(values.iterations), learningRate: 1, classBalance: 0.5
+    classes: INTENT_CLASSES.length, l2: 3e-4, iterations: Number(values.iterations), learningRate: Number(values['learning-rate']), classBalance: 0.5
   }
   const app = await buildApp({ env: {}, logger: false, config: { RATE_LIMIT_MAX: 0 } })
   try {
