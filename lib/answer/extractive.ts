@@ -9,7 +9,7 @@
  */
 import { answerUnits, unitEmbeddingText, type AnswerUnit } from './answer-units.js'
 import { dot } from '../embedding/l2.js'
-import { questionKind, type QuestionKind } from './question-kind.js'
+import { questionKind, type AnswerType, type QuestionKind } from './question-kind.js'
 import { workplaceSynonyms } from '../search/synonyms.js'
 import { contentTerms } from '../search/terms.js'
 
@@ -49,6 +49,12 @@ export interface ExtractiveOptions {
   leadWithAction: boolean
   /** Weight of the words of the turn a follow-up leans on, against the follow-up's own words (1: the same). */
   contextWeight: number
+  /** Kind fit of a unit stating the answer type the question's form asks for (a sum for "how much", a duration for "how long"). */
+  typeFit: number
+  /** Kind fit of any other figure for a quantity question whose answer type is known. */
+  otherFigureFit: number
+  /** A runner-up neighbour joins the span only when it states a fact (a figure, a date, a deadline, a contact or a system). */
+  factLikeNeighbours: boolean
 }
 
 export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
@@ -63,7 +69,10 @@ export const EXTRACTIVE_DEFAULTS: Readonly<ExtractiveOptions> = Object.freeze({
   synonymWeight: 0.5,
   sameDocumentBoost: 0.1,
   leadWithAction: true,
-  contextWeight: 0.5
+  contextWeight: 0.5,
+  typeFit: 1,
+  otherFigureFit: 0,
+  factLikeNeighbours: true
 })
 
 export interface ScoredUnit extends AnswerUnit {
@@ -207,7 +216,7 @@ function scoreUnits (
     const overlap = (raw[i] as number) / top
     const evidence = weight * similarity + (1 - weight) * Math.min(1, (raw[i] as number) / questionWeight)
     const score = weight * similarity + (1 - weight) * overlap + opts.rankWeight / (c.passage + 1) +
-      opts.kindBoost * kindFit(c.text, kind) - opts.kindBoost * genericity(c.text, c.heading)
+      opts.kindBoost * kindFit(c.text, kind, opts) - opts.kindBoost * genericity(c.text, c.heading)
     const { terms: _t, vectorText: _v, ...unit } = c
     return { ...unit, similarity, overlap, evidence, score }
   }).sort((a, b) => b.score - a.score || a.passage - b.passage || a.index - b.index)
@@ -259,10 +268,43 @@ const GENERIC = new RegExp([
   String.raw`\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b`
 ].join('|'), 'i')
 
+const DURATION = String.raw`\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?` +
+  String.raw`(?:days?|weeks?|months?|years?|hours?|minutes?|nights?|shifts?)\b`
+/** What a unit must state to give the answer type a question asks for (question-kind.ts). */
+const ANSWER_TYPE_PATTERNS: Readonly<Record<AnswerType, RegExp>> = {
+  money: /\$\s?\d|\d\s?%|\b\d+(?:[.,]\d+)?\s?(?:per cent|percent|dollars|cad|usd)\b/i,
+  duration: new RegExp(DURATION, 'i'),
+  deadline: new RegExp([
+    String.raw`\bwithin\s+(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|a|an|the first)\b|\bno later than\b`,
+    String.raw`\bby\s+(?:the\s+)?(?:\d|end|close|${MONTHS}|monday|tuesday|wednesday|thursday|friday|noon|midnight)`,
+    String.raw`\b(?:at least|minimum of)\s+[\w\s']{0,25}?(?:notice|in advance|before)\b|\bimmediately\b|\bsame day\b`,
+    String.raw`${DURATION}'?\s+(?:of\s+)?(?:written\s+)?(?:notice|in advance|before|after|of (?:the|returning|starting))\b`
+  ].join('|'), 'i'),
+  frequency: new RegExp([
+    String.raw`\b(?:every|each|once a|twice a|once per|per)\s+(?:other\s+|\d+\s+)?(?:day|week|month|quarter|year|calendar year)s?\b`,
+    String.raw`\b(?:daily|weekly|fortnightly|monthly|quarterly|annually|yearly|biweekly|semi-annually)\b|\b(?:once|twice|\d+ times)\b`
+  ].join('|'), 'i'),
+  date: new RegExp([
+    String.raw`\b\d{1,2}(?:st|nd|rd|th)?\s+(?:${MONTHS})\b|\b(?:${MONTHS})\s+\d`,
+    String.raw`\b(?:january|february|april|june|july|august|september|october|november|december)\b`,
+    String.raw`\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b|\b(?:month|year|quarter)-end\b`,
+    String.raw`\bend of (?:the )?(?:month|year|quarter)\b`
+  ].join('|'), 'i'),
+  time: /\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b|\bnoon\b|\bmidnight\b/i
+}
+
+/** A unit that states something checkable rather than context: a figure, a date, a deadline, a contact or a system. */
+function factLike (text: string): boolean {
+  return NUMBER_WITH_UNIT.test(text) || CONTACT.test(text) || ANSWER_TYPE_PATTERNS.deadline.test(text) ||
+    ANSWER_TYPE_PATTERNS.money.test(text)
+}
+
 /** 1 when the unit gives the kind of answer the question asks for (several kinds add up to at most 1). */
-function kindFit (text: string, kind: QuestionKind): number {
+function kindFit (text: string, kind: QuestionKind, opts: ExtractiveOptions = EXTRACTIVE_DEFAULTS): number {
   let fit = 0
-  if (kind.quantity && NUMBER_WITH_UNIT.test(text)) fit += 1
+  // "How much" wants a sum and "how long" a duration, not any figure; a question of no known type takes any.
+  if (kind.answerType !== null) fit += ANSWER_TYPE_PATTERNS[kind.answerType].test(text) ? opts.typeFit : opts.otherFigureFit
+  else if (kind.quantity && NUMBER_WITH_UNIT.test(text)) fit += 1
   if (kind.instruction) {
     if (IMPERATIVE.test(text) || OBLIGATION.test(text)) fit += 0.6
     if (CONTACT.test(text)) fit += 0.5
@@ -312,13 +354,14 @@ function spanAround (top: ScoredUnit, scored: readonly ScoredUnit[], kind: Quest
     const continues = CONTINUES.test(next.text) && (NUMBER_WITH_UNIT.test(next.text) || CONTACT.test(next.text)) &&
       next.score >= top.score * opts.continuationCutoff && to === at
     // An instruction goes on with its next step or contact ("Report a theft to the police as well.").
-    const nextStep = kind.instruction && kindFit(next.text, kind) > 0 &&
+    const nextStep = kind.instruction && kindFit(next.text, kind, opts) > 0 &&
       (next.score >= top.score * opts.nextStepCutoff || ADDS_STEP.test(next.text))
-    if (!continues && !nextStep && next.score < top.score * opts.neighbourCutoff) break
+    const close = next.score >= top.score * opts.neighbourCutoff && (!opts.factLikeNeighbours || factLike(next.text))
+    if (!continues && !nextStep && !close) break
     to++
   }
   // "Costs are reimbursed after ... Submit the transcript in Ledgerly within 60 days": the step is the answer.
-  if (opts.leadWithAction && kind.instruction && from === at && to > at && kindFit(top.text, kind) <= 0 &&
+  if (opts.leadWithAction && kind.instruction && from === at && to > at && kindFit(top.text, kind, opts) <= 0 &&
     !needsBefore(block[at + 1])) from++
   return block.slice(from, to + 1)
 }

@@ -4,10 +4,18 @@
  * it asks two things at once. The extractive answerer prefers the sentences that give that kind
  * of answer; none of this decides whether a question is answered.
  */
+/**
+ * money: how much / what does it cost / pay / allowance; duration: how long, how many days/weeks; deadline: by when,
+ * how soon, the deadline, the notice; frequency: how often; date: when / which day; time: what time.
+ */
+export type AnswerType = 'money' | 'duration' | 'deadline' | 'frequency' | 'date' | 'time'
+
 export interface QuestionKind {
   yesNo: boolean
   instruction: boolean
   quantity: boolean
+  /** What the answer states, when the question's form says (classic QA's "expected answer type"). */
+  answerType: AnswerType | null
   /** The question's parts when it asks two things ("How many ... and do I need ...?"), else one part. */
   parts: string[]
 }
@@ -34,7 +42,7 @@ const INSTRUCTION = new RegExp([
     String.raw`(?:report|request|claim|apply|book|submit|tell|notify|contact|raise|file|log|send|get|ask|register|record|escalate|` +
     String.raw`return|start|arrange|flag|appeal|change|set up|access)\b`,
   String.raw`\bwhat (?:are )?the steps\b`,
-  String.raw`\bwhat (?:is|'s) the (?:process|procedure)\b`,
+  String.raw`\bwhat(?:\s+is|['’]s) the (?:process|procedure)\b`,
   String.raw`\bwhat happens next\b`,
   String.raw`\b(?:who|where) (?:do|should) (?:i|we) (?:go|turn)\b`,
   String.raw`\bhow (?:do|can|should) i\b`
@@ -42,7 +50,9 @@ const INSTRUCTION = new RegExp([
 const QUANTITY = new RegExp([
   String.raw`\bhow (?:much|many|long|soon|often|far|early|late|quickly|fast|old)\b`,
   String.raw`\bby when\b`, String.raw`\bwhat time\b`, String.raw`\bwhich (?:day|date|month|year)\b`,
-  String.raw`\bwhat (?:is |are |'s )?(?:the )?` +
+  String.raw`\bwhat(?:\s+is|['’]s) the (?:earliest|latest|soonest|most|least)\b`,
+  // "What's the nightly hotel limit": a contraction, and up to two words before the noun.
+  String.raw`\bwhat(?:\s+is|\s+are|['’]s)?\s+(?:(?:the|my|our|a)\s+)?(?:[\w-]+\s+){0,2}` +
     String.raw`(?:deadline|limit|maximum|minimum|max|min|cap|rate|amount|percentage|budget|allowance|notice period|per diem|threshold)s?\b`,
   String.raw`\b(?:deadline|time limit|cut-?off)\b`,
   String.raw`^(?:when|until when)\b`,
@@ -58,6 +68,7 @@ export function questionKind (question: string): QuestionKind {
     // A situation described rather than asked ("I lost my badge on the train") wants to know what to do.
     instruction: INSTRUCTION.test(q) || isStatement(q),
     quantity: QUANTITY.test(q) && !(NOT_QUANTITY.test(q) && !/\bhow (?:much|many|long)\b/i.test(q)),
+    answerType: answerType(q),
     parts
   }
 }
@@ -87,4 +98,27 @@ export function questionParts (question: string): string[] {
   const second = question.slice(match.index + match[0].length).trim()
   if (first.split(/\s+/).length < 3 || second.split(/\s+/).length < 3) return [question]
   return [first, second]
+}
+
+const ANSWER_TYPES: ReadonlyArray<[AnswerType, RegExp]> = [
+  ['frequency', /\bhow often\b|\bhow many times (?:a|an|per|each)\b/i],
+  ['deadline', new RegExp([
+    String.raw`\bby when\b|\bhow (?:soon|quickly|fast|early|far in advance)\b|\b(?:deadline|cut-?off|time limit|notice period)\b`,
+    String.raw`\bhow (?:much|long|many (?:days|weeks)) (?:of )?notice\b|\bwithin how\b`
+  ].join('|'), 'i')],
+  ['money', new RegExp([
+    String.raw`\bhow much\b(?! (?:time|notice|leave|vacation|pto|holiday))|\bwhat (?:does|will) (?:it|\w+) cost\b`,
+    String.raw`\bwhat(?:\s+is|\s+are|['’]s)?\s+(?:the|my|our)\s+(?:[\w-]+\s+){0,2}` +
+      String.raw`(?:cost|price|rate|allowance|per diem|budget|stipend|fee|amount|reimbursement)s?\b`
+  ].join('|'), 'i')],
+  ['duration', /\bhow long\b|\bhow many (?:days|weeks|months|years|hours|minutes|nights)\b|\bhow much (?:time|leave|vacation|pto)\b/i],
+  ['time', /\bwhat time\b|\bwhat hours?\b|\b(?:earliest|latest)\b.*\b(?:start|clock|arrive|finish|leave|log)/i],
+  ['date', /\b(?:which|what) (?:day|date|month)\b|^(?:when|until when)\b|\bwhen (?:is|are|does|do|will|can|must|should)\b/i]
+]
+
+/** The first answer type the question's form names ("How much notice" is a deadline before it is money). */
+function answerType (question: string): AnswerType | null {
+  if (NOT_QUANTITY.test(question) && !/\bhow (?:much|many|long|often|soon)\b/i.test(question)) return null
+  for (const [type, pattern] of ANSWER_TYPES) if (pattern.test(question)) return type
+  return null
 }

@@ -40,6 +40,22 @@ t.test('questionKind: yes/no, instruction, quantity only for real quantity quest
   t.match(questionKind('How long is parental leave?'), { quantity: true })
   t.match(questionKind('When do carried-over days expire?'), { quantity: true })
   t.match(questionKind('What happens when the fire alarm goes off?'), { quantity: false }, 'a "when" clause is not a quantity question')
+  t.match(questionKind("What's the maximum tip I can expense?"), { quantity: true }, '"what\'s" reads as "what is"')
+  t.match(questionKind("What's the nightly hotel limit?"), { quantity: true }, 'words may stand between "the" and "limit"')
+  const types = {
+    'How much is the home office allowance?': 'money',
+    'What is the mileage rate?': 'money',
+    'How much notice do I need to give?': 'deadline',
+    'How soon must I report a lost laptop?': 'deadline',
+    'How long is parental leave?': 'duration',
+    'How many weeks of leave do I get?': 'duration',
+    'How often is the training repeated?': 'frequency',
+    'When is the office closed?': 'date',
+    "What's the earliest I can start work?": 'time',
+    'How many sick days do I get?': null,
+    'What happens when the fire alarm goes off?': null
+  }
+  for (const [question, type] of Object.entries(types)) t.equal(questionKind(question).answerType, type, question)
   t.same(
     questionKind('How many sick days do I get, and do I need a doctor\'s note?').parts,
     ['How many sick days do I get', 'do I need a doctor\'s note?']
@@ -149,6 +165,17 @@ t.test('answers with one span from the passage that answers, attributed and cite
   const often = await wordsOnlyAsk('How often is the training repeated?',
     'The training is repeated by all staff. Managers repeat the training every year.')
   t.match(often?.answer, /: Managers repeat the training every year/, '"every year" answers "how often"')
+  const allowance = await wordsOnlyAsk('How much is the home office allowance?',
+    'The home office allowance is paid once, within 30 days of joining. The home office allowance is $500.')
+  t.match(allowance?.answer, /: The home office allowance is \$500 \[1\]\.$/, '"how much" wants a sum, not any figure')
+  const close = await wordsOnlyAsk('Where is the first aid kit kept?',
+    'The first aid kit is kept in the kitchen. The first aid kit is checked by the team. The first aid kit is restocked every month.',
+    { neighbourCutoff: 0.5 })
+  t.match(close?.answer, /: The first aid kit is kept in the kitchen \[1\]\.$/, 'a close neighbour stating no fact does not join the span')
+  const closeFact = await wordsOnlyAsk('Where is the first aid kit kept?',
+    'The first aid kit is kept in the kitchen. The first aid kit is restocked every month.',
+    { neighbourCutoff: 0.5 })
+  t.match(closeFact?.answer, /kitchen\. The first aid kit is restocked every month \[1\]\.$/, 'a close neighbour stating a figure joins')
   const steps = 'Costs are reimbursed after each course is completed with a grade of B or better. ' +
     'Submit the transcript for the course in Ledgerly within 60 days.'
   const reimbursed = await wordsOnlyAsk('How do I get reimbursed for a course?', steps)
