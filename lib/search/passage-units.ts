@@ -71,17 +71,19 @@ export class PassageUnitIndex {
 export const UNIT_WEIGHT = 0.7
 
 /**
- * Each passage's vector score: (1 - UNIT_WEIGHT) × its own similarity + UNIT_WEIGHT × its best unit's.
+ * Each passage's vector score: (1 - unitWeight) × its own similarity + unitWeight × its best unit's.
  * A passage missing from one of the two maps takes that map's lowest value, so a partial list never
  * ranks a passage above one it was compared with.
  */
-export function blendedVectorScores (passage: ReadonlyMap<string, number>, unit: ReadonlyMap<string, number>): Map<string, number> {
+export function blendedVectorScores (
+  passage: ReadonlyMap<string, number>, unit: ReadonlyMap<string, number>, unitWeight = UNIT_WEIGHT
+): Map<string, number> {
   const floor = (m: ReadonlyMap<string, number>): number => (m.size === 0 ? 0 : Math.min(...m.values()))
   const passageFloor = floor(passage)
   const unitFloor = floor(unit)
   const blended = new Map<string, number>()
   for (const id of new Set([...passage.keys(), ...unit.keys()])) {
-    blended.set(id, (1 - UNIT_WEIGHT) * (passage.get(id) ?? passageFloor) + UNIT_WEIGHT * (unit.get(id) ?? unitFloor))
+    blended.set(id, (1 - unitWeight) * (passage.get(id) ?? passageFloor) + unitWeight * (unit.get(id) ?? unitFloor))
   }
   return blended
 }

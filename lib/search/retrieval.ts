@@ -24,6 +24,8 @@ export interface RetrievalSettings {
   keywordWeight?: number
   /** How many candidates each of vector and keyword search contributes before fusion. */
   candidates: number
+  /** Weight of each passage's best unit against the passage's own vector (default UNIT_WEIGHT). */
+  unitWeight?: number
 }
 
 export interface RetrievedChunk extends Omit<ChunkHit, 'rank' | 'score'> {
@@ -70,7 +72,7 @@ export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, s
       vectorHits = deps.store.vectorSearch(vector, units === undefined ? depth : Math.min(MAX_K, depth * 4), request.filters)
       vectorRanking = units === undefined
         ? vectorHits
-        : sentenceAwareRanking(deps.store, vectorHits, units.bestSimilarities(vector, request.filters), depth)
+        : sentenceAwareRanking(deps.store, vectorHits, units.bestSimilarities(vector, request.filters), depth, settings.unitWeight)
     })
   }
   let keywordHits: ChunkHit[] = []
@@ -94,9 +96,10 @@ export async function retrieve (deps: RetrievalDeps, request: RetrieveRequest, s
  * The passages best by blended passage and unit similarity (blendedVectorScores), best first, at most
  * `depth`. A passage found only through its units is read from the store.
  */
-function sentenceAwareRanking (store: VectorStore, hits: ChunkHit[], unitBest: Map<string, number>, depth: number): ChunkHit[] {
+function sentenceAwareRanking (store: VectorStore, hits: ChunkHit[], unitBest: Map<string, number>, depth: number,
+  unitWeight?: number): ChunkHit[] {
   const byId = new Map(hits.map((h) => [h.chunk_id, h]))
-  const blended = blendedVectorScores(new Map(hits.map((h) => [h.chunk_id, h.score])), unitBest)
+  const blended = blendedVectorScores(new Map(hits.map((h) => [h.chunk_id, h.score])), unitBest, unitWeight)
   const best = [...blended.entries()].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, depth)
   return best.flatMap(([id, score], index) => {
     const found: (ChunkHit | ChunkRecord) | undefined = byId.get(id) ?? store.getChunk(id)
