@@ -92,7 +92,7 @@ export const ConfigSchema = Type.Object({
     description: 'Reciprocal rank fusion constant k (lower: the top ranks of each list count more).'
   }),
   RRF_KEYWORD_WEIGHT: Type.Number({
-    default: 3,
+    default: 2,
     minimum: 0,
     maximum: 10,
     description: 'Weight of the keyword ranking against the vector ranking (1) in the fusion.'
