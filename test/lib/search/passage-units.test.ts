@@ -49,6 +49,8 @@ t.test('the blend weighs the best unit by UNIT_WEIGHT; a passage missing from on
   t.ok(Math.abs((blended.get('b') ?? 0) - mix(0.2, 0.8)) < 1e-9, 'b had no unit score: the lowest one seen')
   t.ok(Math.abs((blended.get('c') ?? 0) - mix(0.2, 0.8)) < 1e-9, 'c had no passage score: the lowest one seen')
   t.same(blendedVectorScores(new Map(), new Map()), new Map())
+  const passageOnly = blendedVectorScores(new Map([['a', 0.5]]), new Map([['a', 0.9]]), 0)
+  t.ok(Math.abs((passageOnly.get('a') ?? 0) - 0.5) < 1e-9, 'a unit weight of 0 reads the passage vector alone')
 })
 
 t.test('hybrid search ranks a passage by its best sentence, reading it from the index when the passage vector missed it', async (t) => {
