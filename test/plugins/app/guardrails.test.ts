@@ -97,7 +97,8 @@ t.test('what the plugin logs names kinds and rules, never the redacted values', 
     systemPrompt: 'Answer from the sources only.',
     maxChars: 500
   })
-  const text = logs.text()
+  // Without the timestamps and pids: a clock reading such as 1796166664111 holds "4111" by chance.
+  const text = logs.text().replace(/"(?:time|pid)":\d+/g, '')
   t.match(text, /pii_ssn/)
   t.match(text, /output_pii_email/)
   for (const raw of ['123-45-6789', '4111', 'jane@example.com', '7946', 'bob@example.org']) t.notMatch(text, raw)
