@@ -36,7 +36,7 @@ const OUTPUT = defaultIntentModelPath
 // Axes of the memory's projection: enough to keep each sentence's neighbours (48 did as well as 64 out of fold), few enough
 // that scanning about 4,200 rows stays within the screen's 1 ms.
 const MEMORY_COMPONENTS = 48
-const THRESHOLD_GRID = Array.from({ length: 50 }, (_, i) => Math.round(50 + i) / 100)
+const THRESHOLD_GRID = Array.from({ length: 50 }, (_, i) => (50 + i) / 100)
 const LEGIT_CATEGORIES = new Set(['legit', 'pii', 'pii_near_miss', 'eval_answerable'])
 
 interface Row { text: string, label: IntentClass, group: string, heading?: true }
@@ -134,12 +134,12 @@ function chooseThresholds (
   INTENT_CLASSES.forEach((label, k) => {
     if (label === 'legit') return
     const counts = (r: number): boolean => label !== 'off_topic' || !strongEvidence(evidence[r] as IntentEvidence)
-    const falseAt = (t: number): number => labels.filter((l, r) => l === 'legit' && (probs[r * K + k] as number) >= t && counts(r)).length
-    out[label] = THRESHOLD_GRID.find((t) => falseAt(t) <= maxFalse) ?? 1
-    const caught = (t: number): number => labels.filter((l, r) => l === label && (probs[r * K + k] as number) >= t && counts(r)).length
+    const refusedAt = (t: number, of: IntentClass): number =>
+      labels.filter((l, r) => l === of && (probs[r * K + k] as number) >= t && counts(r)).length
+    out[label] = THRESHOLD_GRID.find((t) => refusedAt(t, 'legit') <= maxFalse) ?? 1
     const total = labels.filter((l) => l === label).length
     console.log(`${label} out of fold, threshold: legitimate refused / caught of ${total}: ` +
-      THRESHOLD_GRID.filter((_, i) => i % 5 === 0 || i > 30).map((t) => `${t} ${falseAt(t)}/${caught(t)}`).join(', '))
+      THRESHOLD_GRID.filter((_, i) => i % 5 === 0 || i > 30).map((t) => `${t} ${refusedAt(t, 'legit')}/${refusedAt(t, label)}`).join(', '))
   })
   return out
 }
