@@ -7,11 +7,9 @@
  */
 import { writeFileSync } from 'node:fs'
 import { buildApp } from '../app.js'
-import { checkCitations } from '../lib/answer/citations.js'
-import { answerExtractively, type ExtractiveOptions } from '../lib/answer/extractive.js'
+import type { ExtractiveOptions } from '../lib/answer/extractive.js'
 import { loadQuestions } from './eval.js'
-import { retrieveQuestions, type RetrievedQuestion } from './lib/extractive-questions.js'
-import { grade } from './lib/grade.js'
+import { extractiveGrading, retrieveQuestions, type RetrievedQuestion } from './lib/extractive-questions.js'
 
 const label = process.argv[2] ?? 'run'
 const optionSets = (process.argv.length > 3 ? process.argv.slice(3) : ['{}']).map((s) => JSON.parse(s) as Partial<ExtractiveOptions>)
@@ -26,13 +24,11 @@ for (const q of dev) {
 }
 const prepared = await retrieveQuestions(app, dev)
 
-async function outcome ({ question: q, input, passages }: RetrievedQuestion, options: Partial<ExtractiveOptions>) {
-  const answer = screened.has(q.id) ? null : await answerExtractively(input, passages, async (t) => app.embedder.embed(t), options)
-  if (answer === null) return { grade: 'refused', sentences: 0, noise: 0 }
-  if (q.style === 'unanswerable') return { grade: 'answered', sentences: 0, noise: 0 }
-  const numbered = checkCitations(answer.answer, passages.length)
-  const g = grade(numbered.answer, q.facts, numbered.cited.map((n) => passages[n - 1]?.document_id ?? ''), q.document_ids)
-  return { grade: g.grade, sentences: g.sentences, noise: g.noiseSentences }
+async function outcome (retrieved: RetrievedQuestion, options: Partial<ExtractiveOptions>) {
+  const graded = screened.has(retrieved.question.id) ? null : await extractiveGrading(app, retrieved, options)
+  if (graded === null) return { grade: 'refused', sentences: 0, noise: 0 }
+  if (retrieved.question.style === 'unanswerable') return { grade: 'answered', sentences: 0, noise: 0 }
+  return { grade: graded.grade, sentences: graded.sentences, noise: graded.noiseSentences }
 }
 
 for (const [i, options] of optionSets.entries()) {

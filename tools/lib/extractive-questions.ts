@@ -10,7 +10,7 @@ import { answerExtractively, type ExtractiveOptions, type ExtractiveQuestion } f
 import { followUp } from '../../lib/answer/follow-up.js'
 import { knownTo } from '../../lib/search/synonyms.js'
 import type { EvalQuestion } from '../eval.js'
-import { grade, type Grade } from './grade.js'
+import { grade, type Grade, type GradeResult } from './grade.js'
 
 export interface RetrievedQuestion {
   question: EvalQuestion
@@ -31,13 +31,20 @@ export async function retrieveQuestions (app: FastifyInstance, questions: readon
   return retrieved
 }
 
-/** The strict grade of the extractive answer to one retrieved question ('refused' when it gives none). */
-export async function gradeExtractive (
+/** The strict grading of the extractive answer to one retrieved question (null when it gives none). */
+export async function extractiveGrading (
   app: FastifyInstance, { question, input, passages }: RetrievedQuestion, options: Partial<ExtractiveOptions> = {}
-): Promise<Grade | 'refused'> {
+): Promise<GradeResult | null> {
   const answer = await answerExtractively(input, passages, async (texts) => app.embedder.embed(texts), options)
-  if (answer === null) return 'refused'
+  if (answer === null) return null
   const numbered = checkCitations(answer.answer, passages.length)
   const cited = numbered.cited.map((n) => passages[n - 1]?.document_id ?? '')
-  return grade(numbered.answer, question.facts, cited, question.document_ids).grade
+  return grade(numbered.answer, question.facts, cited, question.document_ids)
+}
+
+/** The strict grade of the extractive answer to one retrieved question ('refused' when it gives none). */
+export async function gradeExtractive (
+  app: FastifyInstance, retrieved: RetrievedQuestion, options: Partial<ExtractiveOptions> = {}
+): Promise<Grade | 'refused'> {
+  return (await extractiveGrading(app, retrieved, options))?.grade ?? 'refused'
 }
