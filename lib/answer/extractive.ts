@@ -223,15 +223,18 @@ function scoreUnits (
 }
 
 const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december'
+/** A number as the policies qualify it ("10 working", "3 consecutive"), before its unit. */
+const QUALIFIED_NUMBER = String.raw`\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?`
+// A date: "may" alone is the modal verb, so a month counts next to a day or a year ("1 May", "May 2026"); the others alone.
+const CALENDAR_DATE = String.raw`\b\d{1,2}(?:st|nd|rd|th)?\s+(?:${MONTHS})\b|\b(?:${MONTHS})\s+\d|` +
+  String.raw`\b(?:january|february|april|june|july|august|september|october|november|december)\b`
 const NUMBER_WITH_UNIT = new RegExp([
   String.raw`\$\s?\d`,
   String.raw`\d\s?%`,
-  String.raw`\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?` +
+  QUALIFIED_NUMBER +
     String.raw`(?:days?|weeks?|months?|years?|hours?|minutes?|times?|km|per cent|percent|nights?|shifts?|sessions?|` +
     String.raw`people|employees|characters?)\b`,
-  // A date: "may" alone is the modal verb, so a month counts next to a day or a year ("1 May", "May 2026").
-  String.raw`\b\d{1,2}(?:st|nd|rd|th)?\s+(?:${MONTHS})\b|\b(?:${MONTHS})\s+\d`,
-  String.raw`\b(?:january|february|april|june|july|august|september|october|november|december)\b`,
+  CALENDAR_DATE,
   String.raw`\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b`,
   // How often: "every year", "once a month", "quarterly".
   String.raw`\b(?:every|each|once a|twice a)\s+(?:other\s+|\d+\s+)?(?:day|week|month|quarter|year)s?\b`,
@@ -268,8 +271,7 @@ const GENERIC = new RegExp([
   String.raw`\b(?:is covered|are covered|are described|is described|is set out|are set out)\s+(?:separately\s+)?in the\b`
 ].join('|'), 'i')
 
-const DURATION = String.raw`\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:working |business |calendar |consecutive |paid |unpaid )?` +
-  String.raw`(?:days?|weeks?|months?|years?|hours?|minutes?|nights?|shifts?)\b`
+const DURATION = QUALIFIED_NUMBER + String.raw`(?:days?|weeks?|months?|years?|hours?|minutes?|nights?|shifts?)\b`
 /** What a unit must state to give the answer type a question asks for (question-kind.ts). */
 const ANSWER_TYPE_PATTERNS: Readonly<Record<AnswerType, RegExp>> = {
   money: /\$\s?\d|\d\s?%|\b\d+(?:[.,]\d+)?\s?(?:per cent|percent|dollars|cad|usd)\b/i,
@@ -285,8 +287,7 @@ const ANSWER_TYPE_PATTERNS: Readonly<Record<AnswerType, RegExp>> = {
     String.raw`\b(?:daily|weekly|fortnightly|monthly|quarterly|annually|yearly|biweekly|semi-annually)\b|\b(?:once|twice|\d+ times)\b`
   ].join('|'), 'i'),
   date: new RegExp([
-    String.raw`\b\d{1,2}(?:st|nd|rd|th)?\s+(?:${MONTHS})\b|\b(?:${MONTHS})\s+\d`,
-    String.raw`\b(?:january|february|april|june|july|august|september|october|november|december)\b`,
+    CALENDAR_DATE,
     String.raw`\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b|\b(?:month|year|quarter)-end\b`,
     String.raw`\bend of (?:the )?(?:month|year|quarter)\b`
   ].join('|'), 'i'),
@@ -300,7 +301,7 @@ function factLike (text: string): boolean {
 }
 
 /** 1 when the unit gives the kind of answer the question asks for (several kinds add up to at most 1). */
-function kindFit (text: string, kind: QuestionKind, opts: ExtractiveOptions = EXTRACTIVE_DEFAULTS): number {
+function kindFit (text: string, kind: QuestionKind, opts: ExtractiveOptions): number {
   let fit = 0
   // "How much" wants a sum and "how long" a duration, not any figure; a question of no known type takes any.
   if (kind.answerType !== null) fit += ANSWER_TYPE_PATTERNS[kind.answerType].test(text) ? opts.typeFit : opts.otherFigureFit
